@@ -1,0 +1,40 @@
+//! Front-ends: turn source text into the effect IR. They describe what code does; whether it
+//! is a bug is for the rules.
+
+mod lines;
+pub mod ts;
+
+pub use lines::LineIndex;
+
+use crate::ir::FileIr;
+use crate::models::Models;
+use std::path::Path;
+
+/// Source languages the scanner recognises, by file extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceKind {
+    TypeScript,
+    /// TSX, JSX and plain JavaScript share the TSX grammar, which accepts both.
+    Tsx,
+}
+
+impl SourceKind {
+    pub fn from_path(path: &Path) -> Option<SourceKind> {
+        let name = path.file_name()?.to_str()?;
+        if name.ends_with(".d.ts") || name.ends_with(".d.mts") || name.ends_with(".d.cts") {
+            return None;
+        }
+        match path.extension()?.to_str()? {
+            "ts" | "mts" | "cts" => Some(SourceKind::TypeScript),
+            "tsx" | "js" | "jsx" | "mjs" | "cjs" => Some(SourceKind::Tsx),
+            _ => None,
+        }
+    }
+}
+
+/// Lowers one file to the IR.
+pub fn lower(kind: SourceKind, text: &str, models: &Models) -> FileIr {
+    match kind {
+        SourceKind::TypeScript | SourceKind::Tsx => ts::lower_file(kind, text, models),
+    }
+}

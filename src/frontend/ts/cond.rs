@@ -1,0 +1,239 @@
+//! Conditions: which earlier results a branch tests, and how (presence or a value).
+
+use super::lower::{Lowerer, Val};
+use super::syntax::{self, unquote};
+use crate::ir::{Block, EffectId, EffectKind, Guard, Test, TestKind};
+use tree_sitter::Node;
+
+/// Properties that describe a result's shape rather than the stored state.
+const STRUCTURAL: &[&str] = &[
+    "rows", "data", "value", "Item", "Items", "result", "results", "records", "body", "0",
+];
+/// Properties that count rows or report whether a write matched.
+const COUNTS: &[&str] = &[
+    "length",
+    "rowCount",
+    "count",
+    "affectedRows",
+    "affected",
+    "changedRows",
+    "changes",
+    "numUpdatedRows",
+    "numDeletedRows",
+    "numInsertedOrUpdatedRows",
+    "modifiedCount",
+    "matchedCount",
+    "upsertedCount",
+    "deletedCount",
+    "upsertedId",
+    "size",
+];
+/// Helpers that test emptiness: true when the result is absent.
+const EMPTINESS: &[&str] = &["isEmpty", "isNil", "isNull", "isUndefined"];
+
+/// How an operand relates to an earlier result.
+enum Operand {
+    /// The result itself, or its count.
+    Whole(EffectId),
+    /// A field inside the result.
+    Field(EffectId, Vec<String>),
+    /// A value computed from results.
+    Derived(Vec<EffectId>),
+}
+
+impl<'a, 't> Lowerer<'a, 't> {
+    /// Lowers a condition (emitting any calls in it) and describes what it tests.
+    pub fn guard(&mut self, cond: Node<'t>, out: &mut Block) -> Guard {
+        let mut tests = Vec::new();
+        self.cond(cond, false, out, &mut tests);
+        tests.dedup();
+        Guard {
+            span: self.span(cond),
+            tests,
+        }
+    }
+
+    fn cond(&mut self, node: Node<'t>, negated: bool, out: &mut Block, tests: &mut Vec<Test>) {
+        match node.kind() {
+            "parenthesized_expression" | "non_null_expression" | "as_expression" => {
+                if let Some(inner) = node.named_child(0) {
+                    self.cond(inner, negated, out, tests);
+                }
+            }
+            "unary_expression" => {
+                let op = node.child_by_field_name("operator").map(|o| self.text(o));
+                if let Some(arg) = node.child_by_field_name("argument") {
+                    self.cond(arg, negated ^ (op == Some("!")), out, tests);
+                }
+            }
+            "binary_expression" => self.binary_cond(node, negated, out, tests),
+            _ => {
+                let val = self.expr(node, out);
+                let callee = (syntax::unwrap(node).kind() == "call_expression")
+                    .then(|| self.callee_name(syntax::unwrap(node)))
+                    .flatten();
+                if let Some(name) = callee.filter(|n| EMPTINESS.contains(&n.as_str())) {
+                    // `isEmpty(rows)`: true when absent.
+                    let arg = syntax::unwrap(node)
+                        .child_by_field_name("arguments")
+                        .and_then(|a| a.named_child(0));
+                    if let Some(arg) = arg {
+                        let _ = name;
+                        self.truthiness(arg, !negated, &val, tests);
+                    }
+                    return;
+                }
+                self.truthiness(node, negated, &val, tests);
+            }
+        }
+    }
+
+    fn callee_name(&self, call: Node) -> Option<String> {
+        let f = call.child_by_field_name("function")?;
+        let t = self.text(f);
+        Some(t.rsplit('.').next().unwrap_or(t).to_string())
+    }
+
+    /// A value used as a condition on its own: `if (existing)`, `if (order.paid)`.
+    fn truthiness(&mut self, node: Node<'t>, negated: bool, val: &Val, tests: &mut Vec<Test>) {
+        match self.operand(node, val) {
+            Some(Operand::Whole(e)) => tests.push(presence(e, !negated)),
+            Some(Operand::Field(e, fields)) => tests.push(value(e, fields)),
+            Some(Operand::Derived(es)) => {
+                tests.extend(es.into_iter().map(|e| value(e, vec![])));
+            }
+            None => {}
+        }
+    }
+
+    fn binary_cond(&mut self, node: Node<'t>, negated: bool, out: &mut Block, tests: &mut Vec<Test>) {
+        let op = node
+            .child_by_field_name("operator")
+            .map(|o| self.text(o))
+            .unwrap_or("");
+        let (Some(left), Some(right)) = (
+            node.child_by_field_name("left"),
+            node.child_by_field_name("right"),
+        ) else {
+            return;
+        };
+        if matches!(op, "&&" | "||" | "??") {
+            self.cond(left, negated, out, tests);
+            self.cond(right, negated, out, tests);
+            return;
+        }
+        let lv = self.expr(left, out);
+        let rv = self.expr(right, out);
+        let (operand, other, other_val, flipped) = if is_literal(right) {
+            (left, right, lv, false)
+        } else if is_literal(left) {
+            (right, left, rv, true)
+        } else {
+            for (n, v) in [(left, lv), (right, rv)] {
+                match self.operand(n, &v) {
+                    Some(Operand::Whole(e)) => tests.push(value(e, vec![])),
+                    Some(Operand::Field(e, f)) => tests.push(value(e, f)),
+                    Some(Operand::Derived(es)) => {
+                        tests.extend(es.into_iter().map(|e| value(e, vec![])))
+                    }
+                    None => {}
+                }
+            }
+            return;
+        };
+        let literal = unquote(self.text(other));
+        match self.operand(operand, &other_val) {
+            Some(Operand::Whole(e)) => {
+                let present = match (literal, op) {
+                    ("null" | "undefined", "===" | "==") => Some(false),
+                    ("null" | "undefined", "!==" | "!=") => Some(true),
+                    ("0", "===" | "==" | "<=") | ("1", "<") => Some(false),
+                    ("0", "!==" | "!=" | ">") | ("1", ">=" | "===" | "==") => Some(true),
+                    ("0", "<" | ">=") | ("1", ">" | "<=" | "!==" | "!=") => None,
+                    _ => None,
+                };
+                let present = present.map(|p| if flipped && matches!(op, "<" | ">" | "<=" | ">=") { !p } else { p });
+                match present {
+                    Some(p) => tests.push(presence(e, p ^ negated)),
+                    None => tests.push(value(e, vec![])),
+                }
+            }
+            Some(Operand::Field(e, f)) => tests.push(value(e, f)),
+            Some(Operand::Derived(es)) => tests.extend(es.into_iter().map(|e| value(e, vec![]))),
+            None => {}
+        }
+    }
+
+    /// Relates an operand to an earlier result through its member path.
+    fn operand(&self, node: Node<'t>, val: &Val) -> Option<Operand> {
+        let mut props = Vec::new();
+        let mut n = syntax::unwrap(node);
+        loop {
+            match n.kind() {
+                "member_expression" => {
+                    if let Some(p) = n.child_by_field_name("property") {
+                        props.push(self.text(p).to_string());
+                    }
+                    n = syntax::unwrap(n.child_by_field_name("object")?);
+                }
+                "subscript_expression" => {
+                    props.push("0".into());
+                    n = syntax::unwrap(n.child_by_field_name("object")?);
+                }
+                _ => break,
+            }
+        }
+        let root = if n.kind() == "identifier" {
+            self.vars.get(self.text(n)).cloned().unwrap_or_default()
+        } else {
+            val.clone()
+        };
+        let tested = |e: EffectId| {
+            matches!(
+                self.effects[e].kind,
+                EffectKind::Read { .. } | EffectKind::Write { .. } | EffectKind::Claim { .. }
+            )
+        };
+        match root.effect {
+            Some(e) if tested(e) => {
+                props.reverse();
+                let fields: Vec<String> = props
+                    .into_iter()
+                    .filter(|p| {
+                        !STRUCTURAL.contains(&p.as_str()) && !COUNTS.contains(&p.as_str())
+                    })
+                    .collect();
+                Some(if fields.is_empty() {
+                    Operand::Whole(e)
+                } else {
+                    Operand::Field(e, fields)
+                })
+            }
+            _ => {
+                let deps: Vec<EffectId> = root.deps.iter().copied().filter(|&e| tested(e)).collect();
+                (!deps.is_empty()).then_some(Operand::Derived(deps))
+            }
+        }
+    }
+}
+
+fn is_literal(node: Node) -> bool {
+    matches!(
+        node.kind(),
+        "null" | "undefined" | "number" | "string" | "true" | "false"
+    )
+}
+
+fn presence(effect: EffectId, present_when_true: bool) -> Test {
+    Test {
+        effect,
+        kind: TestKind::Presence { present_when_true },
+    }
+}
+
+fn value(effect: EffectId, fields: Vec<String>) -> Test {
+    Test {
+        effect,
+        kind: TestKind::Value { fields },
+    }
+}

@@ -1,0 +1,857 @@
+//! Lowering expressions: values, call chains classified by the library models, and the
+//! short-circuit operators that branch.
+
+use super::lower::{Lowerer, Val};
+use super::syntax::{self, unquote};
+use crate::ir::{
+    Block, Effect, EffectKind, Isolation, Key, Node as IrNode, Resource, ScopeKind, Source, Txn,
+    WriteKind,
+};
+use crate::models::{
+    Arg, ArgValue, CallShape, Classified, EffectModel, Language, Segment, SourceKind,
+};
+use crate::sql::{Conflict, SqlKind};
+use std::collections::BTreeSet;
+use tree_sitter::Node;
+
+/// One link of a call chain in syntax: `name`, its arguments when called, and its node.
+struct Link<'t> {
+    name: String,
+    args: Option<Node<'t>>,
+}
+
+impl<'a, 't> Lowerer<'a, 't> {
+    pub fn expr(&mut self, node: Node<'t>, out: &mut Block) -> Val {
+        if self.depth > super::MAX_DEPTH {
+            return Val::default();
+        }
+        self.depth += 1;
+        let val = self.expr_inner(node, out);
+        self.depth -= 1;
+        self.vals.insert(node.id(), val.clone());
+        val
+    }
+
+    fn expr_inner(&mut self, node: Node<'t>, out: &mut Block) -> Val {
+        match node.kind() {
+            "await_expression" | "parenthesized_expression" | "non_null_expression"
+            | "as_expression" | "satisfies_expression" | "type_assertion" => node
+                .named_child(0)
+                .map_or_else(Val::default, |n| self.expr(n, out)),
+            "call_expression" => self.call(node, out),
+            "new_expression" => self.new_expression(node, out),
+            "member_expression" | "subscript_expression" => {
+                let object = node.child_by_field_name("object");
+                let mut v = object.map_or_else(Val::default, |o| self.expr(o, out));
+                if let Some(index) = node.child_by_field_name("index") {
+                    let i = self.expr(index, out);
+                    v.deps.extend(i.all_deps());
+                }
+                v
+            }
+            "identifier" => self.vars.get(self.text(node)).cloned().unwrap_or_default(),
+            "string" | "number" | "true" | "false" | "null" | "undefined" | "regex" => {
+                Val::constant()
+            }
+            "template_string" => {
+                let mut v = Val::constant();
+                let mut cursor = node.walk();
+                let subs: Vec<Node<'t>> = node
+                    .named_children(&mut cursor)
+                    .filter(|c| c.kind() == "template_substitution")
+                    .collect();
+                for s in subs {
+                    if let Some(e) = s.named_child(0) {
+                        let inner = self.expr(e, out);
+                        v.merge(inner);
+                    }
+                }
+                v
+            }
+            "binary_expression" => self.binary(node, out),
+            "ternary_expression" => self.ternary(node, out),
+            "assignment_expression" | "augmented_assignment_expression" => {
+                self.assignment(node, out)
+            }
+            "arrow_function" | "function_expression" | "function" | "class" => Val::default(),
+            _ => {
+                let mut v = Val::default();
+                let mut cursor = node.walk();
+                let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+                for c in children {
+                    if c.kind() == "pair" {
+                        if let Some(value) = c.child_by_field_name("value") {
+                            let inner = self.expr(value, out);
+                            v.merge(inner);
+                        }
+                    } else if c.kind() == "shorthand_property_identifier" {
+                        let inner = self.vars.get(self.text(c)).cloned().unwrap_or_default();
+                        v.merge(inner);
+                    } else {
+                        let inner = self.expr(c, out);
+                        v.merge(inner);
+                    }
+                }
+                v
+            }
+        }
+    }
+
+    fn binary(&mut self, node: Node<'t>, out: &mut Block) -> Val {
+        let op = node
+            .child_by_field_name("operator")
+            .map(|o| self.text(o))
+            .unwrap_or("");
+        let (Some(left), Some(right)) = (
+            node.child_by_field_name("left"),
+            node.child_by_field_name("right"),
+        ) else {
+            return Val::default();
+        };
+        if matches!(op, "&&" | "||" | "??") && contains_call(right) {
+            // `existing ?? await create()` runs the right side only on one outcome.
+            let guard = self.guard(left, out);
+            let mut branch = Block::new();
+            let mut v = self.vals.get(&left.id()).cloned().unwrap_or_default();
+            let r = self.expr(right, &mut branch);
+            v.merge(r);
+            let (then, otherwise) = if op == "&&" {
+                (branch, Block::new())
+            } else {
+                (Block::new(), branch)
+            };
+            out.push(IrNode::Guard {
+                guard,
+                then,
+                otherwise,
+            });
+            return v;
+        }
+        let mut v = self.expr(left, out);
+        let r = self.expr(right, out);
+        v.merge(r);
+        v.derived()
+    }
+
+    fn ternary(&mut self, node: Node<'t>, out: &mut Block) -> Val {
+        let Some(cond) = node.child_by_field_name("condition") else {
+            return Val::default();
+        };
+        let guard = self.guard(cond, out);
+        let mut then = Block::new();
+        let mut otherwise = Block::new();
+        let mut v = Val::default();
+        if let Some(c) = node.child_by_field_name("consequence") {
+            let t = self.expr(c, &mut then);
+            v.merge(t);
+        }
+        if let Some(a) = node.child_by_field_name("alternative") {
+            let e = self.expr(a, &mut otherwise);
+            v.merge(e);
+        }
+        out.push(IrNode::Guard {
+            guard,
+            then,
+            otherwise,
+        });
+        v
+    }
+
+    fn assignment(&mut self, node: Node<'t>, out: &mut Block) -> Val {
+        let compound = node.kind() == "augmented_assignment_expression";
+        let Some(left) = node.child_by_field_name("left") else {
+            return Val::default();
+        };
+        let value = node
+            .child_by_field_name("right")
+            .map_or_else(Val::default, |r| self.expr(r, out));
+        match left.kind() {
+            "identifier" => {
+                let name = self.text(left).to_string();
+                self.vars.insert(name, value.clone());
+            }
+            "member_expression" => {
+                let object = left.child_by_field_name("object").map(syntax::unwrap);
+                let field = left.child_by_field_name("property").map(|p| self.text(p));
+                if let (Some(object), Some(field)) = (object, field) {
+                    let var = self.text(object).to_string();
+                    let held = self.vars.get(&var).and_then(|v| v.effect);
+                    let derived = compound || held.is_some_and(|e| value.all_deps().any(|d| d == e));
+                    self.mutations
+                        .entry(var)
+                        .or_default()
+                        .push((field.to_string(), derived));
+                }
+            }
+            _ => {}
+        }
+        value
+    }
+
+    fn new_expression(&mut self, node: Node<'t>, out: &mut Block) -> Val {
+        let mut v = Val::default();
+        if let Some(args) = node.child_by_field_name("arguments") {
+            let inner = self.arguments(args, out);
+            v.merge(inner);
+        }
+        if let Some(ctor) = node.child_by_field_name("constructor") {
+            let path = format!("new {}", self.text(ctor));
+            self.add_source(&path, &mut v);
+        }
+        v.derived()
+    }
+
+    fn add_source(&self, path: &str, v: &mut Val) {
+        match self.ctx.models.unstable_source(Language::Typescript, path) {
+            Some(SourceKind::Clock) => {
+                v.sources.insert(Source::Clock(path.to_string()));
+            }
+            Some(SourceKind::Random) => {
+                v.sources.insert(Source::Random(path.to_string()));
+            }
+            None => {}
+        }
+    }
+
+    fn arguments(&mut self, args: Node<'t>, out: &mut Block) -> Val {
+        let mut v = Val::default();
+        let mut cursor = args.walk();
+        let list: Vec<Node<'t>> = args.named_children(&mut cursor).collect();
+        for a in list {
+            let inner = self.expr(a, out);
+            v.merge(inner);
+        }
+        v
+    }
+
+    fn call(&mut self, node: Node<'t>, out: &mut Block) -> Val {
+        let mut links = Vec::new();
+        let root = self.flatten(node, &mut links);
+        let mut v = match root {
+            Some(r) => self.expr(r, out),
+            None => links
+                .first()
+                .and_then(|l| self.vars.get(&l.name).cloned())
+                .unwrap_or_default(),
+        };
+        let root_effect = v.effect;
+        let mut args_val = Val::default();
+        for link in &links {
+            if let Some(args) = link.args {
+                let a = self.arguments(args, out);
+                args_val.merge(a);
+            }
+        }
+        let shape = self.shape(&links);
+        let classified = self
+            .ctx
+            .models
+            .classify(Language::Typescript, &self.ctx.imports, &shape);
+        match classified {
+            Some(c) => self.classified(node, &shape, c, args_val, out),
+            None => {
+                let path = shape.callee();
+                v.merge(args_val);
+                self.add_source(&path, &mut v);
+                if let Some(saved) = self.active_record_save(&links, root_effect, node, out) {
+                    return saved;
+                }
+                // Methods on a result still describe that result: `rows.find(..)`.
+                v.effect = root_effect;
+                v
+            }
+        }
+    }
+
+    /// Splits `a.b(x).c(y)` into links; returns the root expression when it is not a name.
+    fn flatten(&self, node: Node<'t>, links: &mut Vec<Link<'t>>) -> Option<Node<'t>> {
+        let node = syntax::unwrap(node);
+        match node.kind() {
+            "call_expression" => {
+                let func = node.child_by_field_name("function")?;
+                let root = self.flatten(func, links);
+                let args = node.child_by_field_name("arguments");
+                match links.last_mut() {
+                    Some(last) if last.args.is_none() => last.args = args,
+                    _ => links.push(Link {
+                        name: String::new(),
+                        args,
+                    }),
+                }
+                root
+            }
+            "member_expression" => {
+                let root = self.flatten(node.child_by_field_name("object")?, links);
+                let prop = node.child_by_field_name("property")?;
+                links.push(Link {
+                    name: self.text(prop).to_string(),
+                    args: None,
+                });
+                root
+            }
+            "subscript_expression" => {
+                let root = self.flatten(node.child_by_field_name("object")?, links);
+                let index = node.child_by_field_name("index")?;
+                links.push(Link {
+                    name: unquote(self.text(index)).to_string(),
+                    args: None,
+                });
+                root
+            }
+            "identifier" | "this" | "super" => {
+                links.push(Link {
+                    name: self.text(node).to_string(),
+                    args: None,
+                });
+                None
+            }
+            _ => {
+                links.push(Link {
+                    name: String::new(),
+                    args: None,
+                });
+                Some(node)
+            }
+        }
+    }
+
+    fn shape(&mut self, links: &[Link<'t>]) -> CallShape {
+        let mut segments: Vec<Segment> = Vec::with_capacity(links.len());
+        for (i, link) in links.iter().enumerate() {
+            let binding = match i {
+                0 => self.locals.get(&link.name),
+                1 if links[0].name == "this" => self.fields.get(&link.name),
+                _ => None,
+            }
+            .cloned();
+            let args = link.args.map(|a| {
+                let mut cursor = a.walk();
+                let list: Vec<Node<'t>> = a.named_children(&mut cursor).collect();
+                list.into_iter().map(|n| self.arg(n, 0)).collect()
+            });
+            segments.push(Segment {
+                name: link.name.clone(),
+                args,
+                declared_type: binding.as_ref().and_then(|b| b.declared_type.clone()),
+                bound_resource: binding.and_then(|b| b.resource),
+            });
+        }
+        CallShape { segments }
+    }
+
+    fn arg(&mut self, node: Node<'t>, depth: usize) -> Arg {
+        let node = syntax::unwrap(node);
+        self.nodes.push(node);
+        let handle = self.nodes.len() - 1;
+        let value = if depth > 8 {
+            ArgValue::Other(String::new())
+        } else {
+            self.arg_value(node, depth)
+        };
+        Arg {
+            value,
+            span: self.span(node),
+            node: handle,
+        }
+    }
+
+    fn arg_value(&mut self, node: Node<'t>, depth: usize) -> ArgValue {
+        match node.kind() {
+            "string" => ArgValue::Str(unquote(self.text(node)).to_string()),
+            "template_string" => ArgValue::Str(template_text(node, self.ctx.src)),
+            "identifier" | "member_expression" | "this" => {
+                ArgValue::Path(self.text(node).to_string())
+            }
+            "true" => ArgValue::Bool(true),
+            "false" => ArgValue::Bool(false),
+            "arrow_function" | "function_expression" | "function" => {
+                let params = node
+                    .child_by_field_name("parameters")
+                    .or_else(|| node.child_by_field_name("parameter"));
+                let mut names = Vec::new();
+                if let Some(p) = params {
+                    super::lower::collect_identifiers(p, self.ctx.src, &mut names, true);
+                }
+                ArgValue::Function {
+                    param: names.into_iter().next(),
+                    text: self.text(node).chars().take(2000).collect(),
+                }
+            }
+            "object" => {
+                let mut fields = Vec::new();
+                let mut cursor = node.walk();
+                let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+                for c in children {
+                    match c.kind() {
+                        "pair" => {
+                            let (Some(k), Some(v)) =
+                                (c.child_by_field_name("key"), c.child_by_field_name("value"))
+                            else {
+                                continue;
+                            };
+                            let key = unquote(self.text(k)).to_string();
+                            fields.push((key, self.arg(v, depth + 1)));
+                        }
+                        "shorthand_property_identifier" => {
+                            let key = self.text(c).to_string();
+                            fields.push((key, self.arg(c, depth + 1)));
+                        }
+                        _ => {}
+                    }
+                }
+                ArgValue::Object(fields)
+            }
+            "new_expression" => {
+                let class = node
+                    .child_by_field_name("constructor")
+                    .map(|c| self.text(c).to_string())
+                    .unwrap_or_default();
+                let args = node.child_by_field_name("arguments").map_or_else(Vec::new, |a| {
+                    let mut cursor = a.walk();
+                    let list: Vec<Node<'t>> = a.named_children(&mut cursor).collect();
+                    list.into_iter().map(|n| self.arg(n, depth + 1)).collect()
+                });
+                ArgValue::New { class, args }
+            }
+            _ => ArgValue::Other(self.text(node).chars().take(200).collect()),
+        }
+    }
+
+    fn classified(
+        &mut self,
+        node: Node<'t>,
+        shape: &CallShape,
+        c: Classified,
+        args_val: Val,
+        out: &mut Block,
+    ) -> Val {
+        let span = self.span(node);
+        let handle_name = shape.segments.first().map(|s| s.name.clone()).unwrap_or_default();
+        let db_txn = c
+            .txn_handle
+            .as_ref()
+            .and_then(|h| self.handles.get(h))
+            .or_else(|| self.handles.get(&handle_name))
+            .copied();
+        let resource = c.resource.clone().map(Resource);
+        let clock_filter = args_val.sources.iter().any(|s| matches!(s, Source::Clock(_)));
+        let kind = match c.effect {
+            EffectModel::Read => Some(EffectKind::Read {
+                resource,
+                locking: c.locking,
+                window: clock_filter,
+            }),
+            EffectModel::Insert => Some(self.insert_or_save(shape, &c, resource)),
+            EffectModel::Update | EffectModel::Conditional => {
+                let (sets, derived) = self.assigned_values(shape, &c);
+                let kind = if c.effect == EffectModel::Update {
+                    WriteKind::Update { derived }
+                } else {
+                    WriteKind::Conditional { derived }
+                };
+                Some(EffectKind::Write { resource, kind, sets })
+            }
+            EffectModel::Delete => Some(EffectKind::Write {
+                resource,
+                kind: WriteKind::Delete,
+                sets: vec![],
+            }),
+            EffectModel::Upsert => Some(EffectKind::Write {
+                resource,
+                kind: WriteKind::Upsert,
+                sets: vec![],
+            }),
+            EffectModel::ClaimInsert => Some(EffectKind::Write {
+                resource,
+                kind: WriteKind::InsertIgnore,
+                sets: vec![],
+            }),
+            EffectModel::KvSet => Some(if c.kv.is_some_and(|k| k.if_absent) {
+                EffectKind::Claim { resource: None }
+            } else {
+                EffectKind::Write {
+                    resource: None,
+                    kind: WriteKind::Update { derived: false },
+                    sets: vec![],
+                }
+            }),
+            EffectModel::Lock => Some(EffectKind::Lock {
+                key: shape.segments[c.trigger]
+                    .args()
+                    .first()
+                    .map(|a| a.text()),
+            }),
+            EffectModel::Unlock => Some(EffectKind::Unlock),
+            EffectModel::External => Some(EffectKind::External {
+                provider: c
+                    .model
+                    .provider
+                    .clone()
+                    .unwrap_or_else(|| c.library.to_string()),
+                operation: c.model.operation.clone().unwrap_or_else(|| {
+                    let segs = &shape.segments[..=c.trigger];
+                    let start = segs.len().saturating_sub(2);
+                    segs[start..]
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(".")
+                }),
+                accepts_key: !c.model.key.is_empty(),
+                key: c.key.as_ref().map(|k| self.key(k)),
+            }),
+            EffectModel::Txn | EffectModel::LockScope => {
+                return self.scope(node, &c, out);
+            }
+            EffectModel::Commit | EffectModel::Rollback => {
+                let txn = self.handles.remove(&handle_name);
+                txn.map(|t| {
+                    self.open_txns.retain(|o| *o != t);
+                    EffectKind::TxnEnd(t)
+                })
+            }
+            EffectModel::Sql => self.sql_effect(&c, &handle_name, span),
+            EffectModel::Nothing => None,
+        };
+        let Some(kind) = kind else {
+            return args_val.derived();
+        };
+        let is_db = matches!(
+            kind,
+            EffectKind::Read { .. } | EffectKind::Write { .. } | EffectKind::TxnEnd(_)
+        );
+        let txn = if is_db {
+            db_txn
+        } else {
+            self.open_txns.last().copied()
+        };
+        let effect = Effect {
+            span,
+            kind,
+            library: c.library.to_string(),
+            callee: shape.callee(),
+            txn,
+        };
+        let id = self.push_effect(effect, out);
+        Val {
+            effect: Some(id),
+            deps: args_val.all_deps().collect(),
+            sources: BTreeSet::from([Source::Stored]),
+        }
+    }
+
+    /// `repo.save(order)` of an entity read earlier updates that row rather than inserting.
+    fn insert_or_save(&self, shape: &CallShape, c: &Classified, resource: Option<Resource>) -> EffectKind {
+        let arg = shape.segments[c.trigger].args().first();
+        let var = arg.and_then(|a| match &a.value {
+            ArgValue::Path(p) if !p.contains('.') => Some(p.clone()),
+            _ => None,
+        });
+        let read = var.as_ref().and_then(|v| self.vars.get(v)).and_then(|v| v.effect);
+        match (var, read) {
+            (Some(var), Some(read)) => {
+                let (sets, derived) = self.mutated(&var);
+                EffectKind::Write {
+                    resource: self.effects[read].kind.resource().cloned().or(resource),
+                    kind: WriteKind::Update { derived },
+                    sets,
+                }
+            }
+            _ => EffectKind::Write {
+                resource,
+                kind: WriteKind::Insert,
+                sets: vec![],
+            },
+        }
+    }
+
+    fn mutated(&self, var: &str) -> (Vec<String>, bool) {
+        let m = self.mutations.get(var).cloned().unwrap_or_default();
+        let derived = m.iter().any(|(_, d)| *d);
+        (m.into_iter().map(|(f, _)| f).collect(), derived)
+    }
+
+    /// `order.save()` on a document or entity loaded earlier (Mongoose, Sequelize, TypeORM
+    /// active records) writes its changed fields back.
+    fn active_record_save(
+        &mut self,
+        links: &[Link<'t>],
+        root_effect: Option<usize>,
+        node: Node<'t>,
+        out: &mut Block,
+    ) -> Option<Val> {
+        let read = root_effect?;
+        let [var, method] = links else { return None };
+        if method.name != "save" || method.args.is_none() {
+            return None;
+        }
+        let resource = self.effects[read].kind.resource().cloned();
+        let (sets, derived) = self.mutated(&var.name);
+        let effect = Effect {
+            span: self.span(node),
+            kind: EffectKind::Write {
+                resource,
+                kind: WriteKind::Update { derived },
+                sets,
+            },
+            library: self.effects[read].library.clone(),
+            callee: format!("{}.save", var.name),
+            txn: self.effects[read].txn,
+        };
+        let id = self.push_effect(effect, out);
+        Some(Val {
+            effect: Some(id),
+            ..Val::default()
+        })
+    }
+
+    /// Fields a write assigns and whether a new value derives from an old one.
+    fn assigned_values(&self, shape: &CallShape, c: &Classified) -> (Vec<String>, bool) {
+        let trigger = &shape.segments[c.trigger];
+        let Some(spec) = c.model.values.as_deref() else {
+            return (vec![], c.model.derived);
+        };
+        let values = if let Some(index) = spec.strip_prefix('#') {
+            index.parse::<usize>().ok().and_then(|i| trigger.args().get(i))
+        } else if let Some(call) = spec.strip_suffix("()") {
+            shape.calls_named(call).next().and_then(|s| s.args().first())
+        } else {
+            trigger.args().iter().find_map(|a| a.lookup(spec))
+        };
+        let Some(fields) = values.and_then(Arg::object) else {
+            return (vec![], c.model.derived);
+        };
+        let mut sets = Vec::new();
+        let mut derived = c.model.derived;
+        for (key, value) in fields {
+            if let (Some(nested), true) = (value.object(), key.starts_with('$')) {
+                // Mongo operators: `$set: { status }`, `$inc: { n: 1 }`.
+                derived |= matches!(key.as_str(), "$inc" | "$mul");
+                sets.extend(nested.iter().map(|(k, _)| k.clone()));
+                continue;
+            }
+            sets.push(key.clone());
+            if let Some(obj) = value.object() {
+                derived |= obj.iter().any(|(k, _)| {
+                    matches!(k.as_str(), "increment" | "decrement" | "multiply" | "divide")
+                });
+            }
+            let node = self.nodes[value.node];
+            derived |= self
+                .vals
+                .get(&node.id())
+                .is_some_and(|v| v.all_deps().any(|d| self.is_read(d)));
+        }
+        (sets, derived)
+    }
+
+    fn is_read(&self, id: usize) -> bool {
+        matches!(self.effects[id].kind, EffectKind::Read { .. })
+    }
+
+    fn key(&self, arg: &Arg) -> Key {
+        let node = self.nodes[arg.node];
+        let sources = self
+            .vals
+            .get(&node.id())
+            .map(|v| v.sources.clone())
+            .unwrap_or_default();
+        Key {
+            span: arg.span,
+            text: self.text(node).chars().take(120).collect(),
+            sources,
+        }
+    }
+
+    fn sql_effect(
+        &mut self,
+        c: &Classified,
+        handle: &str,
+        span: crate::ir::Span,
+    ) -> Option<EffectKind> {
+        let sql = c.sql.as_ref()?;
+        let table = sql.tables.first().cloned().map(Resource);
+        let derived = sql.derived;
+        Some(match &sql.kind {
+            SqlKind::Select => EffectKind::Read {
+                resource: table,
+                locking: sql.locking,
+                window: sql.window,
+            },
+            SqlKind::Insert => EffectKind::Write {
+                resource: table,
+                kind: match sql.on_conflict {
+                    Some(Conflict::DoNothing) => WriteKind::InsertIgnore,
+                    Some(Conflict::DoUpdate) => WriteKind::Upsert,
+                    None => WriteKind::Insert,
+                },
+                sets: sql.sets.clone(),
+            },
+            SqlKind::Update => EffectKind::Write {
+                resource: table,
+                kind: if sql.conditional {
+                    WriteKind::Conditional { derived }
+                } else {
+                    WriteKind::Update { derived }
+                },
+                sets: sql.sets.clone(),
+            },
+            SqlKind::Delete => EffectKind::Write {
+                resource: table,
+                kind: if sql.conditional {
+                    WriteKind::Conditional { derived: false }
+                } else {
+                    WriteKind::Delete
+                },
+                sets: vec![],
+            },
+            SqlKind::Begin(isolation) => {
+                let lower = handle.to_ascii_lowercase();
+                let txn = self.begin(span, *isolation, lower.contains("pool"));
+                self.handles.insert(handle.to_string(), txn);
+                EffectKind::TxnBegin(txn)
+            }
+            SqlKind::SetIsolation(isolation) => {
+                if let Some(&t) = self.handles.get(handle) {
+                    self.txns[t].isolation = *isolation;
+                }
+                return None;
+            }
+            SqlKind::Commit | SqlKind::Rollback => {
+                let t = self.handles.remove(handle)?;
+                self.open_txns.retain(|o| *o != t);
+                EffectKind::TxnEnd(t)
+            }
+            SqlKind::AdvisoryLock { .. } | SqlKind::LockTable => EffectKind::Lock { key: None },
+            SqlKind::AdvisoryUnlock => EffectKind::Unlock,
+            SqlKind::Other => return None,
+        })
+    }
+
+    fn begin(&mut self, span: crate::ir::Span, isolation: Isolation, on_pool: bool) -> usize {
+        self.txns.push(Txn {
+            span,
+            isolation,
+            on_pool,
+        });
+        let id = self.txns.len() - 1;
+        self.open_txns.push(id);
+        id
+    }
+
+    /// A transaction or lock: callback form becomes a scope around the inlined callback;
+    /// without a callback it begins a transaction on a handle.
+    fn scope(&mut self, node: Node<'t>, c: &Classified, out: &mut Block) -> Val {
+        let span = self.span(node);
+        let info = c.txn.clone();
+        let callback = info.as_ref().and_then(|i| i.callback.clone());
+        let isolation = info.as_ref().map_or(Isolation::Default, |i| i.isolation);
+        let is_txn = c.effect == EffectModel::Txn;
+        let Some(callback) = callback else {
+            if is_txn {
+                let handle = match c.model.handle {
+                    crate::models::schema::HandleFrom::Result => self.assign_target.clone(),
+                    _ => None,
+                }
+                .or_else(|| {
+                    c.model
+                        .handle
+                        .eq(&crate::models::schema::HandleFrom::Receiver)
+                        .then(|| self.receiver_root(node))
+                        .flatten()
+                });
+                let txn = self.begin(span, isolation, false);
+                if let Some(h) = handle {
+                    self.handles.insert(h, txn);
+                }
+                let effect = Effect {
+                    span,
+                    kind: EffectKind::TxnBegin(txn),
+                    library: c.library.to_string(),
+                    callee: String::new(),
+                    txn: Some(txn),
+                };
+                let id = self.push_effect(effect, out);
+                return Val {
+                    effect: Some(id),
+                    ..Val::default()
+                };
+            }
+            return Val::default();
+        };
+        let func = self.nodes[callback.node];
+        self.inlined.push(func.id());
+        let param = match &callback.value {
+            ArgValue::Function { param, .. } => param.clone(),
+            _ => None,
+        };
+        let kind = if is_txn {
+            let txn = self.begin(span, isolation, false);
+            if let Some(p) = &param {
+                self.handles.insert(p.clone(), txn);
+            }
+            ScopeKind::Txn(txn)
+        } else {
+            ScopeKind::Lock {
+                library: c.library.to_string(),
+            }
+        };
+        let saved_vars = self.vars.clone();
+        self.params(func);
+        let body = self.function_body(func);
+        self.vars.extend(saved_vars);
+        if let ScopeKind::Txn(t) = kind {
+            self.open_txns.retain(|o| *o != t);
+        }
+        out.push(IrNode::Scope { kind, body });
+        Val::default()
+    }
+
+    fn receiver_root(&self, call: Node) -> Option<String> {
+        let func = call.child_by_field_name("function")?;
+        let mut node = func;
+        while node.kind() == "member_expression" {
+            node = node.child_by_field_name("object")?;
+        }
+        Some(self.text(node).to_string())
+    }
+}
+
+/// A template literal's text with `${..}` holes replaced by `__hole0`, `__hole1`, ...
+fn template_text(node: Node, src: &str) -> String {
+    let mut out = String::new();
+    let mut at = node.start_byte() + 1;
+    let end = node.end_byte().saturating_sub(1);
+    let mut cursor = node.walk();
+    for (i, sub) in node
+        .named_children(&mut cursor)
+        .filter(|c| c.kind() == "template_substitution")
+        .enumerate()
+    {
+        out.push_str(src.get(at..sub.start_byte()).unwrap_or(""));
+        out.push_str(&format!("{}{i}", crate::sql::HOLE_PREFIX));
+        at = sub.end_byte();
+    }
+    out.push_str(src.get(at..end.max(at)).unwrap_or(""));
+    out
+}
+
+/// Whether an expression calls anything outside nested functions.
+fn contains_call(node: Node) -> bool {
+    let mut stack = vec![node];
+    let mut seen = 0;
+    while let Some(n) = stack.pop() {
+        seen += 1;
+        if seen > 10_000 {
+            return false;
+        }
+        match n.kind() {
+            "call_expression" | "await_expression" | "new_expression" => return true,
+            "arrow_function" | "function_expression" | "function" => continue,
+            _ => {}
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    false
+}

@@ -1,0 +1,419 @@
+//! Lowering one function's statements to IR blocks.
+
+use super::syntax::{self, text};
+use super::{Binding, FileCtx, MAX_DEPTH};
+use crate::ir::{
+    Block, Effect, EffectId, EffectKind, FunctionIr, Node as IrNode, Source, Span, Txn, TxnId,
+};
+use crate::models::Language;
+use std::collections::{BTreeSet, HashMap};
+use tree_sitter::Node;
+
+/// What an expression evaluates to, as far as effects and key sources go.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Val {
+    /// The expression is (a projection of) this effect's result.
+    pub effect: Option<EffectId>,
+    /// Effects whose results the value is computed from.
+    pub deps: BTreeSet<EffectId>,
+    pub sources: BTreeSet<Source>,
+}
+
+impl Val {
+    pub fn constant() -> Val {
+        Val {
+            sources: BTreeSet::from([Source::Constant]),
+            ..Val::default()
+        }
+    }
+
+    /// Combines two operands: the result is no longer either one's result.
+    pub fn merge(&mut self, other: Val) {
+        self.deps.extend(other.deps);
+        self.deps.extend(other.effect);
+        self.sources.extend(other.sources);
+    }
+
+    pub fn derived(mut self) -> Val {
+        self.deps.extend(self.effect.take());
+        self
+    }
+
+    /// Every effect the value comes from, its own result included.
+    pub fn all_deps(&self) -> impl Iterator<Item = EffectId> + '_ {
+        self.effect.iter().copied().chain(self.deps.iter().copied())
+    }
+}
+
+pub(super) struct Lowerer<'a, 't> {
+    pub ctx: &'a FileCtx<'a>,
+    pub fields: HashMap<String, Binding>,
+    pub locals: HashMap<String, Binding>,
+    pub vars: HashMap<String, Val>,
+    /// Transaction handles in scope: `tx`, `client`, `manager`, `t`.
+    pub handles: HashMap<String, TxnId>,
+    pub open_txns: Vec<TxnId>,
+    /// Fields assigned on variables (`order.status = 'paid'`), and whether derived.
+    pub mutations: HashMap<String, Vec<(String, bool)>>,
+    pub effects: Vec<Effect>,
+    pub txns: Vec<Txn>,
+    pub vals: HashMap<usize, Val>,
+    /// Syntax nodes that call shapes refer to by index.
+    pub nodes: Vec<Node<'t>>,
+    pub inlined: Vec<usize>,
+    /// The variable the expression being lowered is assigned to.
+    pub assign_target: Option<String>,
+    pub depth: usize,
+}
+
+pub(super) fn lower_function<'t>(
+    ctx: &FileCtx,
+    node: Node<'t>,
+    class: Option<&str>,
+    fields: Option<HashMap<String, Binding>>,
+) -> (FunctionIr, Vec<usize>) {
+    let mut l = Lowerer {
+        ctx,
+        fields: fields.unwrap_or_default(),
+        locals: HashMap::new(),
+        vars: HashMap::new(),
+        handles: HashMap::new(),
+        open_txns: Vec::new(),
+        mutations: HashMap::new(),
+        effects: Vec::new(),
+        txns: Vec::new(),
+        vals: HashMap::new(),
+        nodes: Vec::new(),
+        inlined: Vec::new(),
+        assign_target: None,
+        depth: 0,
+    };
+    l.params(node);
+    let body = l.function_body(node);
+    let header_end = node
+        .child_by_field_name("body")
+        .map_or(node.end_byte(), |b| b.start_byte());
+    let ir = FunctionIr {
+        name: syntax::function_name(node, class, ctx.src),
+        span: ctx.lines.span(node.start_byte(), header_end.max(node.start_byte())),
+        body,
+        effects: l.effects,
+        txns: l.txns,
+    };
+    (ir, l.inlined)
+}
+
+impl<'a, 't> Lowerer<'a, 't> {
+    pub fn span(&self, node: Node) -> Span {
+        self.ctx.lines.span(node.start_byte(), node.end_byte())
+    }
+
+    pub fn text(&self, node: Node) -> &'a str {
+        text(node, self.ctx.src)
+    }
+
+    pub fn push_effect(&mut self, effect: Effect, out: &mut Block) -> EffectId {
+        self.effects.push(effect);
+        let id = self.effects.len() - 1;
+        out.push(IrNode::Effect(id));
+        id
+    }
+
+    /// Parameters are request inputs; typed ones also tell what a receiver is.
+    pub fn params(&mut self, func: Node) {
+        let params = func
+            .child_by_field_name("parameters")
+            .or_else(|| func.child_by_field_name("parameter"));
+        let Some(params) = params else { return };
+        let mut names = Vec::new();
+        collect_identifiers(params, self.ctx.src, &mut names, true);
+        for name in names {
+            self.vars.insert(
+                name,
+                Val {
+                    sources: BTreeSet::from([Source::Input]),
+                    ..Val::default()
+                },
+            );
+        }
+        let mut cursor = params.walk();
+        for p in params.named_children(&mut cursor) {
+            if let Some(pattern) = p.child_by_field_name("pattern") {
+                if pattern.kind() == "identifier" {
+                    let binding = syntax::binding_of(p, self.ctx.src);
+                    self.locals.insert(self.text(pattern).to_string(), binding);
+                }
+            }
+        }
+    }
+
+    /// The body of a function or callback as a block.
+    pub fn function_body(&mut self, func: Node<'t>) -> Block {
+        let mut out = Block::new();
+        match func.child_by_field_name("body") {
+            Some(body) if body.kind() == "statement_block" => self.statements(body, &mut out),
+            Some(expr) => {
+                self.expr(expr, &mut out);
+            }
+            None => {}
+        }
+        out
+    }
+
+    pub fn statements(&mut self, block: Node<'t>, out: &mut Block) {
+        let mut cursor = block.walk();
+        let children: Vec<Node<'t>> = block.named_children(&mut cursor).collect();
+        for stmt in children {
+            self.statement(stmt, out);
+        }
+    }
+
+    /// A statement as a block of its own (a branch or loop body).
+    fn sub_block(&mut self, node: Option<Node<'t>>) -> Block {
+        let mut out = Block::new();
+        if let Some(node) = node {
+            self.statement(node, &mut out);
+        }
+        out
+    }
+
+    fn statement(&mut self, node: Node<'t>, out: &mut Block) {
+        if self.depth > MAX_DEPTH {
+            return;
+        }
+        self.depth += 1;
+        match node.kind() {
+            "statement_block" => self.statements(node, out),
+            "expression_statement" => {
+                if let Some(e) = node.named_child(0) {
+                    self.expr(e, out);
+                }
+            }
+            "lexical_declaration" | "variable_declaration" => self.declaration(node, out),
+            "if_statement" => self.if_statement(node, out),
+            "return_statement" | "throw_statement" => {
+                if let Some(e) = node.named_child(0) {
+                    self.expr(e, out);
+                }
+                out.push(IrNode::Exit(self.span(node)));
+            }
+            "break_statement" | "continue_statement" => out.push(IrNode::Exit(self.span(node))),
+            "try_statement" => self.try_statement(node, out),
+            "for_statement" | "for_in_statement" | "while_statement" | "do_statement" => {
+                self.loop_statement(node, out)
+            }
+            "switch_statement" => self.switch_statement(node, out),
+            "labeled_statement" => {
+                let body = node.child_by_field_name("body");
+                let mut inner = self.sub_block(body);
+                out.append(&mut inner);
+            }
+            _ => {}
+        }
+        self.depth -= 1;
+    }
+
+    fn declaration(&mut self, node: Node<'t>, out: &mut Block) {
+        let mut cursor = node.walk();
+        let declarators: Vec<Node<'t>> = node
+            .named_children(&mut cursor)
+            .filter(|d| d.kind() == "variable_declarator")
+            .collect();
+        for decl in declarators {
+            let Some(name) = decl.child_by_field_name("name") else {
+                continue;
+            };
+            let target = (name.kind() == "identifier").then(|| self.text(name).to_string());
+            let value = match decl.child_by_field_name("value") {
+                Some(v) => {
+                    self.assign_target = target.clone();
+                    let val = self.expr(v, out);
+                    self.assign_target = None;
+                    if let Some(t) = &target {
+                        self.bind_receiver(t, v);
+                    }
+                    val
+                }
+                None => Val::default(),
+            };
+            if let Some(t) = &target {
+                let binding = syntax::binding_of(decl, self.ctx.src);
+                if binding.declared_type.is_some() {
+                    self.locals.insert(t.clone(), binding);
+                }
+                self.key_derivation(t, name, &value, out);
+            }
+            self.bind_pattern(name, value);
+        }
+    }
+
+    /// Records what a local holds when it names a repository or model:
+    /// `const repo = dataSource.getRepository(Order)`.
+    fn bind_receiver(&mut self, name: &str, value: Node) {
+        let value = syntax::unwrap(value);
+        if value.kind() != "call_expression" {
+            return;
+        }
+        let Some(callee) = value.child_by_field_name("function") else {
+            return;
+        };
+        let callee = self.text(callee);
+        let method = callee.rsplit('.').next().unwrap_or(callee);
+        let ty = match method {
+            "getRepository" | "getCustomRepository" | "withRepository" => "Repository",
+            "model" => "Model",
+            "collection" => "Collection",
+            _ => return,
+        };
+        let arg = value
+            .child_by_field_name("arguments")
+            .and_then(|a| a.named_child(0))
+            .map(|a| syntax::unquote(self.text(a)).to_string());
+        self.locals.insert(
+            name.to_string(),
+            Binding {
+                declared_type: Some(ty.to_string()),
+                resource: arg,
+            },
+        );
+    }
+
+    /// A variable named like a key and built from identifiable sources.
+    fn key_derivation(&mut self, name: &str, node: Node, value: &Val, out: &mut Block) {
+        let lower = name.to_ascii_lowercase();
+        let keyish = ["key", "idempot", "dedup", "requestid", "jobid"]
+            .iter()
+            .any(|k| lower.contains(k));
+        if keyish && value.sources.iter().any(Source::is_unstable) {
+            let effect = Effect {
+                span: self.span(node),
+                kind: EffectKind::KeyDerivation {
+                    name: name.to_string(),
+                    sources: value.sources.clone(),
+                },
+                library: "javascript".into(),
+                callee: name.to_string(),
+                txn: self.open_txns.last().copied(),
+            };
+            self.push_effect(effect, out);
+        }
+    }
+
+    pub fn bind_pattern(&mut self, pattern: Node, value: Val) {
+        let mut names = Vec::new();
+        collect_identifiers(pattern, self.ctx.src, &mut names, false);
+        for n in names {
+            self.mutations.remove(&n);
+            self.vars.insert(n, value.clone());
+        }
+    }
+
+    fn if_statement(&mut self, node: Node<'t>, out: &mut Block) {
+        let Some(cond) = node.child_by_field_name("condition") else {
+            return;
+        };
+        let guard = self.guard(cond, out);
+        let then = self.sub_block(node.child_by_field_name("consequence"));
+        let otherwise = self.sub_block(
+            node.child_by_field_name("alternative")
+                .and_then(|e| e.named_child(0)),
+        );
+        out.push(IrNode::Guard {
+            guard,
+            then,
+            otherwise,
+        });
+    }
+
+    fn try_statement(&mut self, node: Node<'t>, out: &mut Block) {
+        let body = self.sub_block(node.child_by_field_name("body"));
+        let handler = node.child_by_field_name("handler");
+        let catches_unique_violation = handler.is_some_and(|h| {
+            self.ctx
+                .models
+                .handles_unique_violation(Language::Typescript, self.text(h))
+        });
+        let catch = self.sub_block(handler.and_then(|h| h.child_by_field_name("body")));
+        let finally = self.sub_block(node.child_by_field_name("finalizer").and_then(|f| f.named_child(0)));
+        out.push(IrNode::Try {
+            body,
+            catch,
+            finally,
+            catches_unique_violation,
+        });
+    }
+
+    fn loop_statement(&mut self, node: Node<'t>, out: &mut Block) {
+        // Headers run before the body: `for (const x of await findAll())`.
+        for field in ["initializer", "right", "condition"] {
+            if let Some(h) = node.child_by_field_name(field) {
+                let val = self.expr(h, out);
+                if field == "right" {
+                    if let Some(left) = node.child_by_field_name("left") {
+                        self.bind_pattern(left, val.derived());
+                    }
+                }
+            }
+        }
+        let body = self.sub_block(node.child_by_field_name("body"));
+        out.push(IrNode::Loop(body));
+    }
+
+    fn switch_statement(&mut self, node: Node<'t>, out: &mut Block) {
+        let Some(value) = node.child_by_field_name("value") else {
+            return;
+        };
+        let guard = self.guard(value, out);
+        let Some(body) = node.child_by_field_name("body") else {
+            return;
+        };
+        let mut cursor = body.walk();
+        let cases: Vec<Node<'t>> = body.named_children(&mut cursor).collect();
+        for case in cases {
+            let mut then = Block::new();
+            let mut c = case.walk();
+            let stmts: Vec<Node<'t>> = case
+                .children_by_field_name("body", &mut c)
+                .collect();
+            for s in stmts {
+                self.statement(s, &mut then);
+            }
+            out.push(IrNode::Guard {
+                guard: guard.clone(),
+                then,
+                otherwise: Block::new(),
+            });
+        }
+    }
+}
+
+/// Identifiers bound by a pattern or parameter list (`{ rows: [first] }`, `[a, b]`, `x = 1`).
+pub(super) fn collect_identifiers(node: Node, src: &str, out: &mut Vec<String>, params: bool) {
+    match node.kind() {
+        "identifier" | "shorthand_property_identifier_pattern" => {
+            out.push(text(node, src).to_string())
+        }
+        "pair_pattern" => {
+            if let Some(v) = node.child_by_field_name("value") {
+                collect_identifiers(v, src, out, params);
+            }
+        }
+        "assignment_pattern" | "object_assignment_pattern" => {
+            if let Some(l) = node.child_by_field_name("left") {
+                collect_identifiers(l, src, out, params);
+            }
+        }
+        "required_parameter" | "optional_parameter" => {
+            if let Some(p) = node.child_by_field_name("pattern") {
+                collect_identifiers(p, src, out, params);
+            }
+        }
+        "type_annotation" | "decorator" | "accessibility_modifier" => {}
+        _ => {
+            let mut cursor = node.walk();
+            for child in node.named_children(&mut cursor) {
+                collect_identifiers(child, src, out, params);
+            }
+        }
+    }
+}

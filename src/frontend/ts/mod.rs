@@ -1,0 +1,195 @@
+//! TypeScript/JavaScript front-end: tree-sitter syntax to the effect IR, one function at a time.
+
+mod cond;
+mod expr;
+mod lower;
+mod syntax;
+
+use super::{LineIndex, SourceKind};
+use crate::ir::{FileIr, FileNote};
+use crate::models::Models;
+use std::collections::{HashMap, HashSet};
+use tree_sitter::{Node, Parser};
+
+/// Deeper syntax than this is not descended into; the rest of the function is left out.
+pub(crate) const MAX_DEPTH: usize = 400;
+
+/// What a class's fields are known to hold, from constructor parameters and field types.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Binding {
+    pub declared_type: Option<String>,
+    pub resource: Option<String>,
+}
+
+pub(crate) struct FileCtx<'a> {
+    pub src: &'a str,
+    pub lines: LineIndex<'a>,
+    pub models: &'a Models,
+    pub imports: Vec<String>,
+}
+
+pub fn lower_file(kind: SourceKind, text: &str, models: &Models) -> FileIr {
+    let mut parser = Parser::new();
+    let language = match kind {
+        SourceKind::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT,
+        SourceKind::Tsx => tree_sitter_typescript::LANGUAGE_TSX,
+    };
+    let mut out = FileIr::default();
+    if parser.set_language(&language.into()).is_err() {
+        out.notes.push(FileNote {
+            span: None,
+            message: "the TypeScript grammar could not be loaded".into(),
+        });
+        return out;
+    }
+    let Some(tree) = parser.parse(text, None) else {
+        out.notes.push(FileNote {
+            span: None,
+            message: "the parser gave up on this file".into(),
+        });
+        return out;
+    };
+    let root = tree.root_node();
+    let ctx = FileCtx {
+        src: text,
+        lines: LineIndex::new(text),
+        models,
+        imports: imports(root, text),
+    };
+    if root.has_error() {
+        let span = first_error(root).map(|n| ctx.lines.span(n.start_byte(), n.end_byte()));
+        out.notes.push(FileNote {
+            span,
+            message: "syntax error; analysed what the parser recovered".into(),
+        });
+    }
+    let mut inlined = HashSet::new();
+    let mut stack = vec![(root, None::<String>, 0usize)];
+    // Document order, outer functions first, so callbacks inlined by an outer function are
+    // known before they are reached.
+    let mut functions = Vec::new();
+    while let Some((node, class, depth)) = stack.pop() {
+        if depth > MAX_DEPTH {
+            out.notes.push(FileNote {
+                span: Some(ctx.lines.span(node.start_byte(), node.end_byte())),
+                message: format!("nesting deeper than {MAX_DEPTH} levels; the rest was skipped"),
+            });
+            continue;
+        }
+        let class = if node.kind() == "class_declaration" || node.kind() == "class" {
+            node.child_by_field_name("name")
+                .map(|n| syntax::text(n, text).to_string())
+                .or(class)
+        } else {
+            class
+        };
+        if syntax::is_function(node) {
+            functions.push((node, class.clone()));
+        }
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node.children(&mut cursor).collect();
+        for child in children.into_iter().rev() {
+            stack.push((child, class.clone(), depth + 1));
+        }
+    }
+    let mut classes: HashMap<String, HashMap<String, Binding>> = HashMap::new();
+    for (node, class) in &functions {
+        if inlined.contains(&node.id()) {
+            continue;
+        }
+        let fields = class.as_ref().map(|c| {
+            classes
+                .entry(c.clone())
+                .or_insert_with(|| class_fields(*node, text))
+                .clone()
+        });
+        let (ir, callbacks) = lower::lower_function(&ctx, *node, class.as_deref(), fields);
+        inlined.extend(callbacks);
+        out.functions.push(ir);
+    }
+    out
+}
+
+fn first_error(root: Node) -> Option<Node> {
+    let mut cursor = root.walk();
+    let mut node = root;
+    loop {
+        if node.is_error() || node.is_missing() {
+            return Some(node);
+        }
+        let next = node
+            .children(&mut cursor)
+            .find(|c| c.has_error() || c.is_error() || c.is_missing())?;
+        node = next;
+    }
+}
+
+/// Module specifiers of `import ... from 'x'` and `require('x')` at the top level.
+fn imports(root: Node, src: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cursor = root.walk();
+    for stmt in root.children(&mut cursor) {
+        let source = match stmt.kind() {
+            "import_statement" => stmt.child_by_field_name("source"),
+            "lexical_declaration" | "variable_declaration" => find_require(stmt),
+            _ => None,
+        };
+        if let Some(s) = source {
+            out.push(syntax::unquote(syntax::text(s, src)).to_string());
+        }
+    }
+    out
+}
+
+fn find_require(stmt: Node) -> Option<Node> {
+    let decl = stmt.named_child(0)?;
+    let value = decl.child_by_field_name("value")?;
+    let call = if value.kind() == "await_expression" {
+        value.named_child(0)?
+    } else {
+        value
+    };
+    if call.kind() != "call_expression" {
+        return None;
+    }
+    let args = call.child_by_field_name("arguments")?;
+    let first = args.named_child(0)?;
+    (first.kind() == "string").then_some(first)
+}
+
+/// Fields of the class enclosing `method`: constructor parameter properties and field
+/// declarations, with their declared types and injected resources.
+fn class_fields(method: Node, src: &str) -> HashMap<String, Binding> {
+    let mut fields = HashMap::new();
+    let Some(body) = syntax::ancestor(method, "class_body") else {
+        return fields;
+    };
+    let mut cursor = body.walk();
+    for member in body.named_children(&mut cursor) {
+        match member.kind() {
+            "public_field_definition" => {
+                if let Some(name) = member.child_by_field_name("name") {
+                    let binding = syntax::binding_of(member, src);
+                    fields.insert(syntax::text(name, src).to_string(), binding);
+                }
+            }
+            "method_definition"
+                if member
+                    .child_by_field_name("name")
+                    .is_some_and(|n| syntax::text(n, src) == "constructor") =>
+            {
+                let Some(params) = member.child_by_field_name("parameters") else {
+                    continue;
+                };
+                let mut c = params.walk();
+                for p in params.named_children(&mut c) {
+                    if let Some(name) = p.child_by_field_name("pattern") {
+                        fields.insert(syntax::text(name, src).to_string(), syntax::binding_of(p, src));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    fields
+}

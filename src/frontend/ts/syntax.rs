@@ -1,0 +1,142 @@
+//! Small helpers over tree-sitter nodes of the TypeScript grammar.
+
+use super::Binding;
+use tree_sitter::Node;
+
+pub fn text<'a>(node: Node, src: &'a str) -> &'a str {
+    src.get(node.byte_range()).unwrap_or("")
+}
+
+pub fn unquote(s: &str) -> &str {
+    s.trim_matches(|c| c == '"' || c == '\'' || c == '`')
+}
+
+pub fn is_function(node: Node) -> bool {
+    matches!(
+        node.kind(),
+        "function_declaration"
+            | "function_expression"
+            | "function"
+            | "arrow_function"
+            | "method_definition"
+            | "generator_function_declaration"
+            | "generator_function"
+    )
+}
+
+pub fn ancestor<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {
+    let mut current = node.parent();
+    while let Some(n) = current {
+        if n.kind() == kind {
+            return Some(n);
+        }
+        current = n.parent();
+    }
+    None
+}
+
+/// Strips wrappers that do not change a value: parentheses, `await`, `x!`, `x as T`.
+pub fn unwrap(mut node: Node) -> Node {
+    loop {
+        match node.kind() {
+            "parenthesized_expression"
+            | "await_expression"
+            | "non_null_expression"
+            | "as_expression"
+            | "satisfies_expression"
+            | "type_assertion" => match node.named_child(0) {
+                Some(inner) => node = inner,
+                None => return node,
+            },
+            _ => return node,
+        }
+    }
+}
+
+/// Declared type and injected resource of a parameter or field:
+/// `@InjectRepository(Order) private repo: Repository<Order>` -> (Repository, Order).
+pub fn binding_of(node: Node, src: &str) -> Binding {
+    let mut binding = Binding::default();
+    if let Some(annotation) = node.child_by_field_name("type") {
+        let (name, arg) = type_name(annotation, src);
+        binding.declared_type = name;
+        binding.resource = arg;
+    }
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        if child.kind() != "decorator" {
+            continue;
+        }
+        let Some(call) = child.named_child(0).filter(|c| c.kind() == "call_expression") else {
+            continue;
+        };
+        let callee = call.child_by_field_name("function").map(|f| text(f, src));
+        if matches!(callee, Some("InjectRepository" | "InjectModel")) {
+            let first = call
+                .child_by_field_name("arguments")
+                .and_then(|a| a.named_child(0))
+                .map(|a| text(a, src).trim_end_matches(".name").to_string());
+            if first.is_some() {
+                binding.resource = first;
+            }
+        }
+    }
+    binding
+}
+
+/// `Repository<Order>` -> (`Repository`, `Order`); `Prisma.TransactionClient` ->
+/// (`TransactionClient`, None).
+pub fn type_name(annotation: Node, src: &str) -> (Option<String>, Option<String>) {
+    let ty = annotation.named_child(0).unwrap_or(annotation);
+    let last = |n: Node| text(n, src).rsplit('.').next().unwrap_or("").to_string();
+    match ty.kind() {
+        "generic_type" => {
+            let name = ty.child_by_field_name("name").map(last);
+            let arg = ty
+                .child_by_field_name("type_arguments")
+                .and_then(|a| a.named_child(0))
+                .map(last);
+            (name, arg)
+        }
+        "type_identifier" | "nested_type_identifier" => (Some(last(ty)), None),
+        _ => (None, None),
+    }
+}
+
+/// A readable name for a function node.
+pub fn function_name(node: Node, class: Option<&str>, src: &str) -> String {
+    let own = node.child_by_field_name("name").map(|n| text(n, src).to_string());
+    let name = own.or_else(|| {
+        let parent = node.parent()?;
+        match parent.kind() {
+            "variable_declarator" | "pair" | "public_field_definition" | "assignment_expression" => {
+                let key = parent
+                    .child_by_field_name("name")
+                    .or_else(|| parent.child_by_field_name("key"))
+                    .or_else(|| parent.child_by_field_name("left"))?;
+                Some(text(key, src).to_string())
+            }
+            "arguments" => {
+                let call = parent.parent()?;
+                let callee = call.child_by_field_name("function")?;
+                let callee = text(callee, src);
+                let callee: String = callee.chars().take(40).collect();
+                let first = parent
+                    .named_child(0)
+                    .filter(|a| a.kind() == "string")
+                    .map(|a| format!("({})", text(a, src)))
+                    .unwrap_or_default();
+                Some(format!("{callee}{first} callback"))
+            }
+            _ => None,
+        }
+    });
+    let start = node.start_position();
+    let name = name.unwrap_or_else(|| {
+        format!("<anonymous at {}:{}>", start.row + 1, start.column + 1)
+    });
+    match (class, node.kind()) {
+        (Some(c), "method_definition") => format!("{c}.{name}"),
+        _ => name,
+    }
+}

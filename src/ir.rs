@@ -1,0 +1,311 @@
+//! The language-neutral effect IR: what each function does to shared state, in order, with the
+//! control structure that decides which effects run. Front-ends build it; rules only read it.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// A source range: byte offsets plus 1-based line and column (columns count characters).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub line: u32,
+    pub col: u32,
+    pub end_line: u32,
+    pub end_col: u32,
+}
+
+/// Index of an effect in [`FunctionIr::effects`].
+pub type EffectId = usize;
+/// Index of a transaction in [`FunctionIr::txns`].
+pub type TxnId = usize;
+
+/// Everything the analysis knows about one source file.
+#[derive(Debug, Default)]
+pub struct FileIr {
+    pub functions: Vec<FunctionIr>,
+    /// Problems met while reading the file (syntax errors, skipped constructs).
+    pub notes: Vec<FileNote>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileNote {
+    pub span: Option<Span>,
+    pub message: String,
+}
+
+/// One function, method, arrow function or closure.
+#[derive(Debug, Default)]
+pub struct FunctionIr {
+    /// Human name: `processPayment`, `OrdersService.pay`, `<anonymous at 12:3>`.
+    pub name: String,
+    /// The function's header, where a finding about the whole function points.
+    pub span: Span,
+    pub body: Block,
+    /// Arena of effects; [`Node::Effect`] refers into it in program order.
+    pub effects: Vec<Effect>,
+    pub txns: Vec<Txn>,
+}
+
+pub type Block = Vec<Node>;
+
+/// Control structure around effects.
+#[derive(Debug)]
+pub enum Node {
+    Effect(EffectId),
+    /// A branch whose condition tests earlier results (`if`, `?:`, `&&`, `||`, `??`, `switch`).
+    Guard {
+        guard: Guard,
+        then: Block,
+        otherwise: Block,
+    },
+    /// A body that may run zero or more times.
+    Loop(Block),
+    Try {
+        body: Block,
+        catch: Block,
+        finally: Block,
+        /// The handler tests for a unique-constraint violation (`23505`, `P2002`, `11000`, ...).
+        catches_unique_violation: bool,
+    },
+    /// A callback whose body runs inside a transaction or while a lock is held.
+    Scope { kind: ScopeKind, body: Block },
+    /// `return`, `throw`, `break`, `continue`: control leaves the enclosing block.
+    Exit(Span),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScopeKind {
+    Txn(TxnId),
+    /// A lock held for the whole callback (`redlock.using`, `withLock(key, fn)`).
+    Lock { library: String },
+}
+
+/// The condition of a branch and what it learns about earlier results.
+#[derive(Clone, Debug)]
+pub struct Guard {
+    pub span: Span,
+    pub tests: Vec<Test>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Test {
+    /// The effect whose result the condition inspects.
+    pub effect: EffectId,
+    pub kind: TestKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TestKind {
+    /// Only whether a row/document/key exists (`!user`, `rows.length === 0`, `count > 0`).
+    /// `present_when_true`: the `then` branch is the one where the result exists.
+    Presence { present_when_true: bool },
+    /// A value inside the result (`order.status === 'paid'`, `user.balance < amount`);
+    /// `fields` names the properties read, when known.
+    Value { fields: Vec<String> },
+}
+
+#[derive(Clone, Debug)]
+pub struct Effect {
+    pub span: Span,
+    pub kind: EffectKind,
+    /// Which library model classified the call (`pg`, `prisma`, `stripe`).
+    pub library: String,
+    /// The call as written, shortened: `prisma.order.findUnique`, `client.query`.
+    pub callee: String,
+    /// The transaction this effect runs in, if any.
+    pub txn: Option<TxnId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EffectKind {
+    Read {
+        resource: Option<Resource>,
+        /// The read takes a row lock (`FOR UPDATE`, `lock: { mode: 'pessimistic_write' }`).
+        locking: bool,
+        /// The read filters on a time window relative to now (`created_at > NOW() - INTERVAL ..`).
+        window: bool,
+    },
+    Write {
+        resource: Option<Resource>,
+        kind: WriteKind,
+        /// Columns or fields the write assigns, when known.
+        sets: Vec<String>,
+    },
+    /// An atomic set-if-absent on a key-value store or file system (`SET k v NX`,
+    /// `create_new`) that reports who won. It decides only when a guard tests its result.
+    Claim {
+        resource: Option<Resource>,
+    },
+    Lock {
+        key: Option<String>,
+    },
+    Unlock,
+    TxnBegin(TxnId),
+    TxnEnd(TxnId),
+    External {
+        provider: String,
+        operation: String,
+        /// The provider deduplicates calls that carry a key, so a key could be passed.
+        accepts_key: bool,
+        key: Option<Key>,
+    },
+    /// A value built for use as a key (`const key = \`pay-${id}-${Date.now()}\``).
+    KeyDerivation {
+        name: String,
+        sources: BTreeSet<Source>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteKind {
+    Insert,
+    /// `derived`: the new value depends on the row's old value (arithmetic, or a value computed
+    /// from an earlier read), so two interleaved writers lose an update.
+    Update {
+        derived: bool,
+    },
+    Delete,
+    Upsert,
+    /// Insert that skips duplicates and reports whether it inserted (`ON CONFLICT DO
+    /// NOTHING`, `skipDuplicates`): a claim when its result is tested.
+    InsertIgnore,
+    /// Update or delete whose filter also tests state, so its count says whether this caller
+    /// won: a claim when the count is tested.
+    Conditional {
+        derived: bool,
+    },
+}
+
+impl WriteKind {
+    /// Writes whose result can decide a race when a guard tests it.
+    pub fn is_claim_form(self) -> bool {
+        matches!(self, WriteKind::InsertIgnore | WriteKind::Conditional { .. })
+    }
+}
+
+/// A table, model or collection name as written in the code.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Resource(pub String);
+
+impl Resource {
+    /// Case-, quote-, schema- and plural-insensitive identity: `public."Orders"` ~ `order`.
+    pub fn key(&self) -> String {
+        let last = self.0.rsplit('.').next().unwrap_or(&self.0);
+        let mut s: String = last
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect();
+        for suffix in ["repository", "repo", "model", "collection", "table"] {
+            if s.len() > suffix.len() && s.ends_with(suffix) {
+                s.truncate(s.len() - suffix.len());
+            }
+        }
+        if let Some(stem) = s.strip_suffix("ies") {
+            return format!("{stem}y");
+        }
+        for plural in ["sses", "xes", "ches", "shes"] {
+            if s.ends_with(plural) {
+                s.truncate(s.len() - 2);
+                return s;
+            }
+        }
+        if s.len() > 1 && s.ends_with('s') && !s.ends_with("ss") {
+            s.pop();
+        }
+        s
+    }
+
+    pub fn same_as(&self, other: &Resource) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An idempotency key handed to a provider, and where its value comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    pub span: Span,
+    pub text: String,
+    pub sources: BTreeSet<Source>,
+}
+
+impl Key {
+    /// Stable across retries: built only from inputs, stored values and constants.
+    pub fn is_stable(&self) -> bool {
+        !self.sources.iter().any(|s| s.is_unstable())
+    }
+}
+
+/// Where a value comes from, as far as the function shows.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Source {
+    /// The clock, e.g. `Date.now()`; the name is the call as written.
+    Clock(String),
+    /// Randomness, e.g. `crypto.randomUUID()`.
+    Random(String),
+    /// A parameter or request field.
+    Input,
+    /// A value loaded from storage.
+    Stored,
+    Constant,
+}
+
+impl Source {
+    pub fn is_unstable(&self) -> bool {
+        matches!(self, Source::Clock(_) | Source::Random(_))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Txn {
+    pub span: Span,
+    pub isolation: Isolation,
+    /// Begun on a pool rather than one connection, so later statements may run elsewhere
+    /// (`pool.query('BEGIN')`).
+    pub on_pool: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Isolation {
+    Default,
+    ReadCommitted,
+    RepeatableRead,
+    Serializable,
+}
+
+impl EffectKind {
+    pub fn resource(&self) -> Option<&Resource> {
+        match self {
+            EffectKind::Read { resource, .. }
+            | EffectKind::Write { resource, .. }
+            | EffectKind::Claim { resource, .. } => resource.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Resource;
+
+    #[test]
+    fn resource_keys_fold_case_quotes_schema_and_plurals() {
+        let key = |s: &str| Resource(s.to_string()).key();
+        assert_eq!(key("orders"), "order");
+        assert_eq!(key("Order"), "order");
+        assert_eq!(key("public.\"Orders\""), "order");
+        assert_eq!(key("orderRepository"), "order");
+        assert_eq!(key("categories"), "category");
+        assert_eq!(key("addresses"), "address");
+        assert_eq!(key("charges"), "charge");
+        assert_eq!(key("status"), "statu");
+        assert_eq!(key("processed_events"), "processedevent");
+    }
+}

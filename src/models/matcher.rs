@@ -1,0 +1,355 @@
+//! Matching one library model against a call chain.
+
+use super::schema::{CallModel, EffectModel, LibraryModel, Modifier, ResourceFrom};
+use super::shape::{Arg, ArgValue, CallShape, Segment};
+use crate::ir::Isolation;
+use crate::sql::{self, SqlInfo};
+
+/// What a call does, according to the first model that matched it.
+#[derive(Clone, Debug)]
+pub struct Classified<'m> {
+    pub library: &'m str,
+    pub model: &'m CallModel,
+    pub effect: EffectModel,
+    /// Index of the triggering segment in the chain.
+    pub trigger: usize,
+    pub resource: Option<String>,
+    pub locking: bool,
+    pub sql: Option<SqlInfo>,
+    /// The idempotency-key argument, when the call carries one.
+    pub key: Option<Arg>,
+    pub txn: Option<TxnInfo>,
+    /// A transaction handle named by an option or chained call (`{ transaction: t }`).
+    pub txn_handle: Option<String>,
+    pub kv: Option<KvSet>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TxnInfo {
+    pub isolation: Isolation,
+    /// The callback run inside the transaction or lock, when the call takes one.
+    pub callback: Option<Arg>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct KvSet {
+    /// Set only if absent (`NX`): a claim.
+    pub if_absent: bool,
+}
+
+pub(super) fn classify<'m>(lib: &'m LibraryModel, shape: &CallShape) -> Option<Classified<'m>> {
+    lib.calls.iter().find_map(|model| {
+        let trigger = find_trigger(model, shape)?;
+        build(lib, model, shape, trigger)
+    })
+}
+
+fn find_trigger(model: &CallModel, shape: &CallShape) -> Option<usize> {
+    let segs = &shape.segments;
+    let index = segs
+        .iter()
+        .position(|s| s.is_call() && model.methods.iter().any(|m| *m == s.name))?;
+    if !model.root.is_empty() && !matches_any(&model.root, &segs[0]) {
+        return None;
+    }
+    if !model.receiver.is_empty() {
+        let receiver = index.checked_sub(1).map(|i| &segs[i])?;
+        if !matches_any(&model.receiver, receiver) {
+            return None;
+        }
+    }
+    if !model.chain.is_empty() && !segs.iter().any(|s| matches_any(&model.chain, s)) {
+        return None;
+    }
+    if !model.arg0_new.is_empty() {
+        let class = match segs[index].args().first().map(|a| &a.value) {
+            Some(ArgValue::New { class, .. }) => class,
+            _ => return None,
+        };
+        if !model.arg0_new.iter().any(|c| c == class) {
+            return None;
+        }
+    }
+    if !model.arg_keys.is_empty() {
+        let first_object = segs[index].args().iter().find_map(Arg::object)?;
+        let has = |k: &String| first_object.iter().any(|(name, _)| name == k);
+        if !model.arg_keys.iter().all(has) {
+            return None;
+        }
+    }
+    if !model
+        .requires
+        .iter()
+        .all(|r| shape.calls_named(r).next().is_some())
+    {
+        return None;
+    }
+    let option_holds = |(key, values): (&String, &Vec<String>)| {
+        segs[index].args().iter().any(|a| {
+            a.lookup(key).and_then(Arg::as_str).is_some_and(|v| {
+                values.iter().any(|want| want.eq_ignore_ascii_case(v))
+            })
+        })
+    };
+    if !model.when_option.iter().all(option_holds) {
+        return None;
+    }
+    Some(index)
+}
+
+fn build<'m>(
+    lib: &'m LibraryModel,
+    model: &'m CallModel,
+    shape: &CallShape,
+    trigger: usize,
+) -> Option<Classified<'m>> {
+    let mut out = Classified {
+        library: &lib.library.name,
+        model,
+        effect: model.effect,
+        trigger,
+        resource: resource(&model.resource, shape, trigger),
+        locking: false,
+        sql: None,
+        key: None,
+        txn: None,
+        txn_handle: None,
+        kv: None,
+    };
+    if model.effect == EffectModel::Sql {
+        let text = sql_text(&shape.segments[trigger], model.sql_arg)?;
+        out.sql = Some(sql::classify(&text)?);
+    }
+    for m in lib.modifiers.iter().filter(|m| modifier_applies(m, shape, trigger)) {
+        out.locking |= m.locking;
+        if let Some(becomes) = m.becomes {
+            out.effect = becomes;
+        }
+        if m.txn_handle {
+            out.txn_handle = modifier_handle(m, shape, trigger);
+        }
+    }
+    let args = shape.segments[trigger].args();
+    out.key = model
+        .key
+        .iter()
+        .find_map(|path| args.iter().find_map(|a| a.lookup(path)))
+        .cloned();
+    if matches!(
+        out.effect,
+        EffectModel::Txn | EffectModel::LockScope
+    ) {
+        out.txn = Some(TxnInfo {
+            isolation: isolation(shape),
+            callback: args
+                .iter()
+                .rev()
+                .find(|a| matches!(a.value, ArgValue::Function { .. }))
+                .cloned(),
+        });
+    }
+    if out.effect == EffectModel::KvSet {
+        // Redis names its set-if-absent commands with an NX suffix (SETNX, HSETNX).
+        let nx_command = shape.segments[trigger].name.to_ascii_lowercase().ends_with("nx");
+        out.kv = Some(KvSet {
+            if_absent: nx_command || args.iter().any(|a| {
+                a.as_str().is_some_and(|s| s.eq_ignore_ascii_case("nx"))
+                    || a.lookup("NX").is_some_and(Arg::is_truthy)
+                    || a.lookup("condition")
+                        .and_then(Arg::as_str)
+                        .is_some_and(|s| s.eq_ignore_ascii_case("nx"))
+            }),
+        });
+    }
+    Some(out)
+}
+
+fn resource(from: &ResourceFrom, shape: &CallShape, trigger: usize) -> Option<String> {
+    let segs = &shape.segments;
+    let first_arg = |s: &Segment| s.args().first().and_then(Arg::as_name).map(str::to_string);
+    match from {
+        ResourceFrom::None => None,
+        ResourceFrom::Member => {
+            let member = segs.get(trigger.checked_sub(1)?)?;
+            (trigger >= 2 && !member.is_call()).then(|| member.name.clone())
+        }
+        ResourceFrom::Receiver => {
+            let receiver = segs.get(trigger.checked_sub(1)?)?;
+            if receiver.is_call() {
+                first_arg(receiver)
+            } else {
+                receiver
+                    .bound_resource
+                    .clone()
+                    .or_else(|| (receiver.name != "this").then(|| receiver.name.clone()))
+            }
+        }
+        ResourceFrom::Arg0 => first_arg(&segs[trigger]),
+        ResourceFrom::Root => segs
+            .iter()
+            .enumerate()
+            .find(|(i, s)| {
+                s.is_call() && (*i == 0 || matches!(s.name.as_str(), "from" | "table" | "into"))
+            })
+            .and_then(|(_, s)| first_arg(s)),
+        ResourceFrom::Call(name) => shape.calls_named(name).next().and_then(first_arg),
+    }
+}
+
+/// SQL from a string argument or from `{ text }` / `{ sql }` in a config object.
+fn sql_text(segment: &Segment, index: usize) -> Option<String> {
+    let arg = segment.args().get(index)?;
+    arg.as_str()
+        .or_else(|| {
+            ["text", "sql", "query"]
+                .iter()
+                .find_map(|k| arg.lookup(k).and_then(Arg::as_str))
+        })
+        .map(str::to_string)
+}
+
+fn modifier_applies(m: &Modifier, shape: &CallShape, trigger: usize) -> bool {
+    if !m.methods.is_empty() {
+        let hit = shape.segments.iter().any(|s| {
+            s.is_call()
+                && m.methods.contains(&s.name)
+                && (m.first_arg.is_empty()
+                    || s.args().first().and_then(Arg::as_str).is_some_and(|a| {
+                        m.first_arg.iter().any(|f| f.eq_ignore_ascii_case(a))
+                    }))
+                && (m.callback_contains.is_empty()
+                    || s.args().iter().any(|a| match &a.value {
+                        ArgValue::Function { text, .. } => {
+                            m.callback_contains.iter().any(|c| text.contains(c.as_str()))
+                        }
+                        _ => false,
+                    }))
+        });
+        if !hit {
+            return false;
+        }
+    }
+    if let Some(option) = &m.option {
+        let hit = shape.objects().any(|o| {
+            o.lookup(option).is_some_and(|v| {
+                v.is_truthy()
+                    && (m.option_value.is_empty() || {
+                        let text = v.text().to_ascii_lowercase();
+                        m.option_value
+                            .iter()
+                            .any(|want| text.contains(&want.to_ascii_lowercase()))
+                    })
+            })
+        });
+        if !hit {
+            return false;
+        }
+    }
+    if !m.string_arg.is_empty() {
+        let hit = shape.segments[trigger].args().iter().any(|a| {
+            a.as_str()
+                .is_some_and(|s| m.string_arg.iter().any(|w| w.eq_ignore_ascii_case(s)))
+        });
+        if !hit {
+            return false;
+        }
+    }
+    !m.methods.is_empty() || m.option.is_some() || !m.string_arg.is_empty()
+}
+
+fn modifier_handle(m: &Modifier, shape: &CallShape, _trigger: usize) -> Option<String> {
+    if let Some(option) = &m.option {
+        return shape
+            .objects()
+            .find_map(|o| o.lookup(option))
+            .and_then(Arg::as_name)
+            .map(str::to_string);
+    }
+    shape
+        .segments
+        .iter()
+        .find(|s| s.is_call() && m.methods.contains(&s.name))
+        .and_then(|s| s.args().first())
+        .and_then(Arg::as_name)
+        .map(str::to_string)
+}
+
+/// Isolation named anywhere in the chain's non-callback arguments
+/// (`{ isolationLevel: 'serializable' }`, `transaction('SERIALIZABLE', ..)`,
+/// `.setIsolationLevel('serializable')`).
+fn isolation(shape: &CallShape) -> Isolation {
+    fn scan(arg: &Arg, found: &mut Isolation) {
+        match &arg.value {
+            ArgValue::Object(fields) => fields.iter().for_each(|(_, a)| scan(a, found)),
+            ArgValue::Function { .. } => {}
+            _ => *found = (*found).max(parse_isolation(&arg.text())),
+        }
+    }
+    let mut found = Isolation::Default;
+    for arg in shape.segments.iter().flat_map(Segment::args) {
+        scan(arg, &mut found);
+    }
+    found
+}
+
+pub(crate) fn parse_isolation(text: &str) -> Isolation {
+    let t = text.to_ascii_lowercase().replace(['_', '-'], " ");
+    if t.contains("serializable") {
+        Isolation::Serializable
+    } else if t.contains("repeatable") {
+        Isolation::RepeatableRead
+    } else if t.contains("read committed") || t.contains("readcommitted") {
+        Isolation::ReadCommitted
+    } else {
+        Isolation::Default
+    }
+}
+
+fn matches_any(patterns: &[String], seg: &Segment) -> bool {
+    patterns.iter().any(|p| {
+        glob(p, &seg.name)
+            || seg.declared_type.as_deref().is_some_and(|t| glob(p, t))
+    })
+}
+
+/// Case-insensitive glob with `*`; `Capitalized` matches names that start upper-case.
+fn glob(pattern: &str, name: &str) -> bool {
+    if pattern == "Capitalized" {
+        return name.chars().next().is_some_and(char::is_uppercase);
+    }
+    let p = pattern.to_ascii_lowercase();
+    let n = name.to_ascii_lowercase();
+    let parts: Vec<&str> = p.split('*').collect();
+    if parts.len() == 1 {
+        return p == n;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !n.starts_with(first) || n.len() < first.len() + last.len() || !n.ends_with(last) {
+        return false;
+    }
+    let mut rest = &n[first.len()..n.len() - last.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(at) => rest = &rest[at + middle.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn glob_matches_case_insensitively_with_stars() {
+        assert!(glob("*repository", "orderRepository"));
+        assert!(glob("*redis*", "this_redisClient"));
+        assert!(glob("stripe", "Stripe"));
+        assert!(!glob("*repo", "repository2"));
+        assert!(glob("Capitalized", "Order"));
+        assert!(!glob("Capitalized", "order"));
+        assert!(glob("a*b*c", "axxbyyc"));
+        assert!(!glob("a*b*c", "ac"));
+    }
+}

@@ -1,0 +1,146 @@
+//! Library models: the built-in `rules/*.toml` plus the user's additions, and the matcher that
+//! classifies a call chain with them.
+
+mod matcher;
+pub mod schema;
+pub mod shape;
+
+pub use matcher::{Classified, KvSet, TxnInfo};
+pub use schema::{CallModel, EffectModel, Language, LibraryModel, SourceKind};
+pub use shape::{Arg, ArgValue, CallShape, Segment};
+
+/// The models shipped in the binary, embedded at build time.
+const BUILTIN: &[(&str, &str)] = &[
+    ("rules/js-core.toml", include_str!("../../rules/js-core.toml")),
+    ("rules/pg.toml", include_str!("../../rules/pg.toml")),
+    ("rules/mysql2.toml", include_str!("../../rules/mysql2.toml")),
+    ("rules/prisma.toml", include_str!("../../rules/prisma.toml")),
+    ("rules/typeorm.toml", include_str!("../../rules/typeorm.toml")),
+    ("rules/sequelize.toml", include_str!("../../rules/sequelize.toml")),
+    ("rules/mongoose.toml", include_str!("../../rules/mongoose.toml")),
+    ("rules/knex.toml", include_str!("../../rules/knex.toml")),
+    ("rules/kysely.toml", include_str!("../../rules/kysely.toml")),
+    ("rules/drizzle.toml", include_str!("../../rules/drizzle.toml")),
+    ("rules/redis.toml", include_str!("../../rules/redis.toml")),
+    ("rules/stripe.toml", include_str!("../../rules/stripe.toml")),
+    ("rules/http.toml", include_str!("../../rules/http.toml")),
+    ("rules/email.toml", include_str!("../../rules/email.toml")),
+    ("rules/queues.toml", include_str!("../../rules/queues.toml")),
+];
+
+#[derive(Clone, Debug, Default)]
+pub struct Models {
+    libraries: Vec<LibraryModel>,
+}
+
+impl Models {
+    /// The built-in models. They are tested to parse, so failure here is a build defect.
+    pub fn builtin() -> Models {
+        let libraries = BUILTIN
+            .iter()
+            .map(|(path, text)| {
+                toml::from_str(text).unwrap_or_else(|e| panic!("built-in model {path}: {e}"))
+            })
+            .collect();
+        Models { libraries }
+    }
+
+    /// Adds user models; they are tried before the built-in ones so they can override them.
+    pub fn extend_front(&mut self, user: Vec<LibraryModel>) {
+        let builtin = std::mem::take(&mut self.libraries);
+        self.libraries = user.into_iter().chain(builtin).collect();
+    }
+
+    pub fn libraries(&self, language: Language) -> impl Iterator<Item = &LibraryModel> {
+        self.libraries
+            .iter()
+            .filter(move |l| l.library.language == language)
+    }
+
+    /// The fix advice a library gives for a rule, if any.
+    pub fn help(&self, library: &str, rule: &str) -> Option<&str> {
+        self.libraries
+            .iter()
+            .filter(|l| l.library.name == library)
+            .find_map(|l| l.help.get(rule).map(String::as_str))
+    }
+
+    /// Classifies a call chain. Libraries imported by the file are tried first.
+    pub fn classify(
+        &self,
+        language: Language,
+        imports: &[String],
+        shape: &CallShape,
+    ) -> Option<Classified<'_>> {
+        let imported = |l: &LibraryModel| {
+            l.library
+                .imports
+                .iter()
+                .any(|i| imports.iter().any(|m| m == i || m.starts_with(&format!("{i}/"))))
+        };
+        let (first, rest): (Vec<&LibraryModel>, Vec<&LibraryModel>) =
+            self.libraries(language).partition(|l| imported(l));
+        first
+            .into_iter()
+            .chain(rest)
+            .find_map(|lib| matcher::classify(lib, shape))
+    }
+
+    /// Whether a call path (`Date.now`, `crypto.randomUUID`, `new Date`) yields a value that
+    /// changes on every retry.
+    pub fn unstable_source(&self, language: Language, path: &str) -> Option<SourceKind> {
+        self.libraries(language)
+            .flat_map(|l| &l.sources)
+            .find(|s| s.calls.iter().any(|c| path_matches(path, c)))
+            .map(|s| s.kind)
+    }
+}
+
+impl Models {
+    /// Whether a `catch` handler's text shows it handles a unique-constraint violation.
+    pub fn handles_unique_violation(&self, language: Language, handler: &str) -> bool {
+        self.libraries(language)
+            .flat_map(|l| &l.unique_violations)
+            .any(|marker| handler.contains(marker.as_str()))
+    }
+}
+
+/// `crypto.randomUUID` matches the pattern `randomUUID`; `Date.now` matches `Date.now`.
+fn path_matches(path: &str, pattern: &str) -> bool {
+    path == pattern || path.ends_with(&format!(".{pattern}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_models_parse_and_have_unique_names() {
+        let models = Models::builtin();
+        let mut names: Vec<&str> = models
+            .libraries
+            .iter()
+            .map(|l| l.library.name.as_str())
+            .collect();
+        let count = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), count, "duplicate library names");
+        assert!(count >= BUILTIN.len());
+    }
+
+    #[test]
+    fn unstable_sources_match_on_path_suffix() {
+        let models = Models::builtin();
+        let ts = Language::Typescript;
+        assert_eq!(
+            models.unstable_source(ts, "Date.now"),
+            Some(SourceKind::Clock)
+        );
+        assert_eq!(
+            models.unstable_source(ts, "crypto.randomUUID"),
+            Some(SourceKind::Random)
+        );
+        assert_eq!(models.unstable_source(ts, "order.id"), None);
+    }
+}

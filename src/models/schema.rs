@@ -1,0 +1,215 @@
+//! The TOML schema of a library model (`rules/*.toml`, and `[[models]]` in `toctou.toml`).
+//! Documented for users in `rules/README.md`; unknown keys are errors.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// One library: which of its calls read, write, claim, lock, open transactions or call out.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LibraryModel {
+    pub library: LibraryInfo,
+    /// Fix advice per rule id, shown when the finding involves this library.
+    #[serde(default)]
+    pub help: BTreeMap<String, String>,
+    #[serde(default)]
+    pub calls: Vec<CallModel>,
+    /// Options or chained calls that change what a matched call does (`.forUpdate()`,
+    /// `{ skipDuplicates: true }`).
+    #[serde(default)]
+    pub modifiers: Vec<Modifier>,
+    /// Calls whose result is unstable across retries (clock, randomness).
+    #[serde(default)]
+    pub sources: Vec<SourceModel>,
+    /// Text in a `catch` handler that shows it handles a unique-constraint violation
+    /// (`23505`, `P2002`), turning the insert it guards into a claim.
+    #[serde(default)]
+    pub unique_violations: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LibraryInfo {
+    /// Short name shown in findings: `prisma`, `pg`, `stripe`.
+    pub name: String,
+    /// `typescript` (also covers JavaScript) or `rust`.
+    pub language: Language,
+    /// Import specifiers (or crate names) whose presence in a file makes this model win over
+    /// others that match the same call.
+    #[serde(default)]
+    pub imports: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Typescript,
+    Rust,
+}
+
+/// A call pattern. A call chain `a.b(x).c(y)` matches when one of its calls is named in
+/// `methods` and every other given constraint holds; the first matching entry wins.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallModel {
+    /// Names of the triggering call (`findUnique`, `query`, `fetch`).
+    pub methods: Vec<String>,
+    /// Patterns for what the method is called on: the name of the segment before it, or the
+    /// receiver's declared type. `*` matches any run of characters; `Capitalized` matches a
+    /// name starting with an upper-case letter. Case-insensitive. Empty: any receiver.
+    #[serde(default)]
+    pub receiver: Vec<String>,
+    /// Patterns for the first segment of the chain (`stripe`, `prisma`, `this`).
+    #[serde(default)]
+    pub root: Vec<String>,
+    /// Patterns of which at least one must match some segment of the chain (its name or
+    /// declared type), e.g. `*stripe*` for `this.stripeClient.customers.create`.
+    #[serde(default)]
+    pub chain: Vec<String>,
+    /// The first argument must construct one of these classes (`new SendMessageCommand(..)`).
+    #[serde(default)]
+    pub arg0_new: Vec<String>,
+    /// Keys the first object-literal argument must contain (`data`, `where`).
+    #[serde(default)]
+    pub arg_keys: Vec<String>,
+    /// Other calls that must appear in the same chain (`from` for `select().from(t)`).
+    #[serde(default)]
+    pub requires: Vec<String>,
+    /// An option that must hold for the call to count, e.g. `{ method = ["POST", "PUT"] }`:
+    /// some object argument has key `method` with one of the string values (case-insensitive).
+    #[serde(default)]
+    pub when_option: BTreeMap<String, Vec<String>>,
+    pub effect: EffectModel,
+    /// Where the table/model/collection name comes from.
+    #[serde(default)]
+    pub resource: ResourceFrom,
+    /// For `effect = "sql"`: the argument holding the SQL text.
+    #[serde(default)]
+    pub sql_arg: usize,
+    /// For writes: where the assigned values are, to tell which fields change and whether a
+    /// new value derives from the old one. `data` (a key of the first object argument), `#1`
+    /// (argument 1), or `set()` (the first argument of the chained call `set`).
+    pub values: Option<String>,
+    /// For writes: the new value always derives from the old one (`increment`).
+    #[serde(default)]
+    pub derived: bool,
+    /// For externals: provider and operation as shown in findings (default: library name,
+    /// and the receiver and method as written).
+    pub provider: Option<String>,
+    pub operation: Option<String>,
+    /// For externals: where an idempotency key goes, as key paths into object arguments
+    /// (`idempotencyKey`, `headers.Idempotency-Key`). Header names match case-insensitively.
+    #[serde(default)]
+    pub key: Vec<String>,
+    /// For transactions and lock scopes: the transaction handle is the callback's first
+    /// parameter (`callback`), the receiver the call is made on (`receiver`), or the variable
+    /// the result is assigned to (`result`).
+    #[serde(default)]
+    pub handle: HandleFrom,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum EffectModel {
+    Read,
+    Insert,
+    Update,
+    Delete,
+    Upsert,
+    /// Insert that skips duplicates and reports whether it inserted.
+    ClaimInsert,
+    /// Update or delete that is a claim when its filter tests state.
+    Conditional,
+    /// Key-value write; a claim when an `NX` option is present.
+    KvSet,
+    Lock,
+    Unlock,
+    /// A callback run while a lock is held.
+    LockScope,
+    /// A transaction: callback form, or begin when the call has no callback.
+    Txn,
+    Commit,
+    Rollback,
+    External,
+    /// Classify by the SQL text in `sql_arg`.
+    Sql,
+    /// Matches and does nothing (builds objects in memory, like TypeORM `repo.create`).
+    Nothing,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResourceFrom {
+    #[default]
+    None,
+    /// The property before the method: `prisma.order.findUnique` -> `order`.
+    Member,
+    /// What the method is called on: `Order.findOne` -> `Order`, `getRepository(Order)` ->
+    /// `Order`, `this.orderRepository` -> `orderRepository`, or its declared type argument.
+    Receiver,
+    /// The first argument: `manager.findOne(Order, ..)`, `db.insert(orders)`.
+    Arg0,
+    /// The table named where the chain starts: `knex('orders')`, `trx('orders')`, or a
+    /// `from`/`table`/`into` call in it.
+    Root,
+    /// The first argument of another call in the chain: `{ call = "from" }`.
+    Call(String),
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum HandleFrom {
+    #[default]
+    Callback,
+    Receiver,
+    Result,
+}
+
+/// Changes the effect of a call of the same library when the chain or its arguments show it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Modifier {
+    /// A call with one of these names appears in the chain (`forUpdate`, `onConflictDoNothing`).
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// With `methods`: its first argument must be one of these strings (`for('update')`).
+    #[serde(default)]
+    pub first_arg: Vec<String>,
+    /// With `methods`: a callback argument of that call whose text contains one of these
+    /// (`onConflict((oc) => oc.doNothing())`).
+    #[serde(default)]
+    pub callback_contains: Vec<String>,
+    /// An object argument has this key with a value that is not `false`/`null`/`undefined`.
+    pub option: Option<String>,
+    /// With `option`: the value's text must contain one of these (case-insensitive).
+    #[serde(default)]
+    pub option_value: Vec<String>,
+    /// A string argument equal to one of these, case-insensitive (`'NX'`).
+    #[serde(default)]
+    pub string_arg: Vec<String>,
+    /// The read takes a row lock.
+    #[serde(default)]
+    pub locking: bool,
+    /// The write becomes this effect instead.
+    pub becomes: Option<EffectModel>,
+    /// The option's value (or the method's first argument) names the transaction handle the
+    /// call runs on (`{ transaction: t }`, `.transacting(trx)`).
+    #[serde(default)]
+    pub txn_handle: bool,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceModel {
+    /// Call paths as written, matched on their last segments: `Date.now`, `randomUUID`,
+    /// `new Date` (a constructor call).
+    pub calls: Vec<String>,
+    pub kind: SourceKind,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Clock,
+    Random,
+}

@@ -1,0 +1,404 @@
+//! `check-then-act`: a read decides, and a later act runs on that stale decision.
+
+use super::flow::Flow;
+use super::{declare_rule, RuleContext};
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::ir::{
+    Effect, EffectId, EffectKind, FunctionIr, Isolation, ScopeKind, TestKind, WriteKind,
+};
+
+declare_rule! {
+    /// ## What it does
+    /// Finds a read whose result a condition tests (is this order paid? does this user exist?)
+    /// followed, on a path that condition controls, by an act the check was meant to
+    /// prevent from happening twice: a call to an external system (a charge, an e-mail, an
+    /// HTTP request, a published message), an insert into the table that was read, or an
+    /// update computed from the value that was read. It stays quiet when the pair is made
+    /// atomic: a row lock taken by the read inside the transaction that also acts, a
+    /// SERIALIZABLE transaction around both writes, a lock held across both, a claim whose
+    /// result is tested (`INSERT ... ON CONFLICT DO NOTHING`, a conditional `UPDATE` whose
+    /// row count is checked, `SET key NX`), an upsert, or a stable idempotency key on the
+    /// external call.
+    ///
+    /// ## Why is this bad?
+    /// Two requests for the same thing (a retry after a timeout, a double click, a queue
+    /// redelivery, two pods) run the read before either of them acts. Both see "not paid",
+    /// both pass the check, both charge. Plain reads take no locks under READ COMMITTED
+    /// (PostgreSQL's default) or REPEATABLE READ (MySQL's default), and a unique constraint
+    /// on the row written afterwards protects the row, never the side effects that ran
+    /// before it.
+    ///
+    /// ## Example
+    /// ```ts
+    /// async function processPayment(orderId: string) {
+    ///   const order = await db.query('SELECT * FROM orders WHERE id = $1', [orderId]);
+    ///   if (order.status === 'paid') return { error: 'Already paid' };
+    ///   const charge = await stripe.charges.create({ amount: order.total, currency: 'usd' });
+    ///   await db.query('UPDATE orders SET status = $1 WHERE id = $2', ['paid', orderId]);
+    /// }
+    /// ```
+    /// Request A reads the order (pending). Request B reads it before A updates it (still
+    /// pending). Both pass the check, both call `charges.create`: the customer pays twice.
+    ///
+    /// ## Fix
+    /// Make the decision and the act one atomic step:
+    /// - claim first: `UPDATE orders SET status = 'processing' WHERE id = $1 AND status =
+    ///   'pending' RETURNING id` (Prisma `updateMany` with its `count` tested, Mongo
+    ///   `findOneAndUpdate` tested for null), or insert a claim row under a unique key with
+    ///   `ON CONFLICT DO NOTHING RETURNING`, and act only when you won;
+    /// - or lock: `SELECT ... FOR UPDATE` on one connection inside the transaction that also
+    ///   acts (a row lock cannot lock a row that does not exist yet, so "no row, insert"
+    ///   needs a claim or an advisory lock);
+    /// - and give external calls an idempotency key that is the same on every retry
+    ///   (`{ idempotencyKey: `charge:${order.id}` }`).
+    ///
+    /// ## Known limits
+    /// The analysis is per function: a check or act inside a helper function is not seen.
+    pub struct CheckThenAct {
+        id: "check-then-act",
+        level: Severity::Error,
+        languages: &["typescript", "javascript"],
+        summary: "a read decides, and an act on another path runs on the stale decision",
+    }
+}
+
+/// Which outcome of the check the act's path depends on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Path {
+    Absent,
+    Present,
+    Value,
+}
+
+struct Race {
+    act: EffectId,
+    guard: usize,
+    path: Path,
+    /// The write that changes the tested state, for an external act after a value test.
+    record: Option<EffectId>,
+}
+
+pub fn check(func: &FunctionIr, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    let flow = Flow::new(func);
+    let mut reported = Vec::new();
+    for (read_id, read) in func.effects.iter().enumerate() {
+        if !matches!(read.kind, EffectKind::Read { .. }) {
+            continue;
+        }
+        let races = races_for(func, &flow, read_id);
+        let Some(primary) = races
+            .iter()
+            .find(|r| is_external(&func.effects[r.act]))
+            .or_else(|| races.first())
+        else {
+            continue;
+        };
+        if reported.contains(&primary.act) {
+            continue;
+        }
+        reported.push(primary.act);
+        out.push(diagnostic(func, &flow, cx, read_id, primary, &races));
+    }
+}
+
+fn races_for(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Vec<Race> {
+    let read = &func.effects[read_id];
+    let mut races: Vec<Race> = Vec::new();
+    for g in flow.guards_testing(read_id) {
+        let test = flow.guards[g]
+            .tests
+            .iter()
+            .find(|t| t.effect == read_id)
+            .map(|t| t.kind.clone());
+        let Some(test) = test else { continue };
+        for (act_id, act) in func.effects.iter().enumerate().skip(read_id + 1) {
+            let Some(&(_, branch)) = flow.at[act_id].guards.iter().find(|(gg, _)| *gg == g) else {
+                continue;
+            };
+            let path = match &test {
+                TestKind::Presence { present_when_true } if *present_when_true == branch => {
+                    Path::Present
+                }
+                TestKind::Presence { .. } => Path::Absent,
+                TestKind::Value { .. } => Path::Value,
+            };
+            let fields = match &test {
+                TestKind::Value { fields } => fields.as_slice(),
+                _ => &[],
+            };
+            let record = records_state(func, read_id, fields);
+            if !is_racy_act(read, act, path, record.is_some()) {
+                continue;
+            }
+            if protected(func, flow, read_id, act_id, path) {
+                continue;
+            }
+            if !races.iter().any(|r| r.act == act_id) {
+                races.push(Race {
+                    act: act_id,
+                    guard: g,
+                    path,
+                    record,
+                });
+            }
+        }
+    }
+    races.sort_by_key(|r| r.act);
+    races
+}
+
+fn is_external(e: &Effect) -> bool {
+    matches!(e.kind, EffectKind::External { .. })
+}
+
+/// Whether the act is one the check was meant to stop from happening twice.
+fn is_racy_act(read: &Effect, act: &Effect, path: Path, records: bool) -> bool {
+    let same_table = || match (read.kind.resource(), act.kind.resource()) {
+        (Some(a), Some(b)) => a.same_as(b),
+        _ => false,
+    };
+    match &act.kind {
+        EffectKind::External { .. } => path == Path::Absent || (path == Path::Value && records),
+        EffectKind::Write { kind, .. } => match kind {
+            WriteKind::Insert => path != Path::Present && same_table(),
+            WriteKind::Update { derived } | WriteKind::Conditional { derived } => {
+                path == Path::Value && *derived && same_table()
+            }
+            WriteKind::Delete | WriteKind::Upsert | WriteKind::InsertIgnore => false,
+        },
+        _ => false,
+    }
+}
+
+/// The first later write to the read's table that assigns a tested field (any write when
+/// either side's fields are unknown): the step that would stop a second request.
+fn records_state(func: &FunctionIr, read_id: EffectId, fields: &[String]) -> Option<EffectId> {
+    let resource = func.effects[read_id].kind.resource()?;
+    func.effects
+        .iter()
+        .enumerate()
+        .skip(read_id + 1)
+        .find(|(_, e)| match &e.kind {
+            EffectKind::Write {
+                resource: Some(r),
+                sets,
+                ..
+            } if r.same_as(resource) => {
+                fields.is_empty()
+                    || sets.is_empty()
+                    || sets.iter().any(|s| fields.iter().any(|f| same_field(s, f)))
+            }
+            _ => false,
+        })
+        .map(|(id, _)| id)
+}
+
+/// `redeemed_at` ~ `redeemedAt`.
+fn same_field(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.chars().filter(|c| *c != '_').flat_map(char::to_lowercase).collect::<String>();
+    norm(a) == norm(b)
+}
+
+fn protected(func: &FunctionIr, flow: &Flow, read_id: EffectId, act_id: EffectId, path: Path) -> bool {
+    let read = &func.effects[read_id];
+    let act = &func.effects[act_id];
+    if let EffectKind::External { key: Some(key), .. } = &act.kind {
+        if key.is_stable() {
+            return true;
+        }
+    }
+    if flow.at[act_id].scopes.iter().any(|s| matches!(s, ScopeKind::Lock { .. }))
+        || lock_held(func, act_id)
+        || claimed_between(func, flow, read_id, act_id)
+    {
+        return true;
+    }
+    if matches!(act.kind, EffectKind::Write { kind: WriteKind::Insert, .. }) && flow.at[act_id].unique_try {
+        return true;
+    }
+    let same_txn = read.txn.is_some() && read.txn == act.txn;
+    let txn = read.txn.map(|t| &func.txns[t]);
+    let locking = matches!(read.kind, EffectKind::Read { locking: true, .. });
+    let inserts = matches!(act.kind, EffectKind::Write { kind: WriteKind::Insert, .. });
+    if same_txn && locking && !txn.is_some_and(|t| t.on_pool) && !(path == Path::Absent && inserts) {
+        return true;
+    }
+    same_txn
+        && txn.is_some_and(|t| t.isolation == Isolation::Serializable && !t.on_pool)
+        && matches!(act.kind, EffectKind::Write { .. })
+}
+
+/// A lock acquired before the act and not released before it.
+fn lock_held(func: &FunctionIr, act_id: EffectId) -> bool {
+    let mut held = 0i32;
+    for e in &func.effects[..act_id] {
+        match e.kind {
+            EffectKind::Lock { .. } => held += 1,
+            EffectKind::Unlock => held -= 1,
+            _ => {}
+        }
+    }
+    held > 0
+}
+
+/// A claim between the read and the act whose outcome the code tests (or whose duplicate
+/// error it handles): only one request gets past it.
+fn claimed_between(func: &FunctionIr, flow: &Flow, read_id: EffectId, act_id: EffectId) -> bool {
+    (read_id + 1..act_id).any(|c| match &func.effects[c].kind {
+        EffectKind::Claim { .. } => flow.is_tested(c),
+        EffectKind::Write { kind, .. } if kind.is_claim_form() => flow.is_tested(c),
+        EffectKind::Write { kind: WriteKind::Insert, .. } => flow.at[c].unique_try,
+        _ => false,
+    })
+}
+
+fn diagnostic(
+    func: &FunctionIr,
+    flow: &Flow,
+    cx: &RuleContext,
+    read_id: EffectId,
+    race: &Race,
+    races: &[Race],
+) -> Diagnostic {
+    let read = &func.effects[read_id];
+    let act = &func.effects[race.act];
+    let guard = flow.guards[race.guard];
+    let table = read
+        .kind
+        .resource()
+        .map_or_else(|| format!("`{}`", read.callee), |r| format!("`{r}`"));
+    let (rl, gl, al) = (read.span.line, guard.span.line, act.span.line);
+    let act_name = act_description(act);
+    let seen = match race.path {
+        Path::Absent => "finds nothing".to_string(),
+        _ => "sees a state that lets it proceed".to_string(),
+    };
+    let mut steps = vec![
+        format!("request A reads {table} at line {rl} and {seen}"),
+        format!("request B reads {table} at line {rl} before A reaches line {al}, and sees the same"),
+        format!("both pass the check at line {gl}"),
+    ];
+    let (message, consequence, severity) = match &act.kind {
+        EffectKind::External { .. } => (
+            format!("{act_name} can run twice: the check of {table} at line {rl} is not atomic with it"),
+            format!("A {act_name_lc} at line {al}, then B does too: the side effect happens twice", act_name_lc = lowercase_call(&act_name)),
+            Severity::Error,
+        ),
+        EffectKind::Write { kind: WriteKind::Insert, .. } => (
+            format!("concurrent requests can both insert into {table}: the check at line {rl} is not atomic with the insert"),
+            format!("both insert at line {al}: a duplicate row, or a unique-constraint error for the second"),
+            Severity::Warning,
+        ),
+        _ => (
+            format!("concurrent requests can overwrite each other's update of {table}: the value read at line {rl} is stale by the write"),
+            format!("both write at line {al} a value computed from what they read: one update is lost"),
+            Severity::Warning,
+        ),
+    };
+    steps.push(consequence);
+    let mut secondary = vec![
+        Label {
+            span: read.span,
+            message: format!("reads {table} here"),
+        },
+        Label {
+            span: guard.span,
+            message: "both requests can pass this check".into(),
+        },
+    ];
+    if let Some(record) = race.record.filter(|r| *r != race.act) {
+        let w = &func.effects[record];
+        secondary.push(Label {
+            span: w.span,
+            message: "the state the check tests changes only here, after the act".into(),
+        });
+        steps.push(format!(
+            "A records the new state at line {}, too late to stop B",
+            w.span.line
+        ));
+    }
+    for other in races.iter().filter(|r| r.act != race.act) {
+        let e = &func.effects[other.act];
+        secondary.push(Label {
+            span: e.span,
+            message: format!("{} also runs on the stale decision", act_description(e)),
+        });
+    }
+    let notes = notes(func, read, act, race.path);
+    let library = if is_external(act) && read.library == "javascript" {
+        &act.library
+    } else {
+        &read.library
+    };
+    let mut help = cx
+        .models
+        .help(library, "check-then-act")
+        .unwrap_or("make the check and the act atomic: claim first (an insert under a unique key, or a conditional update whose count you test), or lock across both")
+        .to_string();
+    if let EffectKind::External { accepts_key: true, key: None, provider, .. } = &act.kind {
+        help.push_str(&format!("; and pass {provider} an idempotency key that is the same on every retry"));
+    }
+    Diagnostic {
+        rule: CheckThenAct::META.id,
+        severity,
+        message,
+        file: cx.file.to_path_buf(),
+        function: func.name.clone(),
+        primary: Label {
+            span: act.span,
+            message: primary_label(act),
+        },
+        secondary,
+        steps,
+        notes,
+        help,
+    }
+}
+
+fn act_description(act: &Effect) -> String {
+    match &act.kind {
+        EffectKind::External { provider, operation, .. } => format!("`{operation}` ({provider})"),
+        EffectKind::Write { resource: Some(r), .. } => format!("the write to `{r}`"),
+        _ => format!("`{}`", act.callee),
+    }
+}
+
+fn lowercase_call(name: &str) -> String {
+    format!("calls {name}")
+}
+
+fn primary_label(act: &Effect) -> String {
+    match &act.kind {
+        EffectKind::External { .. } => "both requests make this call".into(),
+        EffectKind::Write { kind: WriteKind::Insert, .. } => "both requests insert here".into(),
+        _ => "both requests write here".into(),
+    }
+}
+
+/// Why protections that are present do not protect.
+fn notes(func: &FunctionIr, read: &Effect, act: &Effect, path: Path) -> Vec<String> {
+    let mut notes = Vec::new();
+    let locking = matches!(read.kind, EffectKind::Read { locking: true, .. });
+    match read.txn.map(|t| &func.txns[t]) {
+        None if locking => notes.push(
+            "the read locks rows, but it runs outside a transaction on this connection, so the lock ends with the statement".into(),
+        ),
+        Some(t) if t.on_pool => notes.push(format!(
+            "the transaction begun at line {} runs on a pool: each query may take a different connection, so it neither isolates nor locks anything",
+            t.span.line
+        )),
+        Some(_) if locking && path == Path::Absent => notes.push(format!(
+            "the read at line {} locks rows, but a lock cannot cover a row that does not exist yet: both requests find nothing and both insert",
+            read.span.line
+        )),
+        Some(t) if t.isolation != Isolation::Serializable && !locking => notes.push(format!(
+            "the transaction at line {} runs at the database's default isolation (READ COMMITTED on PostgreSQL, REPEATABLE READ on MySQL): plain reads in it take no locks",
+            t.span.line
+        )),
+        _ => {}
+    }
+    if read.txn.is_none() && act.txn.is_some() {
+        notes.push("the read runs outside the transaction the act runs in".into());
+    }
+    notes
+}

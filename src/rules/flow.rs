@@ -1,0 +1,104 @@
+//! Control facts over a function's IR shared by the rules: which guard branches each effect
+//! depends on, and what encloses it.
+
+use crate::ir::{Block, EffectId, FunctionIr, Guard, Node, ScopeKind};
+
+/// A guard and the branch taken: `true` for `then`, `false` for `otherwise`.
+pub type GuardBranch = (usize, bool);
+
+#[derive(Clone, Debug, Default)]
+pub struct At {
+    /// Guard branches that decide whether the effect runs, outermost first.
+    pub guards: Vec<GuardBranch>,
+    pub scopes: Vec<ScopeKind>,
+    /// Inside a `try` whose handler deals with unique-constraint violations.
+    pub unique_try: bool,
+}
+
+pub struct Flow<'f> {
+    pub guards: Vec<&'f Guard>,
+    /// Indexed by effect id.
+    pub at: Vec<At>,
+}
+
+impl<'f> Flow<'f> {
+    pub fn new(func: &'f FunctionIr) -> Flow<'f> {
+        let mut flow = Flow {
+            guards: Vec::new(),
+            at: vec![At::default(); func.effects.len()],
+        };
+        flow.walk(&func.body, &mut At::default());
+        flow
+    }
+
+    fn walk(&mut self, block: &'f Block, ctx: &mut At) {
+        let mut pushed = 0;
+        for node in block {
+            match node {
+                Node::Effect(id) => self.at[*id] = ctx.clone(),
+                Node::Guard {
+                    guard,
+                    then,
+                    otherwise,
+                } => {
+                    let g = self.guards.len();
+                    self.guards.push(guard);
+                    for (branch, body) in [(true, then), (false, otherwise)] {
+                        ctx.guards.push((g, branch));
+                        self.walk(body, ctx);
+                        ctx.guards.pop();
+                    }
+                    // When one branch leaves, everything after the guard runs on the other.
+                    match (exits(then), exits(otherwise)) {
+                        (true, false) => ctx.guards.push((g, false)),
+                        (false, true) => ctx.guards.push((g, true)),
+                        _ => continue,
+                    }
+                    pushed += 1;
+                }
+                Node::Loop(body) => self.walk(body, ctx),
+                Node::Try {
+                    body,
+                    catch,
+                    finally,
+                    catches_unique_violation,
+                } => {
+                    let outer = ctx.unique_try;
+                    ctx.unique_try |= catches_unique_violation;
+                    self.walk(body, ctx);
+                    ctx.unique_try = outer;
+                    self.walk(catch, ctx);
+                    self.walk(finally, ctx);
+                }
+                Node::Scope { kind, body } => {
+                    ctx.scopes.push(kind.clone());
+                    self.walk(body, ctx);
+                    ctx.scopes.pop();
+                }
+                Node::Exit(_) => {}
+            }
+        }
+        ctx.guards.truncate(ctx.guards.len() - pushed);
+    }
+
+    /// Guards that test the result of `effect`.
+    pub fn guards_testing(&self, effect: EffectId) -> impl Iterator<Item = usize> + '_ {
+        (0..self.guards.len()).filter(move |&g| self.guards[g].tests.iter().any(|t| t.effect == effect))
+    }
+
+    pub fn is_tested(&self, effect: EffectId) -> bool {
+        self.guards_testing(effect).next().is_some()
+    }
+}
+
+/// Whether control never falls out of the end of the block.
+pub fn exits(block: &Block) -> bool {
+    block.iter().any(|n| match n {
+        Node::Exit(_) => true,
+        Node::Guard {
+            then, otherwise, ..
+        } => exits(then) && exits(otherwise),
+        Node::Scope { body, .. } => exits(body),
+        _ => false,
+    })
+}

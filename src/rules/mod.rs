@@ -1,0 +1,100 @@
+//! The rule registry. Each rule lives in its own file, reads one function's IR and pushes
+//! diagnostics; it never sees syntax.
+
+mod check_then_act;
+pub mod flow;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::ir::FunctionIr;
+use crate::models::Models;
+use std::path::Path;
+
+/// What a rule may consult besides the IR.
+pub struct RuleContext<'a> {
+    pub models: &'a Models,
+    pub file: &'a Path,
+}
+
+/// A rule's public description. `docs` is the rule type's doc comment, so `toctou explain`,
+/// SARIF `help` and `docs/rules/*.md` all come from one text.
+pub struct RuleMeta {
+    pub id: &'static str,
+    pub level: Severity,
+    pub languages: &'static [&'static str],
+    pub summary: &'static str,
+    pub docs: &'static str,
+}
+
+pub struct Rule {
+    pub meta: RuleMeta,
+    pub check: fn(&FunctionIr, &RuleContext, &mut Vec<Diagnostic>),
+}
+
+/// Declares a rule type whose doc comment becomes its `RuleMeta::docs`.
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])*
+        pub struct $name:ident {
+            id: $id:literal,
+            level: $level:expr,
+            languages: $langs:expr,
+            summary: $summary:literal $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        pub struct $name;
+
+        impl $name {
+            pub const META: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
+                id: $id,
+                level: $level,
+                languages: $langs,
+                summary: $summary,
+                docs: concat!($($doc, "\n"),*),
+            };
+        }
+    };
+}
+pub(crate) use declare_rule;
+
+/// Every rule, in documentation order.
+pub static RULES: &[Rule] = &[Rule {
+    meta: check_then_act::CheckThenAct::META,
+    check: check_then_act::check,
+}];
+
+pub fn find(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.meta.id == id)
+}
+
+/// The rule documentation with the doc-comment indentation removed.
+pub fn docs(meta: &RuleMeta) -> String {
+    meta.docs
+        .lines()
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_ids_are_unique_kebab_case_and_documented() {
+        let mut ids: Vec<&str> = RULES.iter().map(|r| r.meta.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), RULES.len());
+        for rule in RULES {
+            let id = rule.meta.id;
+            assert!(id.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{id}");
+            let docs = docs(&rule.meta);
+            for section in ["## What it does", "## Why is this bad?", "## Example", "## Fix"] {
+                assert!(docs.contains(section), "{id} docs lack {section}");
+            }
+            let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ts").join(id);
+            assert!(fixtures.is_dir(), "{id} has no fixtures");
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Finding the files to scan: a .gitignore-aware walk of directories, plus files named
+//! explicitly (scanned even when ignored, as pre-commit hooks pass them).
+
+use crate::diagnostic::ScanNote;
+use crate::frontend::SourceKind;
+use ignore::WalkBuilder;
+use std::path::{Path, PathBuf};
+
+/// Directories that hold dependencies or build output, never hand-written services.
+const SKIPPED_DIRS: &[&str] = &["node_modules", "dist", "build", ".next", "target", ".git", "coverage", "out"];
+
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub files: Vec<PathBuf>,
+    pub notes: Vec<ScanNote>,
+}
+
+pub fn discover(paths: &[PathBuf]) -> Discovery {
+    let mut found = Discovery::default();
+    for path in paths {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_file() => {
+                if SourceKind::from_path(path).is_some() {
+                    found.files.push(path.clone());
+                }
+            }
+            Ok(_) => walk_dir(path, &mut found),
+            Err(e) => found.notes.push(ScanNote {
+                file: path.clone(),
+                line: None,
+                message: format!("cannot read: {e}"),
+            }),
+        }
+    }
+    found.files.sort();
+    found.files.dedup();
+    found
+}
+
+fn walk_dir(root: &Path, found: &mut Discovery) {
+    let walker = WalkBuilder::new(root)
+        .hidden(false)
+        .follow_links(true)
+        .require_git(false)
+        .filter_entry(|e| {
+            let name = e.file_name().to_string_lossy();
+            !(e.file_type().is_some_and(|t| t.is_dir()) && SKIPPED_DIRS.contains(&name.as_ref()))
+        })
+        .build();
+    for entry in walker {
+        match entry {
+            Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
+                let path = e.into_path();
+                let minified = path.to_string_lossy().ends_with(".min.js");
+                if !minified && SourceKind::from_path(&path).is_some() {
+                    found.files.push(path);
+                }
+            }
+            Ok(_) => {}
+            Err(err) => found.notes.push(ScanNote {
+                file: error_path(&err).unwrap_or_else(|| root.to_path_buf()),
+                line: None,
+                message: format!("skipped: {}", error_message(&err)),
+            }),
+        }
+    }
+}
+
+fn error_path(err: &ignore::Error) -> Option<PathBuf> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        _ => None,
+    }
+}
+
+fn error_message(err: &ignore::Error) -> String {
+    match err {
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => error_message(err),
+        ignore::Error::Loop { ancestor, .. } => {
+            format!("symbolic link loop back to {}", ancestor.display())
+        }
+        other => other.to_string(),
+    }
+}
