@@ -49,6 +49,18 @@ pub struct FunctionIr {
 
 pub type Block = Vec<Node>;
 
+/// Whether control never falls out of the end of the block.
+pub fn exits(block: &Block) -> bool {
+    block.iter().any(|n| match n {
+        Node::Exit(_) => true,
+        Node::Guard {
+            then, otherwise, ..
+        } => exits(then) && exits(otherwise),
+        Node::Scope { body, .. } => exits(body),
+        _ => false,
+    })
+}
+
 /// Control structure around effects.
 #[derive(Debug)]
 pub enum Node {

@@ -3,6 +3,7 @@
 //! render the diagnostics.
 
 pub mod diagnostic;
+pub mod dump;
 pub mod frontend;
 pub mod ir;
 pub mod models;

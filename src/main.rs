@@ -31,6 +31,9 @@ struct Cli {
 enum Command {
     /// Scan files and directories for races.
     Check(CheckArgs),
+    /// Print the effect IR of a file (for debugging front-ends).
+    #[command(hide = true)]
+    DumpIr { file: PathBuf },
 }
 
 #[derive(clap::Args)]
@@ -86,6 +89,24 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_ERROR)
             }
         },
+        Command::DumpIr { file } => {
+            let kind = toctou::frontend::SourceKind::from_path(&file);
+            match (kind, std::fs::read_to_string(&file)) {
+                (Some(kind), Ok(text)) => {
+                    let ir = toctou::frontend::lower(kind, &text, &Models::builtin());
+                    print!("{}", toctou::dump::dump(&ir));
+                    ExitCode::from(EXIT_CLEAN)
+                }
+                (None, _) => {
+                    eprintln!("error: {} is not a TypeScript or JavaScript file", file.display());
+                    ExitCode::from(EXIT_ERROR)
+                }
+                (_, Err(e)) => {
+                    eprintln!("error: cannot read {}: {e}", file.display());
+                    ExitCode::from(EXIT_ERROR)
+                }
+            }
+        }
     }
 }
 

@@ -93,7 +93,10 @@ impl Arg {
         match &self.value {
             ArgValue::Str(s) | ArgValue::Path(s) | ArgValue::Other(s) => s.clone(),
             ArgValue::Bool(b) => b.to_string(),
-            ArgValue::Object(_) => "{..}".into(),
+            ArgValue::Object(fields) => {
+                let inner: Vec<String> = fields.iter().map(|(k, v)| format!("{k}: {}", v.text())).collect();
+                format!("{{ {} }}", inner.join(", "))
+            }
             ArgValue::Function { text, .. } => text.clone(),
             ArgValue::New { class, .. } => format!("new {class}"),
         }

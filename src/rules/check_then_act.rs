@@ -105,10 +105,11 @@ fn races_for(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Vec<Race> {
     let read = &func.effects[read_id];
     let mut races: Vec<Race> = Vec::new();
     for g in flow.guards_testing(read_id) {
-        let test = flow.guards[g]
-            .tests
-            .iter()
-            .find(|t| t.effect == read_id)
+        // A value test says more than a presence test of the same read (`!a || a.points < n`).
+        let tests = || flow.guards[g].tests.iter().filter(|t| t.effect == read_id);
+        let test = tests()
+            .find(|t| matches!(t.kind, TestKind::Value { .. }))
+            .or_else(|| tests().next())
             .map(|t| t.kind.clone());
         let Some(test) = test else { continue };
         for (act_id, act) in func.effects.iter().enumerate().skip(read_id + 1) {

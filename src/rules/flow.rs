@@ -1,7 +1,7 @@
 //! Control facts over a function's IR shared by the rules: which guard branches each effect
 //! depends on, and what encloses it.
 
-use crate::ir::{Block, EffectId, FunctionIr, Guard, Node, ScopeKind};
+use crate::ir::{exits, Block, EffectId, FunctionIr, Guard, Node, ScopeKind};
 
 /// A guard and the branch taken: `true` for `then`, `false` for `otherwise`.
 pub type GuardBranch = (usize, bool);
@@ -89,16 +89,4 @@ impl<'f> Flow<'f> {
     pub fn is_tested(&self, effect: EffectId) -> bool {
         self.guards_testing(effect).next().is_some()
     }
-}
-
-/// Whether control never falls out of the end of the block.
-pub fn exits(block: &Block) -> bool {
-    block.iter().any(|n| match n {
-        Node::Exit(_) => true,
-        Node::Guard {
-            then, otherwise, ..
-        } => exits(then) && exits(otherwise),
-        Node::Scope { body, .. } => exits(body),
-        _ => false,
-    })
 }

@@ -86,6 +86,7 @@ impl<'a, 't> Lowerer<'a, 't> {
                         }
                     } else if c.kind() == "shorthand_property_identifier" {
                         let inner = self.vars.get(self.text(c)).cloned().unwrap_or_default();
+                        self.vals.insert(c.id(), inner.clone());
                         v.merge(inner);
                     } else {
                         let inner = self.expr(c, out);
@@ -216,7 +217,7 @@ impl<'a, 't> Lowerer<'a, 't> {
     fn arguments(&mut self, args: Node<'t>, out: &mut Block) -> Val {
         let mut v = Val::default();
         let mut cursor = args.walk();
-        let list: Vec<Node<'t>> = args.named_children(&mut cursor).collect();
+        let list: Vec<Node<'t>> = args.named_children(&mut cursor).filter(|n| !n.is_extra()).collect();
         for a in list {
             let inner = self.expr(a, out);
             v.merge(inner);
@@ -326,7 +327,7 @@ impl<'a, 't> Lowerer<'a, 't> {
             .cloned();
             let args = link.args.map(|a| {
                 let mut cursor = a.walk();
-                let list: Vec<Node<'t>> = a.named_children(&mut cursor).collect();
+                let list: Vec<Node<'t>> = a.named_children(&mut cursor).filter(|n| !n.is_extra()).collect();
                 list.into_iter().map(|n| self.arg(n, 0)).collect()
             });
             segments.push(Segment {
@@ -408,7 +409,7 @@ impl<'a, 't> Lowerer<'a, 't> {
                     .unwrap_or_default();
                 let args = node.child_by_field_name("arguments").map_or_else(Vec::new, |a| {
                     let mut cursor = a.walk();
-                    let list: Vec<Node<'t>> = a.named_children(&mut cursor).collect();
+                    let list: Vec<Node<'t>> = a.named_children(&mut cursor).filter(|n| !n.is_extra()).collect();
                     list.into_iter().map(|n| self.arg(n, depth + 1)).collect()
                 });
                 ArgValue::New { class, args }
@@ -533,9 +534,10 @@ impl<'a, 't> Lowerer<'a, 't> {
             txn,
         };
         let id = self.push_effect(effect, out);
+        // A call's result is a new value, not one computed from its arguments' stored state.
         Val {
             effect: Some(id),
-            deps: args_val.all_deps().collect(),
+            deps: BTreeSet::new(),
             sources: BTreeSet::from([Source::Stored]),
         }
     }
@@ -749,17 +751,13 @@ impl<'a, 't> Lowerer<'a, 't> {
         let is_txn = c.effect == EffectModel::Txn;
         let Some(callback) = callback else {
             if is_txn {
-                let handle = match c.model.handle {
-                    crate::models::schema::HandleFrom::Result => self.assign_target.clone(),
-                    _ => None,
-                }
-                .or_else(|| {
-                    c.model
-                        .handle
-                        .eq(&crate::models::schema::HandleFrom::Receiver)
-                        .then(|| self.receiver_root(node))
-                        .flatten()
-                });
+                // Without a callback the transaction lives on the receiver (`conn.beginTransaction()`)
+                // or on the variable it is assigned to (`const trx = await knex.transaction()`).
+                let handle = if c.model.handle == crate::models::schema::HandleFrom::Receiver {
+                    self.receiver_root(node)
+                } else {
+                    self.assign_target.clone()
+                };
                 let txn = self.begin(span, isolation, false);
                 if let Some(h) = handle {
                     self.handles.insert(h, txn);

@@ -75,7 +75,7 @@ pub(super) fn lower_function<'t>(
     let mut l = Lowerer {
         ctx,
         fields: fields.unwrap_or_default(),
-        locals: HashMap::new(),
+        locals: ctx.module_bindings.clone(),
         vars: HashMap::new(),
         handles: HashMap::new(),
         open_txns: Vec::new(),
@@ -247,35 +247,10 @@ impl<'a, 't> Lowerer<'a, 't> {
         }
     }
 
-    /// Records what a local holds when it names a repository or model:
-    /// `const repo = dataSource.getRepository(Order)`.
     fn bind_receiver(&mut self, name: &str, value: Node) {
-        let value = syntax::unwrap(value);
-        if value.kind() != "call_expression" {
-            return;
+        if let Some(binding) = syntax::receiver_binding(value, self.ctx.src) {
+            self.locals.insert(name.to_string(), binding);
         }
-        let Some(callee) = value.child_by_field_name("function") else {
-            return;
-        };
-        let callee = self.text(callee);
-        let method = callee.rsplit('.').next().unwrap_or(callee);
-        let ty = match method {
-            "getRepository" | "getCustomRepository" | "withRepository" => "Repository",
-            "model" => "Model",
-            "collection" => "Collection",
-            _ => return,
-        };
-        let arg = value
-            .child_by_field_name("arguments")
-            .and_then(|a| a.named_child(0))
-            .map(|a| syntax::unquote(self.text(a)).to_string());
-        self.locals.insert(
-            name.to_string(),
-            Binding {
-                declared_type: Some(ty.to_string()),
-                resource: arg,
-            },
-        );
     }
 
     /// A variable named like a key and built from identifiable sources.
@@ -313,8 +288,8 @@ impl<'a, 't> Lowerer<'a, 't> {
             return;
         };
         let guard = self.guard(cond, out);
-        let then = self.sub_block(node.child_by_field_name("consequence"));
-        let otherwise = self.sub_block(
+        let then = self.branch(node.child_by_field_name("consequence"));
+        let otherwise = self.branch(
             node.child_by_field_name("alternative")
                 .and_then(|e| e.named_child(0)),
         );
@@ -325,6 +300,17 @@ impl<'a, 't> Lowerer<'a, 't> {
         });
     }
 
+    /// A branch whose transaction bookkeeping (a `ROLLBACK` before `return`) only matters
+    /// on its own path when it leaves.
+    fn branch(&mut self, node: Option<Node<'t>>) -> Block {
+        let saved = (self.handles.clone(), self.open_txns.clone());
+        let block = self.sub_block(node);
+        if crate::ir::exits(&block) {
+            (self.handles, self.open_txns) = saved;
+        }
+        block
+    }
+
     fn try_statement(&mut self, node: Node<'t>, out: &mut Block) {
         let body = self.sub_block(node.child_by_field_name("body"));
         let handler = node.child_by_field_name("handler");
@@ -333,7 +319,7 @@ impl<'a, 't> Lowerer<'a, 't> {
                 .models
                 .handles_unique_violation(Language::Typescript, self.text(h))
         });
-        let catch = self.sub_block(handler.and_then(|h| h.child_by_field_name("body")));
+        let catch = self.branch(handler.and_then(|h| h.child_by_field_name("body")));
         let finally = self.sub_block(node.child_by_field_name("finalizer").and_then(|f| f.named_child(0)));
         out.push(IrNode::Try {
             body,

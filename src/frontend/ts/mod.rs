@@ -26,6 +26,8 @@ pub(crate) struct FileCtx<'a> {
     pub lines: LineIndex<'a>,
     pub models: &'a Models,
     pub imports: Vec<String>,
+    /// Module-level variables whose declaration shows what they hold.
+    pub module_bindings: HashMap<String, Binding>,
 }
 
 pub fn lower_file(kind: SourceKind, text: &str, models: &Models) -> FileIr {
@@ -55,6 +57,7 @@ pub fn lower_file(kind: SourceKind, text: &str, models: &Models) -> FileIr {
         lines: LineIndex::new(text),
         models,
         imports: imports(root, text),
+        module_bindings: module_bindings(root, text),
     };
     if root.has_error() {
         let span = first_error(root).map(|n| ctx.lines.span(n.start_byte(), n.end_byte()));
@@ -136,6 +139,36 @@ fn imports(root: Node, src: &str) -> Vec<String> {
         };
         if let Some(s) = source {
             out.push(syntax::unquote(syntax::text(s, src)).to_string());
+        }
+    }
+    out
+}
+
+/// `const queue = new Queue(..)`, `const stripe: Stripe = ..`, `export const repo = ..`.
+fn module_bindings(root: Node, src: &str) -> HashMap<String, Binding> {
+    let mut out = HashMap::new();
+    let mut cursor = root.walk();
+    for stmt in root.children(&mut cursor) {
+        let decl = match stmt.kind() {
+            "export_statement" => stmt.child_by_field_name("declaration"),
+            "lexical_declaration" | "variable_declaration" => Some(stmt),
+            _ => None,
+        };
+        let Some(decl) = decl else { continue };
+        let mut c = decl.walk();
+        for d in decl.named_children(&mut c).filter(|d| d.kind() == "variable_declarator") {
+            let Some(name) = d.child_by_field_name("name").filter(|n| n.kind() == "identifier") else {
+                continue;
+            };
+            let typed = syntax::binding_of(d, src);
+            let binding = if typed.declared_type.is_some() {
+                Some(typed)
+            } else {
+                d.child_by_field_name("value").and_then(|v| syntax::receiver_binding(v, src))
+            };
+            if let Some(b) = binding {
+                out.insert(syntax::text(name, src).to_string(), b);
+            }
         }
     }
     out

@@ -12,7 +12,8 @@ pub fn unquote(s: &str) -> &str {
 }
 
 pub fn is_function(node: Node) -> bool {
-    matches!(
+    node.is_named()
+        && matches!(
         node.kind(),
         "function_declaration"
             | "function_expression"
@@ -138,5 +139,43 @@ pub fn function_name(node: Node, class: Option<&str>, src: &str) -> String {
     match (class, node.kind()) {
         (Some(c), "method_definition") => format!("{c}.{name}"),
         _ => name,
+    }
+}
+
+/// What a variable holds when its initializer shows it: `new Queue(..)` -> `Queue`,
+/// `dataSource.getRepository(Order)` -> a repository of `Order`.
+pub fn receiver_binding(value: Node, src: &str) -> Option<Binding> {
+    let value = unwrap(value);
+    let callee_and_arg = |callee: Node| {
+        let arg = value
+            .child_by_field_name("arguments")
+            .and_then(|a| a.named_child(0))
+            .map(|a| unquote(text(a, src)).to_string());
+        (text(callee, src), arg)
+    };
+    match value.kind() {
+        "new_expression" => {
+            let ctor = value.child_by_field_name("constructor")?;
+            let name = text(ctor, src).rsplit('.').next()?.to_string();
+            Some(Binding {
+                declared_type: Some(name),
+                resource: None,
+            })
+        }
+        "call_expression" => {
+            let (callee, arg) = callee_and_arg(value.child_by_field_name("function")?);
+            let method = callee.rsplit('.').next().unwrap_or(callee);
+            let ty = match method {
+                "getRepository" | "getCustomRepository" | "withRepository" => "Repository",
+                "model" => "Model",
+                "collection" => "Collection",
+                _ => return None,
+            };
+            Some(Binding {
+                declared_type: Some(ty.to_string()),
+                resource: arg,
+            })
+        }
+        _ => None,
     }
 }

@@ -1,0 +1,110 @@
+//! A readable text form of the IR, for debugging front-ends (`toctou dump-ir FILE`) and for
+//! snapshot tests, so a front-end change shows as an IR diff.
+
+use crate::ir::{Block, Effect, EffectKind, FileIr, FunctionIr, Node, ScopeKind, TestKind};
+use std::fmt::Write;
+
+pub fn dump(file: &FileIr) -> String {
+    let mut out = String::new();
+    for note in &file.notes {
+        let line = note.span.map(|s| format!("{}: ", s.line)).unwrap_or_default();
+        let _ = writeln!(out, "note {line}{}", note.message);
+    }
+    for func in &file.functions {
+        let _ = writeln!(out, "fn {} @{}", func.name, func.span.line);
+        for (i, t) in func.txns.iter().enumerate() {
+            let pool = if t.on_pool { " on-pool" } else { "" };
+            let _ = writeln!(out, "  txn#{i} @{} {:?}{pool}", t.span.line, t.isolation);
+        }
+        block(&mut out, func, &func.body, 1);
+    }
+    out
+}
+
+fn block(out: &mut String, func: &FunctionIr, body: &Block, depth: usize) {
+    let pad = "  ".repeat(depth);
+    for node in body {
+        match node {
+            Node::Effect(id) => {
+                let _ = writeln!(out, "{pad}{}", effect(*id, &func.effects[*id]));
+            }
+            Node::Guard { guard, then, otherwise } => {
+                let tests: Vec<String> = guard
+                    .tests
+                    .iter()
+                    .map(|t| match &t.kind {
+                        TestKind::Presence { present_when_true } => {
+                            format!("e{} {}", t.effect, if *present_when_true { "present" } else { "absent" })
+                        }
+                        TestKind::Value { fields } => format!("e{} value[{}]", t.effect, fields.join(",")),
+                    })
+                    .collect();
+                let _ = writeln!(out, "{pad}guard @{} ({})", guard.span.line, tests.join("; "));
+                block(out, func, then, depth + 1);
+                if !otherwise.is_empty() {
+                    let _ = writeln!(out, "{pad}else");
+                    block(out, func, otherwise, depth + 1);
+                }
+            }
+            Node::Loop(b) => {
+                let _ = writeln!(out, "{pad}loop");
+                block(out, func, b, depth + 1);
+            }
+            Node::Try { body, catch, finally, catches_unique_violation } => {
+                let unique = if *catches_unique_violation { " catches-unique" } else { "" };
+                let _ = writeln!(out, "{pad}try{unique}");
+                block(out, func, body, depth + 1);
+                let _ = writeln!(out, "{pad}catch");
+                block(out, func, catch, depth + 1);
+                if !finally.is_empty() {
+                    let _ = writeln!(out, "{pad}finally");
+                    block(out, func, finally, depth + 1);
+                }
+            }
+            Node::Scope { kind, body } => {
+                let k = match kind {
+                    ScopeKind::Txn(t) => format!("txn#{t}"),
+                    ScopeKind::Lock { library } => format!("lock {library}"),
+                };
+                let _ = writeln!(out, "{pad}scope {k}");
+                block(out, func, body, depth + 1);
+            }
+            Node::Exit(span) => {
+                let _ = writeln!(out, "{pad}exit @{}", span.line);
+            }
+        }
+    }
+}
+
+fn effect(id: usize, e: &Effect) -> String {
+    let txn = e.txn.map(|t| format!(" in txn#{t}")).unwrap_or_default();
+    let what = match &e.kind {
+        EffectKind::Read { resource, locking, window } => format!(
+            "read {}{}{}",
+            res(resource.as_ref()),
+            if *locking { " locking" } else { "" },
+            if *window { " window" } else { "" }
+        ),
+        EffectKind::Write { resource, kind, sets } => {
+            format!("write {} {kind:?} sets[{}]", res(resource.as_ref()), sets.join(","))
+        }
+        EffectKind::Claim { resource } => format!("claim {}", res(resource.as_ref())),
+        EffectKind::Lock { .. } => "lock".into(),
+        EffectKind::Unlock => "unlock".into(),
+        EffectKind::TxnBegin(t) => format!("begin txn#{t}"),
+        EffectKind::TxnEnd(t) => format!("end txn#{t}"),
+        EffectKind::External { provider, operation, key, .. } => {
+            let key = key.as_ref().map(|k| {
+                let stable = if k.is_stable() { "stable" } else { "unstable" };
+                format!(" key({stable}: {})", k.text)
+            });
+            format!("external {provider} {operation}{}", key.unwrap_or_default())
+        }
+        EffectKind::KeyDerivation { name, sources } => format!("key {name} {sources:?}"),
+    };
+    format!("e{id} @{} {what} [{} {}]{txn}", e.span.line, e.library, e.callee)
+}
+
+fn res(r: Option<&crate::ir::Resource>) -> String {
+    r.map_or_else(|| "?".into(), |r| r.0.clone())
+}
