@@ -7,7 +7,10 @@ use std::fmt::Write;
 pub fn dump(file: &FileIr) -> String {
     let mut out = String::new();
     for note in &file.notes {
-        let line = note.span.map(|s| format!("{}: ", s.line)).unwrap_or_default();
+        let line = note
+            .span
+            .map(|s| format!("{}: ", s.line))
+            .unwrap_or_default();
         let _ = writeln!(out, "note {line}{}", note.message);
     }
     for func in &file.functions {
@@ -28,18 +31,37 @@ fn block(out: &mut String, func: &FunctionIr, body: &Block, depth: usize) {
             Node::Effect(id) => {
                 let _ = writeln!(out, "{pad}{}", effect(*id, &func.effects[*id]));
             }
-            Node::Guard { guard, then, otherwise } => {
+            Node::Guard {
+                guard,
+                then,
+                otherwise,
+            } => {
                 let tests: Vec<String> = guard
                     .tests
                     .iter()
                     .map(|t| match &t.kind {
                         TestKind::Presence { present_when_true } => {
-                            format!("e{} {}", t.effect, if *present_when_true { "present" } else { "absent" })
+                            format!(
+                                "e{} {}",
+                                t.effect,
+                                if *present_when_true {
+                                    "present"
+                                } else {
+                                    "absent"
+                                }
+                            )
                         }
-                        TestKind::Value { fields } => format!("e{} value[{}]", t.effect, fields.join(",")),
+                        TestKind::Value { fields } => {
+                            format!("e{} value[{}]", t.effect, fields.join(","))
+                        }
                     })
                     .collect();
-                let _ = writeln!(out, "{pad}guard @{} ({})", guard.span.line, tests.join("; "));
+                let _ = writeln!(
+                    out,
+                    "{pad}guard @{} ({})",
+                    guard.span.line,
+                    tests.join("; ")
+                );
                 block(out, func, then, depth + 1);
                 if !otherwise.is_empty() {
                     let _ = writeln!(out, "{pad}else");
@@ -50,8 +72,17 @@ fn block(out: &mut String, func: &FunctionIr, body: &Block, depth: usize) {
                 let _ = writeln!(out, "{pad}loop");
                 block(out, func, b, depth + 1);
             }
-            Node::Try { body, catch, finally, catches_unique_violation } => {
-                let unique = if *catches_unique_violation { " catches-unique" } else { "" };
+            Node::Try {
+                body,
+                catch,
+                finally,
+                catches_unique_violation,
+            } => {
+                let unique = if *catches_unique_violation {
+                    " catches-unique"
+                } else {
+                    ""
+                };
                 let _ = writeln!(out, "{pad}try{unique}");
                 block(out, func, body, depth + 1);
                 let _ = writeln!(out, "{pad}catch");
@@ -79,21 +110,38 @@ fn block(out: &mut String, func: &FunctionIr, body: &Block, depth: usize) {
 fn effect(id: usize, e: &Effect) -> String {
     let txn = e.txn.map(|t| format!(" in txn#{t}")).unwrap_or_default();
     let what = match &e.kind {
-        EffectKind::Read { resource, locking, window } => format!(
+        EffectKind::Read {
+            resource,
+            locking,
+            window,
+        } => format!(
             "read {}{}{}",
             res(resource.as_ref()),
             if *locking { " locking" } else { "" },
             if *window { " window" } else { "" }
         ),
-        EffectKind::Write { resource, kind, sets } => {
-            format!("write {} {kind:?} sets[{}]", res(resource.as_ref()), sets.join(","))
+        EffectKind::Write {
+            resource,
+            kind,
+            sets,
+        } => {
+            format!(
+                "write {} {kind:?} sets[{}]",
+                res(resource.as_ref()),
+                sets.join(",")
+            )
         }
         EffectKind::Claim { resource } => format!("claim {}", res(resource.as_ref())),
         EffectKind::Lock { .. } => "lock".into(),
         EffectKind::Unlock => "unlock".into(),
         EffectKind::TxnBegin(t) => format!("begin txn#{t}"),
         EffectKind::TxnEnd(t) => format!("end txn#{t}"),
-        EffectKind::External { provider, operation, key, .. } => {
+        EffectKind::External {
+            provider,
+            operation,
+            key,
+            ..
+        } => {
             let key = key.as_ref().map(|k| {
                 let stable = if k.is_stable() { "stable" } else { "unstable" };
                 format!(" key({stable}: {})", k.text)
@@ -102,7 +150,10 @@ fn effect(id: usize, e: &Effect) -> String {
         }
         EffectKind::KeyDerivation { name, sources } => format!("key {name} {sources:?}"),
     };
-    format!("e{id} @{} {what} [{} {}]{txn}", e.span.line, e.library, e.callee)
+    format!(
+        "e{id} @{} {what} [{} {}]{txn}",
+        e.span.line, e.library, e.callee
+    )
 }
 
 fn res(r: Option<&crate::ir::Resource>) -> String {

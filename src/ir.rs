@@ -81,7 +81,10 @@ pub enum Node {
         catches_unique_violation: bool,
     },
     /// A callback whose body runs inside a transaction or while a lock is held.
-    Scope { kind: ScopeKind, body: Block },
+    Scope {
+        kind: ScopeKind,
+        body: Block,
+    },
     /// `return`, `throw`, `break`, `continue`: control leaves the enclosing block.
     Exit(Span),
 }
@@ -90,7 +93,9 @@ pub enum Node {
 pub enum ScopeKind {
     Txn(TxnId),
     /// A lock held for the whole callback (`redlock.using`, `withLock(key, fn)`).
-    Lock { library: String },
+    Lock {
+        library: String,
+    },
 }
 
 /// The condition of a branch and what it learns about earlier results.
@@ -192,7 +197,10 @@ pub enum WriteKind {
 impl WriteKind {
     /// Writes whose result can decide a race when a guard tests it.
     pub fn is_claim_form(self) -> bool {
-        matches!(self, WriteKind::InsertIgnore | WriteKind::Conditional { .. })
+        matches!(
+            self,
+            WriteKind::InsertIgnore | WriteKind::Conditional { .. }
+        )
     }
 }
 

@@ -55,12 +55,18 @@ pub fn check(files: &[PathBuf], models: &Models, options: &Options) -> Outcome {
         outcome.notes.extend(notes);
         outcome.files_scanned += usize::from(scanned);
     }
-    outcome.diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    outcome
+        .diagnostics
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     outcome.notes.sort();
     outcome
 }
 
-fn check_file(path: &Path, models: &Models, options: &Options) -> (Vec<Diagnostic>, Vec<ScanNote>, bool) {
+fn check_file(
+    path: &Path,
+    models: &Models,
+    options: &Options,
+) -> (Vec<Diagnostic>, Vec<ScanNote>, bool) {
     let note = |line: Option<u32>, message: String| ScanNote {
         file: path.to_path_buf(),
         line,
@@ -86,7 +92,11 @@ fn check_file(path: &Path, models: &Models, options: &Options) -> (Vec<Diagnosti
         Err(e) => return (vec![], vec![note(None, format!("skipped: {e}"))], false),
     };
     let Ok(text) = String::from_utf8(bytes) else {
-        return (vec![], vec![note(None, "skipped: not valid UTF-8".into())], false);
+        return (
+            vec![],
+            vec![note(None, "skipped: not valid UTF-8".into())],
+            false,
+        );
     };
     let (diagnostics, file_notes) = check_source(path, kind, &text, models);
     let notes = file_notes

@@ -98,7 +98,10 @@ fn main() -> ExitCode {
                     ExitCode::from(EXIT_CLEAN)
                 }
                 (None, _) => {
-                    eprintln!("error: {} is not a TypeScript or JavaScript file", file.display());
+                    eprintln!(
+                        "error: {} is not a TypeScript or JavaScript file",
+                        file.display()
+                    );
                     ExitCode::from(EXIT_ERROR)
                 }
                 (_, Err(e)) => {
@@ -116,7 +119,9 @@ fn run_check(args: CheckArgs) -> Result<u8, String> {
     if let Some(n) = args.threads {
         pool = pool.num_threads(n.max(1));
     }
-    let pool = pool.build().map_err(|e| format!("cannot start worker threads: {e}"))?;
+    let pool = pool
+        .build()
+        .map_err(|e| format!("cannot start worker threads: {e}"))?;
     let models = Models::builtin();
     let found = discover(&args.paths);
     let options = Options {
@@ -132,12 +137,19 @@ fn run_check(args: CheckArgs) -> Result<u8, String> {
         notes: &outcome.notes,
         files_scanned: outcome.files_scanned,
         source: &source,
-        color: to_stdout && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        color: to_stdout
+            && std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none(),
     };
     let quiet_clean = args.quiet && outcome.diagnostics.is_empty() && args.format == Format::Human;
-    let text = if quiet_clean { String::new() } else { report::render(args.format, &report) };
+    let text = if quiet_clean {
+        String::new()
+    } else {
+        report::render(args.format, &report)
+    };
     match &args.output {
-        Some(path) => std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
         None => {
             let mut stdout = std::io::stdout().lock();
             // A closed pipe (`| head`) is not an error worth a non-zero exit.

@@ -7,7 +7,16 @@ use ignore::WalkBuilder;
 use std::path::{Path, PathBuf};
 
 /// Directories that hold dependencies or build output, never hand-written services.
-const SKIPPED_DIRS: &[&str] = &["node_modules", "dist", "build", ".next", "target", ".git", "coverage", "out"];
+const SKIPPED_DIRS: &[&str] = &[
+    "node_modules",
+    "dist",
+    "build",
+    ".next",
+    "target",
+    ".git",
+    "coverage",
+    "out",
+];
 
 #[derive(Debug, Default)]
 pub struct Discovery {
@@ -32,9 +41,19 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
             }),
         }
     }
+    for f in &mut found.files {
+        *f = clean(f);
+    }
     found.files.sort();
     found.files.dedup();
     found
+}
+
+/// `./src/a.ts` -> `src/a.ts`, so reports and SARIF URIs read as plain relative paths.
+fn clean(path: &Path) -> PathBuf {
+    path.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
 }
 
 fn walk_dir(root: &Path, found: &mut Discovery) {
@@ -58,7 +77,7 @@ fn walk_dir(root: &Path, found: &mut Discovery) {
             }
             Ok(_) => {}
             Err(err) => found.notes.push(ScanNote {
-                file: error_path(&err).unwrap_or_else(|| root.to_path_buf()),
+                file: clean(&error_path(&err).unwrap_or_else(|| root.to_path_buf())),
                 line: None,
                 message: format!("skipped: {}", error_message(&err)),
             }),
@@ -69,7 +88,9 @@ fn walk_dir(root: &Path, found: &mut Discovery) {
 fn error_path(err: &ignore::Error) -> Option<PathBuf> {
     match err {
         ignore::Error::WithPath { path, .. } => Some(path.clone()),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
         ignore::Error::Loop { child, .. } => Some(child.clone()),
         _ => None,
     }

@@ -48,7 +48,7 @@ fn find_trigger(model: &CallModel, shape: &CallShape) -> Option<usize> {
     let segs = &shape.segments;
     let index = segs
         .iter()
-        .position(|s| s.is_call() && model.methods.iter().any(|m| *m == s.name))?;
+        .position(|s| s.is_call() && model.methods.contains(&s.name))?;
     if !model.root.is_empty() && !matches_any(&model.root, &segs[0]) {
         return None;
     }
@@ -86,9 +86,9 @@ fn find_trigger(model: &CallModel, shape: &CallShape) -> Option<usize> {
     }
     let option_holds = |(key, values): (&String, &Vec<String>)| {
         segs[index].args().iter().any(|a| {
-            a.lookup(key).and_then(Arg::as_str).is_some_and(|v| {
-                values.iter().any(|want| want.eq_ignore_ascii_case(v))
-            })
+            a.lookup(key)
+                .and_then(Arg::as_str)
+                .is_some_and(|v| values.iter().any(|want| want.eq_ignore_ascii_case(v)))
         })
     };
     if !model.when_option.iter().all(option_holds) {
@@ -120,7 +120,11 @@ fn build<'m>(
         let text = sql_text(&shape.segments[trigger], model.sql_arg)?;
         out.sql = Some(sql::classify(&text)?);
     }
-    for m in lib.modifiers.iter().filter(|m| modifier_applies(m, shape, trigger)) {
+    for m in lib
+        .modifiers
+        .iter()
+        .filter(|m| modifier_applies(m, shape, trigger))
+    {
         out.locking |= m.locking;
         if let Some(becomes) = m.becomes {
             out.effect = becomes;
@@ -135,10 +139,7 @@ fn build<'m>(
         .iter()
         .find_map(|path| args.iter().find_map(|a| a.lookup(path)))
         .cloned();
-    if matches!(
-        out.effect,
-        EffectModel::Txn | EffectModel::LockScope
-    ) {
+    if matches!(out.effect, EffectModel::Txn | EffectModel::LockScope) {
         out.txn = Some(TxnInfo {
             isolation: isolation(shape),
             callback: args
@@ -150,15 +151,19 @@ fn build<'m>(
     }
     if out.effect == EffectModel::KvSet {
         // Redis names its set-if-absent commands with an NX suffix (SETNX, HSETNX).
-        let nx_command = shape.segments[trigger].name.to_ascii_lowercase().ends_with("nx");
+        let nx_command = shape.segments[trigger]
+            .name
+            .to_ascii_lowercase()
+            .ends_with("nx");
         out.kv = Some(KvSet {
-            if_absent: nx_command || args.iter().any(|a| {
-                a.as_str().is_some_and(|s| s.eq_ignore_ascii_case("nx"))
-                    || a.lookup("NX").is_some_and(Arg::is_truthy)
-                    || a.lookup("condition")
-                        .and_then(Arg::as_str)
-                        .is_some_and(|s| s.eq_ignore_ascii_case("nx"))
-            }),
+            if_absent: nx_command
+                || args.iter().any(|a| {
+                    a.as_str().is_some_and(|s| s.eq_ignore_ascii_case("nx"))
+                        || a.lookup("NX").is_some_and(Arg::is_truthy)
+                        || a.lookup("condition")
+                            .and_then(Arg::as_str)
+                            .is_some_and(|s| s.eq_ignore_ascii_case("nx"))
+                }),
         });
     }
     Some(out)
@@ -214,14 +219,16 @@ fn modifier_applies(m: &Modifier, shape: &CallShape, trigger: usize) -> bool {
             s.is_call()
                 && m.methods.contains(&s.name)
                 && (m.first_arg.is_empty()
-                    || s.args().first().and_then(Arg::as_str).is_some_and(|a| {
-                        m.first_arg.iter().any(|f| f.eq_ignore_ascii_case(a))
-                    }))
+                    || s.args()
+                        .first()
+                        .and_then(Arg::as_str)
+                        .is_some_and(|a| m.first_arg.iter().any(|f| f.eq_ignore_ascii_case(a))))
                 && (m.callback_contains.is_empty()
                     || s.args().iter().any(|a| match &a.value {
-                        ArgValue::Function { text, .. } => {
-                            m.callback_contains.iter().any(|c| text.contains(c.as_str()))
-                        }
+                        ArgValue::Function { text, .. } => m
+                            .callback_contains
+                            .iter()
+                            .any(|c| text.contains(c.as_str())),
                         _ => false,
                     }))
         });
@@ -306,10 +313,9 @@ pub(crate) fn parse_isolation(text: &str) -> Isolation {
 }
 
 fn matches_any(patterns: &[String], seg: &Segment) -> bool {
-    patterns.iter().any(|p| {
-        glob(p, &seg.name)
-            || seg.declared_type.as_deref().is_some_and(|t| glob(p, t))
-    })
+    patterns
+        .iter()
+        .any(|p| glob(p, &seg.name) || seg.declared_type.as_deref().is_some_and(|t| glob(p, t)))
 }
 
 /// Case-insensitive glob with `*`; `Capitalized` matches names that start upper-case.

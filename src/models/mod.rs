@@ -11,16 +11,31 @@ pub use shape::{Arg, ArgValue, CallShape, Segment};
 
 /// The models shipped in the binary, embedded at build time.
 const BUILTIN: &[(&str, &str)] = &[
-    ("rules/js-core.toml", include_str!("../../rules/js-core.toml")),
+    (
+        "rules/js-core.toml",
+        include_str!("../../rules/js-core.toml"),
+    ),
     ("rules/pg.toml", include_str!("../../rules/pg.toml")),
     ("rules/mysql2.toml", include_str!("../../rules/mysql2.toml")),
     ("rules/prisma.toml", include_str!("../../rules/prisma.toml")),
-    ("rules/typeorm.toml", include_str!("../../rules/typeorm.toml")),
-    ("rules/sequelize.toml", include_str!("../../rules/sequelize.toml")),
-    ("rules/mongoose.toml", include_str!("../../rules/mongoose.toml")),
+    (
+        "rules/typeorm.toml",
+        include_str!("../../rules/typeorm.toml"),
+    ),
+    (
+        "rules/sequelize.toml",
+        include_str!("../../rules/sequelize.toml"),
+    ),
+    (
+        "rules/mongoose.toml",
+        include_str!("../../rules/mongoose.toml"),
+    ),
     ("rules/knex.toml", include_str!("../../rules/knex.toml")),
     ("rules/kysely.toml", include_str!("../../rules/kysely.toml")),
-    ("rules/drizzle.toml", include_str!("../../rules/drizzle.toml")),
+    (
+        "rules/drizzle.toml",
+        include_str!("../../rules/drizzle.toml"),
+    ),
     ("rules/redis.toml", include_str!("../../rules/redis.toml")),
     ("rules/stripe.toml", include_str!("../../rules/stripe.toml")),
     ("rules/http.toml", include_str!("../../rules/http.toml")),
@@ -73,10 +88,11 @@ impl Models {
         shape: &CallShape,
     ) -> Option<Classified<'_>> {
         let imported = |l: &LibraryModel| {
-            l.library
-                .imports
-                .iter()
-                .any(|i| imports.iter().any(|m| m == i || m.starts_with(&format!("{i}/"))))
+            l.library.imports.iter().any(|i| {
+                imports
+                    .iter()
+                    .any(|m| m == i || m.starts_with(&format!("{i}/")))
+            })
         };
         let (first, rest): (Vec<&LibraryModel>, Vec<&LibraryModel>) =
             self.libraries(language).partition(|l| imported(l));

@@ -41,9 +41,15 @@ pub enum ArgValue {
     Path(String),
     Object(Vec<(String, Arg)>),
     /// A callback; `param` is its first parameter's name, `text` its source.
-    Function { param: Option<String>, text: String },
+    Function {
+        param: Option<String>,
+        text: String,
+    },
     /// `new Class(args)`.
-    New { class: String, args: Vec<Arg> },
+    New {
+        class: String,
+        args: Vec<Arg>,
+    },
     Bool(bool),
     /// Anything else, as written.
     Other(String),
@@ -80,10 +86,7 @@ impl Arg {
         let mut current = self;
         for part in path.split('.') {
             let fields = current.object()?;
-            current = &fields
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(part))?
-                .1;
+            current = &fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(part))?.1;
         }
         Some(current)
     }
@@ -94,7 +97,10 @@ impl Arg {
             ArgValue::Str(s) | ArgValue::Path(s) | ArgValue::Other(s) => s.clone(),
             ArgValue::Bool(b) => b.to_string(),
             ArgValue::Object(fields) => {
-                let inner: Vec<String> = fields.iter().map(|(k, v)| format!("{k}: {}", v.text())).collect();
+                let inner: Vec<String> = fields
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {}", v.text()))
+                    .collect();
                 format!("{{ {} }}", inner.join(", "))
             }
             ArgValue::Function { text, .. } => text.clone(),

@@ -11,7 +11,13 @@ pub fn fingerprints(diagnostics: &[Diagnostic]) -> Vec<String> {
     diagnostics
         .iter()
         .map(|d| {
-            let mut text = format!("{}\0{}\0{}\0{}", d.rule, d.file.display(), d.function, d.primary.message);
+            let mut text = format!(
+                "{}\0{}\0{}\0{}",
+                d.rule,
+                d.file.display(),
+                d.function,
+                d.primary.message
+            );
             for label in &d.secondary {
                 text.push('\0');
                 text.push_str(&label.message);

@@ -48,7 +48,12 @@ impl miette::Diagnostic for Rendered<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let len = self.source.inner().len();
-        let span = move |s: &crate::ir::Span| (s.start.min(len), s.end.min(len).saturating_sub(s.start.min(len)));
+        let span = move |s: &crate::ir::Span| {
+            (
+                s.start.min(len),
+                s.end.min(len).saturating_sub(s.start.min(len)),
+            )
+        };
         let primary = std::iter::once(LabeledSpan::new_primary_with_span(
             Some(self.d.primary.message.clone()),
             span(&self.d.primary.span),
@@ -96,20 +101,29 @@ pub fn render(report: &Report) -> String {
     }
     for note in report.notes {
         let line = note.line.map(|l| format!(":{l}")).unwrap_or_default();
-        out.push_str(&format!("note: {}{line}: {}\n", note.file.display(), note.message));
+        out.push_str(&format!(
+            "note: {}{line}: {}\n",
+            note.file.display(),
+            note.message
+        ));
     }
     let errors = count(report, Severity::Error);
     let warnings = count(report, Severity::Warning);
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     out.push_str(&format!(
-        "{} files scanned: {} errors, {} warnings, {} notes\n",
-        report.files_scanned,
-        errors,
-        warnings,
-        report.diagnostics.len() - errors - warnings
+        "{} scanned: {}, {}, {}\n",
+        plural(report.files_scanned, "file"),
+        plural(errors, "error"),
+        plural(warnings, "warning"),
+        plural(report.diagnostics.len() - errors - warnings, "note")
     ));
     out
 }
 
 fn count(report: &Report, severity: Severity) -> usize {
-    report.diagnostics.iter().filter(|d| d.severity == severity).count()
+    report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == severity)
+        .count()
 }

@@ -196,11 +196,22 @@ fn records_state(func: &FunctionIr, read_id: EffectId, fields: &[String]) -> Opt
 
 /// `redeemed_at` ~ `redeemedAt`.
 fn same_field(a: &str, b: &str) -> bool {
-    let norm = |s: &str| s.chars().filter(|c| *c != '_').flat_map(char::to_lowercase).collect::<String>();
+    let norm = |s: &str| {
+        s.chars()
+            .filter(|c| *c != '_')
+            .flat_map(char::to_lowercase)
+            .collect::<String>()
+    };
     norm(a) == norm(b)
 }
 
-fn protected(func: &FunctionIr, flow: &Flow, read_id: EffectId, act_id: EffectId, path: Path) -> bool {
+fn protected(
+    func: &FunctionIr,
+    flow: &Flow,
+    read_id: EffectId,
+    act_id: EffectId,
+    path: Path,
+) -> bool {
     let read = &func.effects[read_id];
     let act = &func.effects[act_id];
     if let EffectKind::External { key: Some(key), .. } = &act.kind {
@@ -208,20 +219,37 @@ fn protected(func: &FunctionIr, flow: &Flow, read_id: EffectId, act_id: EffectId
             return true;
         }
     }
-    if flow.at[act_id].scopes.iter().any(|s| matches!(s, ScopeKind::Lock { .. }))
+    if flow.at[act_id]
+        .scopes
+        .iter()
+        .any(|s| matches!(s, ScopeKind::Lock { .. }))
         || lock_held(func, act_id)
         || claimed_between(func, flow, read_id, act_id)
     {
         return true;
     }
-    if matches!(act.kind, EffectKind::Write { kind: WriteKind::Insert, .. }) && flow.at[act_id].unique_try {
+    if matches!(
+        act.kind,
+        EffectKind::Write {
+            kind: WriteKind::Insert,
+            ..
+        }
+    ) && flow.at[act_id].unique_try
+    {
         return true;
     }
     let same_txn = read.txn.is_some() && read.txn == act.txn;
     let txn = read.txn.map(|t| &func.txns[t]);
     let locking = matches!(read.kind, EffectKind::Read { locking: true, .. });
-    let inserts = matches!(act.kind, EffectKind::Write { kind: WriteKind::Insert, .. });
-    if same_txn && locking && !txn.is_some_and(|t| t.on_pool) && !(path == Path::Absent && inserts) {
+    let inserts = matches!(
+        act.kind,
+        EffectKind::Write {
+            kind: WriteKind::Insert,
+            ..
+        }
+    );
+    if same_txn && locking && !txn.is_some_and(|t| t.on_pool) && !(path == Path::Absent && inserts)
+    {
         return true;
     }
     same_txn
@@ -248,7 +276,10 @@ fn claimed_between(func: &FunctionIr, flow: &Flow, read_id: EffectId, act_id: Ef
     (read_id + 1..act_id).any(|c| match &func.effects[c].kind {
         EffectKind::Claim { .. } => flow.is_tested(c),
         EffectKind::Write { kind, .. } if kind.is_claim_form() => flow.is_tested(c),
-        EffectKind::Write { kind: WriteKind::Insert, .. } => flow.at[c].unique_try,
+        EffectKind::Write {
+            kind: WriteKind::Insert,
+            ..
+        } => flow.at[c].unique_try,
         _ => false,
     })
 }
@@ -276,7 +307,9 @@ fn diagnostic(
     };
     let mut steps = vec![
         format!("request A reads {table} at line {rl} and {seen}"),
-        format!("request B reads {table} at line {rl} before A reaches line {al}, and sees the same"),
+        format!(
+            "request B reads {table} at line {rl} before A reaches line {al}, and sees the same"
+        ),
         format!("both pass the check at line {gl}"),
     ];
     let (message, consequence, severity) = match &act.kind {
@@ -336,8 +369,16 @@ fn diagnostic(
         .help(library, "check-then-act")
         .unwrap_or("make the check and the act atomic: claim first (an insert under a unique key, or a conditional update whose count you test), or lock across both")
         .to_string();
-    if let EffectKind::External { accepts_key: true, key: None, provider, .. } = &act.kind {
-        help.push_str(&format!("; and pass {provider} an idempotency key that is the same on every retry"));
+    if let EffectKind::External {
+        accepts_key: true,
+        key: None,
+        provider,
+        ..
+    } = &act.kind
+    {
+        help.push_str(&format!(
+            "; and pass {provider} an idempotency key that is the same on every retry"
+        ));
     }
     Diagnostic {
         rule: CheckThenAct::META.id,
@@ -358,8 +399,14 @@ fn diagnostic(
 
 fn act_description(act: &Effect) -> String {
     match &act.kind {
-        EffectKind::External { provider, operation, .. } => format!("`{operation}` ({provider})"),
-        EffectKind::Write { resource: Some(r), .. } => format!("the write to `{r}`"),
+        EffectKind::External {
+            provider,
+            operation,
+            ..
+        } => format!("`{operation}` ({provider})"),
+        EffectKind::Write {
+            resource: Some(r), ..
+        } => format!("the write to `{r}`"),
         _ => format!("`{}`", act.callee),
     }
 }
@@ -371,7 +418,10 @@ fn lowercase_call(name: &str) -> String {
 fn primary_label(act: &Effect) -> String {
     match &act.kind {
         EffectKind::External { .. } => "both requests make this call".into(),
-        EffectKind::Write { kind: WriteKind::Insert, .. } => "both requests insert here".into(),
+        EffectKind::Write {
+            kind: WriteKind::Insert,
+            ..
+        } => "both requests insert here".into(),
         _ => "both requests write here".into(),
     }
 }

@@ -83,7 +83,8 @@ impl<'f> Flow<'f> {
 
     /// Guards that test the result of `effect`.
     pub fn guards_testing(&self, effect: EffectId) -> impl Iterator<Item = usize> + '_ {
-        (0..self.guards.len()).filter(move |&g| self.guards[g].tests.iter().any(|t| t.effect == effect))
+        (0..self.guards.len())
+            .filter(move |&g| self.guards[g].tests.iter().any(|t| t.effect == effect))
     }
 
     pub fn is_tested(&self, effect: EffectId) -> bool {

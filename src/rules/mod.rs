@@ -88,12 +88,22 @@ mod tests {
         assert_eq!(ids.len(), RULES.len());
         for rule in RULES {
             let id = rule.meta.id;
-            assert!(id.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{id}");
+            assert!(
+                id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{id}"
+            );
             let docs = docs(&rule.meta);
-            for section in ["## What it does", "## Why is this bad?", "## Example", "## Fix"] {
+            for section in [
+                "## What it does",
+                "## Why is this bad?",
+                "## Example",
+                "## Fix",
+            ] {
                 assert!(docs.contains(section), "{id} docs lack {section}");
             }
-            let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ts").join(id);
+            let fixtures = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/ts")
+                .join(id);
             assert!(fixtures.is_dir(), "{id} has no fixtures");
         }
     }

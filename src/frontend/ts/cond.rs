@@ -106,7 +106,13 @@ impl<'a, 't> Lowerer<'a, 't> {
         }
     }
 
-    fn binary_cond(&mut self, node: Node<'t>, negated: bool, out: &mut Block, tests: &mut Vec<Test>) {
+    fn binary_cond(
+        &mut self,
+        node: Node<'t>,
+        negated: bool,
+        out: &mut Block,
+        tests: &mut Vec<Test>,
+    ) {
         let op = node
             .child_by_field_name("operator")
             .map(|o| self.text(o))
@@ -152,7 +158,13 @@ impl<'a, 't> Lowerer<'a, 't> {
                     ("0", "<" | ">=") | ("1", ">" | "<=" | "!==" | "!=") => None,
                     _ => None,
                 };
-                let present = present.map(|p| if flipped && matches!(op, "<" | ">" | "<=" | ">=") { !p } else { p });
+                let present = present.map(|p| {
+                    if flipped && matches!(op, "<" | ">" | "<=" | ">=") {
+                        !p
+                    } else {
+                        p
+                    }
+                });
                 match present {
                     Some(p) => tests.push(presence(e, p ^ negated)),
                     None => tests.push(value(e, vec![])),
@@ -199,9 +211,7 @@ impl<'a, 't> Lowerer<'a, 't> {
                 props.reverse();
                 let fields: Vec<String> = props
                     .into_iter()
-                    .filter(|p| {
-                        !STRUCTURAL.contains(&p.as_str()) && !COUNTS.contains(&p.as_str())
-                    })
+                    .filter(|p| !STRUCTURAL.contains(&p.as_str()) && !COUNTS.contains(&p.as_str()))
                     .collect();
                 Some(if fields.is_empty() {
                     Operand::Whole(e)
@@ -210,7 +220,8 @@ impl<'a, 't> Lowerer<'a, 't> {
                 })
             }
             _ => {
-                let deps: Vec<EffectId> = root.deps.iter().copied().filter(|&e| tested(e)).collect();
+                let deps: Vec<EffectId> =
+                    root.deps.iter().copied().filter(|&e| tested(e)).collect();
                 (!deps.is_empty()).then_some(Operand::Derived(deps))
             }
         }

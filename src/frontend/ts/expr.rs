@@ -34,8 +34,12 @@ impl<'a, 't> Lowerer<'a, 't> {
 
     fn expr_inner(&mut self, node: Node<'t>, out: &mut Block) -> Val {
         match node.kind() {
-            "await_expression" | "parenthesized_expression" | "non_null_expression"
-            | "as_expression" | "satisfies_expression" | "type_assertion" => node
+            "await_expression"
+            | "parenthesized_expression"
+            | "non_null_expression"
+            | "as_expression"
+            | "satisfies_expression"
+            | "type_assertion" => node
                 .named_child(0)
                 .map_or_else(Val::default, |n| self.expr(n, out)),
             "call_expression" => self.call(node, out),
@@ -177,7 +181,8 @@ impl<'a, 't> Lowerer<'a, 't> {
                 if let (Some(object), Some(field)) = (object, field) {
                     let var = self.text(object).to_string();
                     let held = self.vars.get(&var).and_then(|v| v.effect);
-                    let derived = compound || held.is_some_and(|e| value.all_deps().any(|d| d == e));
+                    let derived =
+                        compound || held.is_some_and(|e| value.all_deps().any(|d| d == e));
                     self.mutations
                         .entry(var)
                         .or_default()
@@ -217,7 +222,10 @@ impl<'a, 't> Lowerer<'a, 't> {
     fn arguments(&mut self, args: Node<'t>, out: &mut Block) -> Val {
         let mut v = Val::default();
         let mut cursor = args.walk();
-        let list: Vec<Node<'t>> = args.named_children(&mut cursor).filter(|n| !n.is_extra()).collect();
+        let list: Vec<Node<'t>> = args
+            .named_children(&mut cursor)
+            .filter(|n| !n.is_extra())
+            .collect();
         for a in list {
             let inner = self.expr(a, out);
             v.merge(inner);
@@ -327,7 +335,10 @@ impl<'a, 't> Lowerer<'a, 't> {
             .cloned();
             let args = link.args.map(|a| {
                 let mut cursor = a.walk();
-                let list: Vec<Node<'t>> = a.named_children(&mut cursor).filter(|n| !n.is_extra()).collect();
+                let list: Vec<Node<'t>> = a
+                    .named_children(&mut cursor)
+                    .filter(|n| !n.is_extra())
+                    .collect();
                 list.into_iter().map(|n| self.arg(n, 0)).collect()
             });
             segments.push(Segment {
@@ -371,7 +382,7 @@ impl<'a, 't> Lowerer<'a, 't> {
                     .or_else(|| node.child_by_field_name("parameter"));
                 let mut names = Vec::new();
                 if let Some(p) = params {
-                    super::lower::collect_identifiers(p, self.ctx.src, &mut names, true);
+                    super::lower::collect_identifiers(p, self.ctx.src, &mut names);
                 }
                 ArgValue::Function {
                     param: names.into_iter().next(),
@@ -407,11 +418,16 @@ impl<'a, 't> Lowerer<'a, 't> {
                     .child_by_field_name("constructor")
                     .map(|c| self.text(c).to_string())
                     .unwrap_or_default();
-                let args = node.child_by_field_name("arguments").map_or_else(Vec::new, |a| {
-                    let mut cursor = a.walk();
-                    let list: Vec<Node<'t>> = a.named_children(&mut cursor).filter(|n| !n.is_extra()).collect();
-                    list.into_iter().map(|n| self.arg(n, depth + 1)).collect()
-                });
+                let args = node
+                    .child_by_field_name("arguments")
+                    .map_or_else(Vec::new, |a| {
+                        let mut cursor = a.walk();
+                        let list: Vec<Node<'t>> = a
+                            .named_children(&mut cursor)
+                            .filter(|n| !n.is_extra())
+                            .collect();
+                        list.into_iter().map(|n| self.arg(n, depth + 1)).collect()
+                    });
                 ArgValue::New { class, args }
             }
             _ => ArgValue::Other(self.text(node).chars().take(200).collect()),
@@ -426,8 +442,16 @@ impl<'a, 't> Lowerer<'a, 't> {
         args_val: Val,
         out: &mut Block,
     ) -> Val {
-        let span = self.span(node);
-        let handle_name = shape.segments.first().map(|s| s.name.clone()).unwrap_or_default();
+        // Point at the callee (`stripe.charges.create`), not the whole multi-line call.
+        let callee_end = node
+            .child_by_field_name("function")
+            .map_or(node.end_byte(), |f| f.end_byte());
+        let span = self.ctx.lines.span(node.start_byte(), callee_end);
+        let handle_name = shape
+            .segments
+            .first()
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
         let db_txn = c
             .txn_handle
             .as_ref()
@@ -435,7 +459,10 @@ impl<'a, 't> Lowerer<'a, 't> {
             .or_else(|| self.handles.get(&handle_name))
             .copied();
         let resource = c.resource.clone().map(Resource);
-        let clock_filter = args_val.sources.iter().any(|s| matches!(s, Source::Clock(_)));
+        let clock_filter = args_val
+            .sources
+            .iter()
+            .any(|s| matches!(s, Source::Clock(_)));
         let kind = match c.effect {
             EffectModel::Read => Some(EffectKind::Read {
                 resource,
@@ -450,7 +477,11 @@ impl<'a, 't> Lowerer<'a, 't> {
                 } else {
                     WriteKind::Conditional { derived }
                 };
-                Some(EffectKind::Write { resource, kind, sets })
+                Some(EffectKind::Write {
+                    resource,
+                    kind,
+                    sets,
+                })
             }
             EffectModel::Delete => Some(EffectKind::Write {
                 resource,
@@ -477,10 +508,7 @@ impl<'a, 't> Lowerer<'a, 't> {
                 }
             }),
             EffectModel::Lock => Some(EffectKind::Lock {
-                key: shape.segments[c.trigger]
-                    .args()
-                    .first()
-                    .map(|a| a.text()),
+                key: shape.segments[c.trigger].args().first().map(|a| a.text()),
             }),
             EffectModel::Unlock => Some(EffectKind::Unlock),
             EffectModel::External => Some(EffectKind::External {
@@ -543,13 +571,21 @@ impl<'a, 't> Lowerer<'a, 't> {
     }
 
     /// `repo.save(order)` of an entity read earlier updates that row rather than inserting.
-    fn insert_or_save(&self, shape: &CallShape, c: &Classified, resource: Option<Resource>) -> EffectKind {
+    fn insert_or_save(
+        &self,
+        shape: &CallShape,
+        c: &Classified,
+        resource: Option<Resource>,
+    ) -> EffectKind {
         let arg = shape.segments[c.trigger].args().first();
         let var = arg.and_then(|a| match &a.value {
             ArgValue::Path(p) if !p.contains('.') => Some(p.clone()),
             _ => None,
         });
-        let read = var.as_ref().and_then(|v| self.vars.get(v)).and_then(|v| v.effect);
+        let read = var
+            .as_ref()
+            .and_then(|v| self.vars.get(v))
+            .and_then(|v| v.effect);
         match (var, read) {
             (Some(var), Some(read)) => {
                 let (sets, derived) = self.mutated(&var);
@@ -614,9 +650,15 @@ impl<'a, 't> Lowerer<'a, 't> {
             return (vec![], c.model.derived);
         };
         let values = if let Some(index) = spec.strip_prefix('#') {
-            index.parse::<usize>().ok().and_then(|i| trigger.args().get(i))
+            index
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| trigger.args().get(i))
         } else if let Some(call) = spec.strip_suffix("()") {
-            shape.calls_named(call).next().and_then(|s| s.args().first())
+            shape
+                .calls_named(call)
+                .next()
+                .and_then(|s| s.args().first())
         } else {
             trigger.args().iter().find_map(|a| a.lookup(spec))
         };
@@ -635,7 +677,10 @@ impl<'a, 't> Lowerer<'a, 't> {
             sets.push(key.clone());
             if let Some(obj) = value.object() {
                 derived |= obj.iter().any(|(k, _)| {
-                    matches!(k.as_str(), "increment" | "decrement" | "multiply" | "divide")
+                    matches!(
+                        k.as_str(),
+                        "increment" | "decrement" | "multiply" | "divide"
+                    )
                 });
             }
             let node = self.nodes[value.node];

@@ -95,7 +95,9 @@ pub(super) fn lower_function<'t>(
         .map_or(node.end_byte(), |b| b.start_byte());
     let ir = FunctionIr {
         name: syntax::function_name(node, class, ctx.src),
-        span: ctx.lines.span(node.start_byte(), header_end.max(node.start_byte())),
+        span: ctx
+            .lines
+            .span(node.start_byte(), header_end.max(node.start_byte())),
         body,
         effects: l.effects,
         txns: l.txns,
@@ -126,7 +128,7 @@ impl<'a, 't> Lowerer<'a, 't> {
             .or_else(|| func.child_by_field_name("parameter"));
         let Some(params) = params else { return };
         let mut names = Vec::new();
-        collect_identifiers(params, self.ctx.src, &mut names, true);
+        collect_identifiers(params, self.ctx.src, &mut names);
         for name in names {
             self.vars.insert(
                 name,
@@ -276,7 +278,7 @@ impl<'a, 't> Lowerer<'a, 't> {
 
     pub fn bind_pattern(&mut self, pattern: Node, value: Val) {
         let mut names = Vec::new();
-        collect_identifiers(pattern, self.ctx.src, &mut names, false);
+        collect_identifiers(pattern, self.ctx.src, &mut names);
         for n in names {
             self.mutations.remove(&n);
             self.vars.insert(n, value.clone());
@@ -320,7 +322,10 @@ impl<'a, 't> Lowerer<'a, 't> {
                 .handles_unique_violation(Language::Typescript, self.text(h))
         });
         let catch = self.branch(handler.and_then(|h| h.child_by_field_name("body")));
-        let finally = self.sub_block(node.child_by_field_name("finalizer").and_then(|f| f.named_child(0)));
+        let finally = self.sub_block(
+            node.child_by_field_name("finalizer")
+                .and_then(|f| f.named_child(0)),
+        );
         out.push(IrNode::Try {
             body,
             catch,
@@ -358,9 +363,7 @@ impl<'a, 't> Lowerer<'a, 't> {
         for case in cases {
             let mut then = Block::new();
             let mut c = case.walk();
-            let stmts: Vec<Node<'t>> = case
-                .children_by_field_name("body", &mut c)
-                .collect();
+            let stmts: Vec<Node<'t>> = case.children_by_field_name("body", &mut c).collect();
             for s in stmts {
                 self.statement(s, &mut then);
             }
@@ -374,31 +377,31 @@ impl<'a, 't> Lowerer<'a, 't> {
 }
 
 /// Identifiers bound by a pattern or parameter list (`{ rows: [first] }`, `[a, b]`, `x = 1`).
-pub(super) fn collect_identifiers(node: Node, src: &str, out: &mut Vec<String>, params: bool) {
+pub(super) fn collect_identifiers(node: Node, src: &str, out: &mut Vec<String>) {
     match node.kind() {
         "identifier" | "shorthand_property_identifier_pattern" => {
             out.push(text(node, src).to_string())
         }
         "pair_pattern" => {
             if let Some(v) = node.child_by_field_name("value") {
-                collect_identifiers(v, src, out, params);
+                collect_identifiers(v, src, out);
             }
         }
         "assignment_pattern" | "object_assignment_pattern" => {
             if let Some(l) = node.child_by_field_name("left") {
-                collect_identifiers(l, src, out, params);
+                collect_identifiers(l, src, out);
             }
         }
         "required_parameter" | "optional_parameter" => {
             if let Some(p) = node.child_by_field_name("pattern") {
-                collect_identifiers(p, src, out, params);
+                collect_identifiers(p, src, out);
             }
         }
         "type_annotation" | "decorator" | "accessibility_modifier" => {}
         _ => {
             let mut cursor = node.walk();
             for child in node.named_children(&mut cursor) {
-                collect_identifiers(child, src, out, params);
+                collect_identifiers(child, src, out);
             }
         }
     }

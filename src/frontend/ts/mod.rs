@@ -156,15 +156,22 @@ fn module_bindings(root: Node, src: &str) -> HashMap<String, Binding> {
         };
         let Some(decl) = decl else { continue };
         let mut c = decl.walk();
-        for d in decl.named_children(&mut c).filter(|d| d.kind() == "variable_declarator") {
-            let Some(name) = d.child_by_field_name("name").filter(|n| n.kind() == "identifier") else {
+        for d in decl
+            .named_children(&mut c)
+            .filter(|d| d.kind() == "variable_declarator")
+        {
+            let Some(name) = d
+                .child_by_field_name("name")
+                .filter(|n| n.kind() == "identifier")
+            else {
                 continue;
             };
             let typed = syntax::binding_of(d, src);
             let binding = if typed.declared_type.is_some() {
                 Some(typed)
             } else {
-                d.child_by_field_name("value").and_then(|v| syntax::receiver_binding(v, src))
+                d.child_by_field_name("value")
+                    .and_then(|v| syntax::receiver_binding(v, src))
             };
             if let Some(b) = binding {
                 out.insert(syntax::text(name, src).to_string(), b);
@@ -217,7 +224,10 @@ fn class_fields(method: Node, src: &str) -> HashMap<String, Binding> {
                 let mut c = params.walk();
                 for p in params.named_children(&mut c) {
                     if let Some(name) = p.child_by_field_name("pattern") {
-                        fields.insert(syntax::text(name, src).to_string(), syntax::binding_of(p, src));
+                        fields.insert(
+                            syntax::text(name, src).to_string(),
+                            syntax::binding_of(p, src),
+                        );
                     }
                 }
             }

@@ -14,15 +14,15 @@ pub fn unquote(s: &str) -> &str {
 pub fn is_function(node: Node) -> bool {
     node.is_named()
         && matches!(
-        node.kind(),
-        "function_declaration"
-            | "function_expression"
-            | "function"
-            | "arrow_function"
-            | "method_definition"
-            | "generator_function_declaration"
-            | "generator_function"
-    )
+            node.kind(),
+            "function_declaration"
+                | "function_expression"
+                | "function"
+                | "arrow_function"
+                | "method_definition"
+                | "generator_function_declaration"
+                | "generator_function"
+        )
 }
 
 pub fn ancestor<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {
@@ -68,7 +68,10 @@ pub fn binding_of(node: Node, src: &str) -> Binding {
         if child.kind() != "decorator" {
             continue;
         }
-        let Some(call) = child.named_child(0).filter(|c| c.kind() == "call_expression") else {
+        let Some(call) = child
+            .named_child(0)
+            .filter(|c| c.kind() == "call_expression")
+        else {
             continue;
         };
         let callee = call.child_by_field_name("function").map(|f| text(f, src));
@@ -106,11 +109,16 @@ pub fn type_name(annotation: Node, src: &str) -> (Option<String>, Option<String>
 
 /// A readable name for a function node.
 pub fn function_name(node: Node, class: Option<&str>, src: &str) -> String {
-    let own = node.child_by_field_name("name").map(|n| text(n, src).to_string());
+    let own = node
+        .child_by_field_name("name")
+        .map(|n| text(n, src).to_string());
     let name = own.or_else(|| {
         let parent = node.parent()?;
         match parent.kind() {
-            "variable_declarator" | "pair" | "public_field_definition" | "assignment_expression" => {
+            "variable_declarator"
+            | "pair"
+            | "public_field_definition"
+            | "assignment_expression" => {
                 let key = parent
                     .child_by_field_name("name")
                     .or_else(|| parent.child_by_field_name("key"))
@@ -133,9 +141,8 @@ pub fn function_name(node: Node, class: Option<&str>, src: &str) -> String {
         }
     });
     let start = node.start_position();
-    let name = name.unwrap_or_else(|| {
-        format!("<anonymous at {}:{}>", start.row + 1, start.column + 1)
-    });
+    let name =
+        name.unwrap_or_else(|| format!("<anonymous at {}:{}>", start.row + 1, start.column + 1));
     match (class, node.kind()) {
         (Some(c), "method_definition") => format!("{c}.{name}"),
         _ => name,

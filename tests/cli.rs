@@ -1,0 +1,182 @@
+//! End-to-end tests of the built binary: exit codes, formats, bad input.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn toctou(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_toctou"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("binary runs")
+}
+
+fn fixtures() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+const RACY: &str = r#"import { PrismaClient } from '@prisma/client';
+import Stripe from 'stripe';
+const prisma = new PrismaClient();
+const stripe = new Stripe('sk');
+export async function redeem(code: string) {
+  const coupon = await prisma.coupon.findUnique({ where: { code } });
+  if (!coupon || coupon.redeemedAt) throw new Error('used');
+  await stripe.refunds.create({ payment_intent: coupon.pi });
+  await prisma.coupon.update({ where: { code }, data: { redeemedAt: new Date() } });
+}
+"#;
+
+const GET_OR_CREATE: &str = r#"export async function tag(prisma, name: string) {
+  const found = await prisma.tag.findFirst({ where: { name } });
+  if (found) return found;
+  return prisma.tag.create({ data: { name } });
+}
+"#;
+
+#[test]
+fn exit_code_is_1_with_findings_and_0_on_clean_code() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("racy.ts"), RACY).unwrap();
+    let out = toctou(&["check", "."], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("check-then-act"));
+
+    let quiet =
+        fixtures().join("fixtures/ts/check-then-act/quiet_prisma_upsert_after_find_device.ts");
+    let out = toctou(&["check", quiet.to_str().unwrap()], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn fail_on_error_ignores_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tags.ts"), GET_OR_CREATE).unwrap();
+    assert_eq!(toctou(&["check", "."], dir.path()).status.code(), Some(1));
+    assert_eq!(
+        toctou(&["check", ".", "--fail-on", "error"], dir.path())
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        toctou(&["check", "--format", "xml"], dir.path())
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(toctou(&["frobnicate"], dir.path()).status.code(), Some(2));
+}
+
+#[test]
+fn output_flag_writes_the_report_to_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("racy.ts"), RACY).unwrap();
+    let out = toctou(
+        &["check", ".", "--format", "sarif", "--output", "out.sarif"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).is_empty());
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out.sarif")).unwrap())
+            .unwrap();
+    assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "check-then-act");
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+            ["uri"],
+        "racy.ts"
+    );
+}
+
+#[test]
+fn output_is_identical_whatever_the_thread_count() {
+    let dir = fixtures().join("fixtures");
+    let one = toctou(&["check", ".", "--format", "json", "--threads", "1"], &dir);
+    let many = toctou(&["check", ".", "--format", "json", "--threads", "4"], &dir);
+    assert_eq!(stdout(&one), stdout(&many));
+    assert!(!stdout(&one).is_empty());
+}
+
+#[test]
+fn bad_input_gets_notes_and_the_scan_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::write(p.join("racy.ts"), RACY).unwrap();
+    std::fs::write(p.join("latin1.ts"), b"const s = '\xe9\xe8';\n").unwrap();
+    std::fs::write(
+        p.join("broken.ts"),
+        "export async function f( {{{ const x = ;\n",
+    )
+    .unwrap();
+    std::fs::write(p.join("big.js"), "x".repeat(3 * 1024 * 1024)).unwrap();
+    let deep = format!("const a = {}1{};\n", "(".repeat(20_000), ")".repeat(20_000));
+    std::fs::write(p.join("deep.ts"), deep).unwrap();
+    std::fs::create_dir(p.join("node_modules")).unwrap();
+    std::fs::write(p.join("node_modules/racy.ts"), RACY).unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(p, p.join("loop")).unwrap();
+        std::os::unix::fs::symlink(p.join("missing.ts"), p.join("dangling.ts")).unwrap();
+    }
+    let out = toctou(&["check", ".", "--format", "json", "missing-dir"], p);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let notes: Vec<String> = json["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            format!(
+                "{} {}",
+                n["file"].as_str().unwrap(),
+                n["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let has = |file: &str, text: &str| notes.iter().any(|n| n.contains(file) && n.contains(text));
+    assert!(has("latin1.ts", "not valid UTF-8"), "{notes:?}");
+    assert!(has("broken.ts", "syntax error"), "{notes:?}");
+    assert!(has("big.js", "over the"), "{notes:?}");
+    assert!(has("missing-dir", "cannot read"), "{notes:?}");
+    #[cfg(unix)]
+    assert!(has("loop", "loop"), "{notes:?}");
+    let files: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        ["racy.ts"],
+        "node_modules is skipped, the racy file is still reported"
+    );
+}
+
+#[test]
+fn explicit_files_are_scanned_even_when_gitignored() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".gitignore"), "racy.ts\n").unwrap();
+    std::fs::write(dir.path().join("racy.ts"), RACY).unwrap();
+    assert_eq!(toctou(&["check", "."], dir.path()).status.code(), Some(0));
+    assert_eq!(
+        toctou(&["check", "racy.ts"], dir.path()).status.code(),
+        Some(1)
+    );
+}

@@ -1,0 +1,83 @@
+//! Each output format pinned on one small set: the seed incidents of the check-then-act rule.
+//! The SARIF is also validated against the official 2.1.0 schema.
+
+mod common;
+
+use toctou::models::Models;
+use toctou::report::Format;
+
+const SET: &[&str] = &[
+    "fixtures/ts/check-then-act/fire_seed003_process_payment_pg.ts",
+    "fixtures/ts/check-then-act/fire_seed004_charge_customer_time_window.ts",
+    "fixtures/ts/check-then-act/quiet_seed003_fixed_for_update_idempotency_key.ts",
+];
+
+fn diagnostics() -> Vec<toctou::diagnostic::Diagnostic> {
+    let models = Models::builtin();
+    let files: Vec<std::path::PathBuf> = SET.iter().map(|p| common::root().join(p)).collect();
+    let mut outcome = toctou::check(&files, &models, &toctou::Options::default());
+    for d in &mut outcome.diagnostics {
+        d.file = d.file.strip_prefix(common::root()).unwrap().to_path_buf();
+    }
+    outcome.diagnostics
+}
+
+/// The SARIF root URI is the working directory; replace it so snapshots are portable.
+fn portable(text: String) -> String {
+    let cwd = std::env::current_dir().unwrap();
+    text.replace(&format!("file://{}/", cwd.display()), "file:///ROOT/")
+}
+
+#[test]
+fn human() {
+    insta::assert_snapshot!(common::render(Format::Human, &diagnostics(), SET.len()));
+}
+
+#[test]
+fn json() {
+    insta::assert_snapshot!(common::render(Format::Json, &diagnostics(), SET.len()));
+}
+
+#[test]
+fn github() {
+    insta::assert_snapshot!(common::render(Format::Github, &diagnostics(), SET.len()));
+}
+
+#[test]
+fn sarif_matches_snapshot_and_validates_against_the_2_1_0_schema() {
+    let text = portable(common::render(Format::Sarif, &diagnostics(), SET.len()));
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(common::root().join("tests/schemas/sarif-schema-2.1.0.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let instance: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF does not validate:\n{}",
+        errors.join("\n")
+    );
+    assert_eq!(instance["runs"][0]["results"].as_array().unwrap().len(), 2);
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn fingerprints_survive_unrelated_line_shifts() {
+    let models = Models::builtin();
+    let path = std::path::Path::new("svc.ts");
+    let text = std::fs::read_to_string(common::root().join(SET[0])).unwrap();
+    let shifted = format!("// a new header comment\n\n{text}");
+    let kind = toctou::frontend::SourceKind::TypeScript;
+    let (a, _) = toctou::check_source(path, kind, &text, &models);
+    let (b, _) = toctou::check_source(path, kind, &shifted, &models);
+    assert_ne!(a[0].primary.span.line, b[0].primary.span.line);
+    assert_eq!(
+        toctou::report::fingerprints(&a),
+        toctou::report::fingerprints(&b)
+    );
+}
