@@ -180,9 +180,9 @@ impl<'a, 't> Lowerer<'a, 't> {
                 let field = left.child_by_field_name("property").map(|p| self.text(p));
                 if let (Some(object), Some(field)) = (object, field) {
                     let var = self.text(object).to_string();
-                    let held = self.vars.get(&var).and_then(|v| v.effect);
+                    let right = node.child_by_field_name("right");
                     let derived =
-                        compound || held.is_some_and(|e| value.all_deps().any(|d| d == e));
+                        compound || right.is_some_and(|r| self.overwrites_from_old_value(r, field));
                     self.mutations
                         .entry(var)
                         .or_default()
@@ -684,12 +684,21 @@ impl<'a, 't> Lowerer<'a, 't> {
                 });
             }
             let node = self.nodes[value.node];
-            derived |= self
-                .vals
-                .get(&node.id())
-                .is_some_and(|v| v.all_deps().any(|d| self.is_read(d)));
+            derived |= self.overwrites_from_old_value(node, key);
         }
         (sets, derived)
+    }
+
+    /// A lost update needs the new value of `field` computed from its old value as read
+    /// (`balance: wallet.balance - amount`); other fields of the row (its id) do not count.
+    fn overwrites_from_old_value(&self, value: Node, field: &str) -> bool {
+        let from_read = self
+            .vals
+            .get(&value.id())
+            .is_some_and(|v| v.all_deps().any(|d| self.is_read(d)));
+        let text = self.text(value);
+        from_read
+            && (text.contains(&format!(".{field}")) || text.contains(&format!("[\"{field}\"]")))
     }
 
     fn is_read(&self, id: usize) -> bool {
