@@ -130,7 +130,7 @@ fn build<'m>(
             out.effect = becomes;
         }
         if m.txn_handle {
-            out.txn_handle = modifier_handle(m, shape, trigger);
+            out.txn_handle = modifier_handle(m, shape);
         }
     }
     let args = shape.segments[trigger].args();
@@ -264,7 +264,7 @@ fn modifier_applies(m: &Modifier, shape: &CallShape, trigger: usize) -> bool {
     !m.methods.is_empty() || m.option.is_some() || !m.string_arg.is_empty()
 }
 
-fn modifier_handle(m: &Modifier, shape: &CallShape, _trigger: usize) -> Option<String> {
+fn modifier_handle(m: &Modifier, shape: &CallShape) -> Option<String> {
     if let Some(option) = &m.option {
         return shape
             .objects()

@@ -315,7 +315,7 @@ fn diagnostic(
     let (message, consequence, severity) = match &act.kind {
         EffectKind::External { .. } => (
             format!("{act_name} can run twice: the check of {table} at line {rl} is not atomic with it"),
-            format!("A {act_name_lc} at line {al}, then B does too: the side effect happens twice", act_name_lc = lowercase_call(&act_name)),
+            format!("A calls {act_name} at line {al}, then B does too: the side effect happens twice"),
             Severity::Error,
         ),
         EffectKind::Write { kind: WriteKind::Insert, .. } => (
@@ -409,10 +409,6 @@ fn act_description(act: &Effect) -> String {
         } => format!("the write to `{r}`"),
         _ => format!("`{}`", act.callee),
     }
-}
-
-fn lowercase_call(name: &str) -> String {
-    format!("calls {name}")
 }
 
 fn primary_label(act: &Effect) -> String {

@@ -72,13 +72,12 @@ impl<'a, 't> Lowerer<'a, 't> {
                 let callee = (syntax::unwrap(node).kind() == "call_expression")
                     .then(|| self.callee_name(syntax::unwrap(node)))
                     .flatten();
-                if let Some(name) = callee.filter(|n| EMPTINESS.contains(&n.as_str())) {
+                if callee.is_some_and(|n| EMPTINESS.contains(&n.as_str())) {
                     // `isEmpty(rows)`: true when absent.
                     let arg = syntax::unwrap(node)
                         .child_by_field_name("arguments")
                         .and_then(|a| a.named_child(0));
                     if let Some(arg) = arg {
-                        let _ = name;
                         self.truthiness(arg, !negated, &val, tests);
                     }
                     return;
