@@ -114,11 +114,13 @@ fn effect(id: usize, e: &Effect) -> String {
             resource,
             locking,
             window,
+            fresh_key,
         } => format!(
-            "read {}{}{}",
+            "read {}{}{}{}",
             res(resource.as_ref()),
             if *locking { " locking" } else { "" },
-            if *window { " window" } else { "" }
+            if *window { " window" } else { "" },
+            if *fresh_key { " fresh-key" } else { "" }
         ),
         EffectKind::Write {
             resource,

@@ -142,6 +142,9 @@ pub enum EffectKind {
         locking: bool,
         /// The read filters on a time window relative to now (`created_at > NOW() - INTERVAL ..`).
         window: bool,
+        /// The filter uses a value made fresh at random for this request (`slug-${nanoid()}`),
+        /// so no concurrent request can be checking the same key.
+        fresh_key: bool,
     },
     Write {
         resource: Option<Resource>,

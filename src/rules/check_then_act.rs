@@ -82,7 +82,14 @@ pub fn check(func: &FunctionIr, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
     let flow = Flow::new(func);
     let mut reported = Vec::new();
     for (read_id, read) in func.effects.iter().enumerate() {
-        if !matches!(read.kind, EffectKind::Read { .. }) {
+        // A key fresh to this request cannot be checked by a concurrent one.
+        if !matches!(
+            read.kind,
+            EffectKind::Read {
+                fresh_key: false,
+                ..
+            }
+        ) {
             continue;
         }
         let races = races_for(func, &flow, read_id);

@@ -200,7 +200,12 @@ impl<'a, 't> Lowerer<'a, 't> {
             let inner = self.arguments(args, out);
             v.merge(inner);
         }
-        if let Some(ctor) = node.child_by_field_name("constructor") {
+        // `new Date()` reads the clock and `new ObjectId()` generates; with an argument they
+        // only convert a value they were given.
+        let no_args = node
+            .child_by_field_name("arguments")
+            .map_or(true, |a| a.named_child_count() == 0);
+        if let Some(ctor) = node.child_by_field_name("constructor").filter(|_| no_args) {
             let path = format!("new {}", self.text(ctor));
             self.add_source(&path, &mut v);
         }
@@ -463,11 +468,16 @@ impl<'a, 't> Lowerer<'a, 't> {
             .sources
             .iter()
             .any(|s| matches!(s, Source::Clock(_)));
+        let fresh_key = args_val
+            .sources
+            .iter()
+            .any(|s| matches!(s, Source::Random(_)));
         let kind = match c.effect {
             EffectModel::Read => Some(EffectKind::Read {
                 resource,
                 locking: c.locking,
                 window: clock_filter,
+                fresh_key,
             }),
             EffectModel::Insert => Some(self.insert_or_save(shape, &c, resource)),
             EffectModel::Update | EffectModel::Conditional => {
@@ -733,6 +743,7 @@ impl<'a, 't> Lowerer<'a, 't> {
                 resource: table,
                 locking: sql.locking,
                 window: sql.window,
+                fresh_key: false,
             },
             SqlKind::Insert => EffectKind::Write {
                 resource: table,
