@@ -135,7 +135,7 @@ fn races_for(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Vec<Race> {
                 _ => &[],
             };
             let record = records_state(func, read_id, fields);
-            if !is_racy_act(read, act, path, record.is_some()) {
+            if !is_racy_act(read, act, path, fields, record.is_some()) {
                 continue;
             }
             if protected(func, flow, read_id, act_id, path) {
@@ -160,17 +160,19 @@ fn is_external(e: &Effect) -> bool {
 }
 
 /// Whether the act is one the check was meant to stop from happening twice.
-fn is_racy_act(read: &Effect, act: &Effect, path: Path, records: bool) -> bool {
+fn is_racy_act(read: &Effect, act: &Effect, path: Path, fields: &[String], records: bool) -> bool {
     let same_table = || match (read.kind.resource(), act.kind.resource()) {
         (Some(a), Some(b)) => a.same_as(b),
         _ => false,
     };
     match &act.kind {
         EffectKind::External { .. } => path == Path::Absent || (path == Path::Value && records),
-        EffectKind::Write { kind, .. } => match kind {
+        EffectKind::Write { kind, sets, .. } => match kind {
             WriteKind::Insert => path != Path::Present && same_table(),
+            // A stale check only loses an update that changes what it tested
+            // (`balance < amount`, then `balance - amount`).
             WriteKind::Update { derived } | WriteKind::Conditional { derived } => {
-                path == Path::Value && *derived && same_table()
+                path == Path::Value && *derived && same_table() && changes_tested(sets, fields)
             }
             WriteKind::Delete | WriteKind::Upsert | WriteKind::InsertIgnore => false,
         },
@@ -191,14 +193,17 @@ fn records_state(func: &FunctionIr, read_id: EffectId, fields: &[String]) -> Opt
                 resource: Some(r),
                 sets,
                 ..
-            } if r.same_as(resource) => {
-                fields.is_empty()
-                    || sets.is_empty()
-                    || sets.iter().any(|s| fields.iter().any(|f| same_field(s, f)))
-            }
+            } if r.same_as(resource) => changes_tested(sets, fields),
             _ => false,
         })
         .map(|(id, _)| id)
+}
+
+/// Whether a write assigns a field the check tested; unknown on either side counts as yes.
+fn changes_tested(sets: &[String], fields: &[String]) -> bool {
+    fields.is_empty()
+        || sets.is_empty()
+        || sets.iter().any(|s| fields.iter().any(|f| same_field(s, f)))
 }
 
 /// `redeemed_at` ~ `redeemedAt`.
