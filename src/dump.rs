@@ -1,7 +1,9 @@
 //! A readable text form of the IR, for debugging front-ends (`toctou dump-ir FILE`) and for
 //! snapshot tests, so a front-end change shows as an IR diff.
 
-use crate::ir::{Block, Effect, EffectKind, FileIr, FunctionIr, Node, ScopeKind, TestKind};
+use crate::ir::{
+    Block, Derived, Effect, EffectKind, FileIr, FunctionIr, Node, ScopeKind, TestKind, WriteKind,
+};
 use std::fmt::Write;
 
 pub fn dump(file: &FileIr) -> String {
@@ -128,8 +130,9 @@ fn effect(id: usize, e: &Effect) -> String {
             sets,
         } => {
             format!(
-                "write {} {kind:?} sets[{}]",
+                "write {} {} sets[{}]",
                 res(resource.as_ref()),
+                write_kind(kind),
                 sets.join(",")
             )
         }
@@ -160,4 +163,17 @@ fn effect(id: usize, e: &Effect) -> String {
 
 fn res(r: Option<&crate::ir::Resource>) -> String {
     r.map_or_else(|| "?".into(), |r| r.0.clone())
+}
+
+fn write_kind(kind: &WriteKind) -> String {
+    let derived = |d: &Derived| match d {
+        Derived::Nothing => String::new(),
+        Derived::Fields(fields) => format!(" derived[{}]", fields.join(",")),
+        Derived::Unknown => " derived[?]".into(),
+    };
+    match kind {
+        WriteKind::Update { derived: d } => format!("Update{}", derived(d)),
+        WriteKind::Conditional { derived: d } => format!("Conditional{}", derived(d)),
+        other => format!("{other:?}"),
+    }
 }

@@ -177,13 +177,11 @@ pub enum EffectKind {
     },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WriteKind {
     Insert,
-    /// `derived`: the new value depends on the row's old value (arithmetic, or a value computed
-    /// from an earlier read), so two interleaved writers lose an update.
     Update {
-        derived: bool,
+        derived: Derived,
     },
     Delete,
     Upsert,
@@ -193,17 +191,41 @@ pub enum WriteKind {
     /// Update or delete whose filter also tests state, so its count says whether this caller
     /// won: a claim when the count is tested.
     Conditional {
-        derived: bool,
+        derived: Derived,
     },
 }
 
 impl WriteKind {
     /// Writes whose result can decide a race when a guard tests it.
-    pub fn is_claim_form(self) -> bool {
+    pub fn is_claim_form(&self) -> bool {
         matches!(
             self,
             WriteKind::InsertIgnore | WriteKind::Conditional { .. }
         )
+    }
+}
+
+/// Fields whose new value an update computes from their old value, atomically in the store
+/// (`balance = balance - $1`, `{ increment: 1 }`, `$inc`) or from an earlier read
+/// (`balance: wallet.balance - amount`). A check that tested such a field is stale by then.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Derived {
+    #[default]
+    Nothing,
+    Fields(Vec<String>),
+    /// Derived fields the model cannot name (`increment(column, n)` with a computed column).
+    Unknown,
+}
+
+impl Derived {
+    pub fn add(&mut self, field: &str) {
+        match self {
+            Derived::Nothing => *self = Derived::Fields(vec![field.to_string()]),
+            Derived::Fields(fields) if !fields.iter().any(|f| f == field) => {
+                fields.push(field.to_string())
+            }
+            _ => {}
+        }
     }
 }
 

@@ -58,8 +58,8 @@ pub struct SqlInfo {
     pub conditional: bool,
     /// Columns assigned by UPDATE SET / upsert SET, lowercased and unquoted.
     pub sets: Vec<String>,
-    /// Some assigned value is computed from a column (`n = n + 1`).
-    pub derived: bool,
+    /// Assigned columns whose value is computed from a column of the row (`n = n + 1`).
+    pub derived: Vec<String>,
     /// The WHERE compares against a time relative to now (`created_at > NOW() - INTERVAL ...`).
     pub window: bool,
 }
@@ -133,7 +133,7 @@ fn scan_clauses(body: &[Tok]) -> SqlInfo {
         returning: false,
         conditional: false,
         sets: Vec::new(),
-        derived: false,
+        derived: Vec::new(),
         window: false,
     };
     let returning = body.iter().any(|t| t.is("RETURNING"));
@@ -449,10 +449,14 @@ fn assign(info: &mut SqlInfo, assignments: &[Assignment]) {
             AssignmentTarget::ColumnName(name) => std::slice::from_ref(name),
             AssignmentTarget::Tuple(names) => names.as_slice(),
         };
+        let derived = reads_column(&a.value);
         for col in targets.iter().filter_map(|n| n.0.last()?.as_ident()) {
-            push_unique(&mut info.sets, col.value.to_lowercase());
+            let col = col.value.to_lowercase();
+            if derived {
+                push_unique(&mut info.derived, col.clone());
+            }
+            push_unique(&mut info.sets, col);
         }
-        info.derived |= reads_column(&a.value);
     }
 }
 
@@ -686,7 +690,7 @@ fn select_scope_tables(toks: &[Tok]) -> Vec<String> {
     out
 }
 
-/// `col = value, ...` up to the next clause: records assigned columns, and `derived` for the
+/// `col = value, ...` up to the next clause: records assigned columns, and as `derived` the
 /// common self-reference (`n = n + 1`).
 fn token_assignments(info: &mut SqlInfo, toks: &[Tok], mut i: usize) {
     let ends = ["WHERE", "RETURNING", "FROM", "ORDER", "LIMIT", "WHEN"];
@@ -706,7 +710,9 @@ fn token_assignments(info: &mut SqlInfo, toks: &[Tok], mut i: usize) {
         let reads_self = |i: usize| {
             matches!(value[i].kind, Tk::Word | Tk::Ident) && value[i].text.eq_ignore_ascii_case(col)
         };
-        info.derived |= (0..value.len()).any(|i| reads_self(i) && !proposed(i));
+        if (0..value.len()).any(|i| reads_self(i) && !proposed(i)) {
+            push_unique(&mut info.derived, col.to_lowercase());
+        }
         if !toks.get(end).is_some_and(|t| t.is_punct(",")) {
             return;
         }
@@ -1030,12 +1036,14 @@ mod tests {
         let excluded =
             c("INSERT INTO t (k) VALUES ($1) ON CONFLICT (k) DO UPDATE SET a = EXCLUDED.a");
         assert_eq!(excluded.sets, ["a"]);
-        assert!(!excluded.derived);
+        assert!(excluded.derived.is_empty());
         let counter = c("INSERT INTO t (k, n) VALUES (?, 1) ON DUPLICATE KEY UPDATE n = n + 1");
         assert_eq!(counter.sets, ["n"]);
-        assert!(counter.derived);
+        assert_eq!(counter.derived, ["n"]);
         assert!(
-            !c("INSERT INTO t (k, n) VALUES (?, ?) ON DUPLICATE KEY UPDATE n = VALUES(n)").derived
+            c("INSERT INTO t (k, n) VALUES (?, ?) ON DUPLICATE KEY UPDATE n = VALUES(n)")
+                .derived
+                .is_empty()
         );
     }
 
@@ -1045,7 +1053,7 @@ mod tests {
         assert_eq!(info.kind, SqlKind::Update);
         assert_eq!(info.tables, ["orders"]);
         assert_eq!(info.sets, ["status"]);
-        assert!(!info.conditional && !info.derived && !info.returning);
+        assert!(!info.conditional && info.derived.is_empty() && !info.returning);
         for sql in [
             "UPDATE orders SET status = __hole0 WHERE id = __hole1 AND tenant = '__hole2'",
             "UPDATE jobs SET state = $1 WHERE id = ANY($2) AND 1 = 1",
@@ -1074,9 +1082,14 @@ mod tests {
     #[test]
     fn update_value_computed_from_a_column_is_derived() {
         let increment = c("UPDATE t SET n = n + 1 WHERE id = $1");
-        assert!(increment.derived && !increment.conditional);
-        assert!(c("UPDATE a SET balance = balance - $1 WHERE id = $2").derived);
-        assert!(!c("UPDATE t SET a = DEFAULT, b = now(), c = $1::int WHERE id = $2").derived);
+        assert!(increment.derived == ["n"] && !increment.conditional);
+        let debit = c("UPDATE a SET balance = balance - $1, note = $3 WHERE id = $2");
+        assert_eq!(debit.derived, ["balance"]);
+        assert!(
+            c("UPDATE t SET a = DEFAULT, b = now(), c = $1::int WHERE id = $2")
+                .derived
+                .is_empty()
+        );
     }
 
     #[test]
@@ -1272,9 +1285,9 @@ mod tests {
             c("UPDATE [orders] SET status = 'paid' WHERE id = @id AND status = 'pending'");
         assert_eq!(guarded.tables, ["orders"]);
         assert_eq!(guarded.sets, ["status"]);
-        assert!(guarded.conditional && !guarded.derived);
+        assert!(guarded.conditional && guarded.derived.is_empty());
         let keyed = c("UPDATE [orders] SET n = n + 1 WHERE id = @id");
-        assert!(!keyed.conditional && keyed.derived);
+        assert!(!keyed.conditional && keyed.derived == ["n"]);
     }
 
     #[test]
@@ -1324,7 +1337,7 @@ mod tests {
         let casts = format!("SELECT 1 FROM t WHERE a = $1{}", "::int".repeat(15_000));
         assert_eq!(tables(&casts), ["t"]);
         let sum = format!("UPDATE t SET a = a{} WHERE id = $1", "+a".repeat(49_000));
-        assert!(c(&sum).derived);
+        assert_eq!(c(&sum).derived, ["a"]);
         let union = format!("SELECT 1 FROM t{}", " UNION SELECT 1 FROM t".repeat(4_000));
         assert_eq!(tables(&union), ["t"]);
     }

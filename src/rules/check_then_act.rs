@@ -4,7 +4,7 @@ use super::flow::Flow;
 use super::{declare_rule, RuleContext};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::ir::{
-    Effect, EffectId, EffectKind, FunctionIr, Isolation, ScopeKind, TestKind, WriteKind,
+    Derived, Effect, EffectId, EffectKind, FunctionIr, Isolation, ScopeKind, TestKind, WriteKind,
 };
 
 declare_rule! {
@@ -169,10 +169,14 @@ fn is_racy_act(read: &Effect, act: &Effect, path: Path, fields: &[String], recor
         EffectKind::External { .. } => path == Path::Absent || (path == Path::Value && records),
         EffectKind::Write { kind, sets, .. } => match kind {
             WriteKind::Insert => path != Path::Present && same_table(),
-            // A stale check only loses an update that changes what it tested
-            // (`balance < amount`, then `balance - amount`).
+            // A stale check only loses an update that computes what it tested from the old
+            // value (`balance < amount`, then `balance - amount`); counting up another field,
+            // even atomically, loses nothing.
             WriteKind::Update { derived } | WriteKind::Conditional { derived } => {
-                path == Path::Value && *derived && same_table() && changes_tested(sets, fields)
+                path == Path::Value
+                    && same_table()
+                    && derives_tested(derived, fields)
+                    && changes_tested(sets, fields)
             }
             WriteKind::Delete | WriteKind::Upsert | WriteKind::InsertIgnore => false,
         },
@@ -204,6 +208,15 @@ fn changes_tested(sets: &[String], fields: &[String]) -> bool {
     fields.is_empty()
         || sets.is_empty()
         || sets.iter().any(|s| fields.iter().any(|f| same_field(s, f)))
+}
+
+/// Whether the write derives a field the check tested; unknown on either side counts as yes.
+fn derives_tested(derived: &Derived, fields: &[String]) -> bool {
+    match derived {
+        Derived::Nothing => false,
+        Derived::Unknown => true,
+        Derived::Fields(derived) => changes_tested(derived, fields),
+    }
 }
 
 /// `redeemed_at` ~ `redeemedAt`.
@@ -336,8 +349,8 @@ fn diagnostic(
             Severity::Warning,
         ),
         _ => (
-            format!("concurrent requests can overwrite each other's update of {table}: the value read at line {rl} is stale by the write"),
-            format!("both write at line {al} a value computed from what they read: one update is lost"),
+            format!("concurrent requests can both update {table} on a stale check: the value read at line {rl} has changed by the write"),
+            format!("both update at line {al} a field the check tested: the second update either overwrites the first or breaks what the check ensured"),
             Severity::Warning,
         ),
     };

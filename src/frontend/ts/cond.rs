@@ -3,6 +3,7 @@
 use super::lower::{Lowerer, Val};
 use super::syntax::{self, unquote};
 use crate::ir::{Block, EffectId, EffectKind, Guard, Test, TestKind};
+use std::collections::BTreeSet;
 use tree_sitter::Node;
 
 /// Properties that describe a result's shape rather than the stored state.
@@ -28,6 +29,11 @@ const COUNTS: &[&str] = &[
     "upsertedId",
     "size",
 ];
+/// Whether a property names a stored field rather than the result's shape or size.
+pub(super) fn is_field(prop: &str) -> bool {
+    !STRUCTURAL.contains(&prop) && !COUNTS.contains(&prop)
+}
+
 /// Helpers that test emptiness: true when the result is absent.
 const EMPTINESS: &[&str] = &["isEmpty", "isNil", "isNull", "isUndefined"];
 
@@ -37,8 +43,8 @@ enum Operand {
     Whole(EffectId),
     /// A field inside the result.
     Field(EffectId, Vec<String>),
-    /// A value computed from results.
-    Derived(Vec<EffectId>),
+    /// A value computed from results, and the fields of theirs it used.
+    Derived(Vec<EffectId>, BTreeSet<(EffectId, String)>),
 }
 
 impl<'a, 't> Lowerer<'a, 't> {
@@ -98,9 +104,7 @@ impl<'a, 't> Lowerer<'a, 't> {
         match self.operand(node, val) {
             Some(Operand::Whole(e)) => tests.push(presence(e, !negated)),
             Some(Operand::Field(e, fields)) => tests.push(value(e, fields)),
-            Some(Operand::Derived(es)) => {
-                tests.extend(es.into_iter().map(|e| value(e, vec![])));
-            }
+            Some(Operand::Derived(es, fields)) => tests.extend(derived_tests(es, &fields)),
             None => {}
         }
     }
@@ -138,9 +142,7 @@ impl<'a, 't> Lowerer<'a, 't> {
                 match self.operand(n, &v) {
                     Some(Operand::Whole(e)) => tests.push(value(e, vec![])),
                     Some(Operand::Field(e, f)) => tests.push(value(e, f)),
-                    Some(Operand::Derived(es)) => {
-                        tests.extend(es.into_iter().map(|e| value(e, vec![])))
-                    }
+                    Some(Operand::Derived(es, fields)) => tests.extend(derived_tests(es, &fields)),
                     None => {}
                 }
             }
@@ -170,7 +172,7 @@ impl<'a, 't> Lowerer<'a, 't> {
                 }
             }
             Some(Operand::Field(e, f)) => tests.push(value(e, f)),
-            Some(Operand::Derived(es)) => tests.extend(es.into_iter().map(|e| value(e, vec![]))),
+            Some(Operand::Derived(es, fields)) => tests.extend(derived_tests(es, &fields)),
             None => {}
         }
     }
@@ -208,10 +210,7 @@ impl<'a, 't> Lowerer<'a, 't> {
         match root.effect {
             Some(e) if tested(e) => {
                 props.reverse();
-                let fields: Vec<String> = props
-                    .into_iter()
-                    .filter(|p| !STRUCTURAL.contains(&p.as_str()) && !COUNTS.contains(&p.as_str()))
-                    .collect();
+                let fields: Vec<String> = props.into_iter().filter(|p| is_field(p)).collect();
                 Some(if fields.is_empty() {
                     Operand::Whole(e)
                 } else {
@@ -221,7 +220,7 @@ impl<'a, 't> Lowerer<'a, 't> {
             _ => {
                 let deps: Vec<EffectId> =
                     root.deps.iter().copied().filter(|&e| tested(e)).collect();
-                (!deps.is_empty()).then_some(Operand::Derived(deps))
+                (!deps.is_empty()).then_some(Operand::Derived(deps, root.fields))
             }
         }
     }
@@ -239,6 +238,18 @@ fn presence(effect: EffectId, present_when_true: bool) -> Test {
         effect,
         kind: TestKind::Presence { present_when_true },
     }
+}
+
+/// A value computed from results tests the fields of theirs it used (`const canSkip =
+/// existing.isSecret === wanted`), or their whole state when it used none.
+fn derived_tests(
+    effects: Vec<EffectId>,
+    fields: &BTreeSet<(EffectId, String)>,
+) -> impl Iterator<Item = Test> + '_ {
+    effects.into_iter().map(move |e| {
+        let used = fields.iter().filter(|(f, _)| *f == e);
+        value(e, used.map(|(_, name)| name.clone()).collect())
+    })
 }
 
 fn value(effect: EffectId, fields: Vec<String>) -> Test {

@@ -1,11 +1,12 @@
 //! Lowering expressions: values, call chains classified by the library models, and the
 //! short-circuit operators that branch.
 
+use super::cond;
 use super::lower::{Lowerer, Val};
 use super::syntax::{self, unquote};
 use crate::ir::{
-    Block, Effect, EffectKind, Isolation, Key, Node as IrNode, Resource, ScopeKind, Source, Txn,
-    WriteKind,
+    Block, Derived, Effect, EffectKind, Isolation, Key, Node as IrNode, Resource, ScopeKind,
+    Source, Txn, WriteKind,
 };
 use crate::models::{
     Arg, ArgValue, CallShape, Classified, EffectModel, Language, Segment, SourceKind,
@@ -47,6 +48,10 @@ impl<'a, 't> Lowerer<'a, 't> {
             "member_expression" | "subscript_expression" => {
                 let object = node.child_by_field_name("object");
                 let mut v = object.map_or_else(Val::default, |o| self.expr(o, out));
+                let property = node.child_by_field_name("property").map(|p| self.text(p));
+                if let (Some(e), Some(p)) = (v.effect, property.filter(|p| cond::is_field(p))) {
+                    v.fields.insert((e, p.to_string()));
+                }
                 if let Some(index) = node.child_by_field_name("index") {
                     let i = self.expr(index, out);
                     v.deps.extend(i.all_deps());
@@ -513,7 +518,9 @@ impl<'a, 't> Lowerer<'a, 't> {
             } else {
                 EffectKind::Write {
                     resource: None,
-                    kind: WriteKind::Update { derived: false },
+                    kind: WriteKind::Update {
+                        derived: Derived::Nothing,
+                    },
                     sets: vec![],
                 }
             }),
@@ -575,8 +582,8 @@ impl<'a, 't> Lowerer<'a, 't> {
         // A call's result is a new value, not one computed from its arguments' stored state.
         Val {
             effect: Some(id),
-            deps: BTreeSet::new(),
             sources: BTreeSet::from([Source::Stored]),
+            ..Val::default()
         }
     }
 
@@ -613,9 +620,12 @@ impl<'a, 't> Lowerer<'a, 't> {
         }
     }
 
-    fn mutated(&self, var: &str) -> (Vec<String>, bool) {
+    fn mutated(&self, var: &str) -> (Vec<String>, Derived) {
         let m = self.mutations.get(var).cloned().unwrap_or_default();
-        let derived = m.iter().any(|(_, d)| *d);
+        let mut derived = Derived::Nothing;
+        for (field, _) in m.iter().filter(|(_, d)| *d) {
+            derived.add(field);
+        }
         (m.into_iter().map(|(f, _)| f).collect(), derived)
     }
 
@@ -653,11 +663,16 @@ impl<'a, 't> Lowerer<'a, 't> {
         })
     }
 
-    /// Fields a write assigns and whether a new value derives from an old one.
-    fn assigned_values(&self, shape: &CallShape, c: &Classified) -> (Vec<String>, bool) {
+    /// Fields a write assigns and those whose new value derives from the old one.
+    fn assigned_values(&self, shape: &CallShape, c: &Classified) -> (Vec<String>, Derived) {
         let trigger = &shape.segments[c.trigger];
+        let model_derived = if c.model.derived {
+            Derived::Unknown
+        } else {
+            Derived::Nothing
+        };
         let Some(spec) = c.model.values.as_deref() else {
-            return (vec![], c.model.derived);
+            return (vec![], model_derived);
         };
         let values = if let Some(index) = spec.strip_prefix('#') {
             index
@@ -673,28 +688,33 @@ impl<'a, 't> Lowerer<'a, 't> {
             trigger.args().iter().find_map(|a| a.lookup(spec))
         };
         let Some(fields) = values.and_then(Arg::object) else {
-            return (vec![], c.model.derived);
+            return (vec![], model_derived);
         };
         let mut sets = Vec::new();
-        let mut derived = c.model.derived;
+        let mut derived = model_derived;
         for (key, value) in fields {
             if let (Some(nested), true) = (value.object(), key.starts_with('$')) {
                 // Mongo operators: `$set: { status }`, `$inc: { n: 1 }`.
-                derived |= matches!(key.as_str(), "$inc" | "$mul");
-                sets.extend(nested.iter().map(|(k, _)| k.clone()));
+                for (field, _) in nested {
+                    if matches!(key.as_str(), "$inc" | "$mul") {
+                        derived.add(field);
+                    }
+                    sets.push(field.clone());
+                }
                 continue;
             }
             sets.push(key.clone());
-            if let Some(obj) = value.object() {
-                derived |= obj.iter().any(|(k, _)| {
+            let atomic = value.object().is_some_and(|obj| {
+                obj.iter().any(|(k, _)| {
                     matches!(
                         k.as_str(),
                         "increment" | "decrement" | "multiply" | "divide"
                     )
-                });
+                })
+            });
+            if atomic || self.overwrites_from_old_value(self.nodes[value.node], key) {
+                derived.add(key);
             }
-            let node = self.nodes[value.node];
-            derived |= self.overwrites_from_old_value(node, key);
         }
         (sets, derived)
     }
@@ -737,7 +757,11 @@ impl<'a, 't> Lowerer<'a, 't> {
     ) -> Option<EffectKind> {
         let sql = c.sql.as_ref()?;
         let table = sql.tables.first().cloned().map(Resource);
-        let derived = sql.derived;
+        let derived = if sql.derived.is_empty() {
+            Derived::Nothing
+        } else {
+            Derived::Fields(sql.derived.clone())
+        };
         Some(match &sql.kind {
             SqlKind::Select => EffectKind::Read {
                 resource: table,
@@ -766,7 +790,9 @@ impl<'a, 't> Lowerer<'a, 't> {
             SqlKind::Delete => EffectKind::Write {
                 resource: table,
                 kind: if sql.conditional {
-                    WriteKind::Conditional { derived: false }
+                    WriteKind::Conditional {
+                        derived: Derived::Nothing,
+                    }
                 } else {
                     WriteKind::Delete
                 },

@@ -17,6 +17,8 @@ pub(super) struct Val {
     /// Effects whose results the value is computed from.
     pub deps: BTreeSet<EffectId>,
     pub sources: BTreeSet<Source>,
+    /// Fields of earlier results the value was computed from (`order.status`).
+    pub fields: BTreeSet<(EffectId, String)>,
 }
 
 impl Val {
@@ -32,6 +34,7 @@ impl Val {
         self.deps.extend(other.deps);
         self.deps.extend(other.effect);
         self.sources.extend(other.sources);
+        self.fields.extend(other.fields);
     }
 
     pub fn derived(mut self) -> Val {
