@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use rules::{RuleContext, RULES};
 use std::path::{Path, PathBuf};
 
-pub use walk::{discover, Discovery};
+pub use walk::{discover, Discovery, Selection};
 
 /// Files larger than this are skipped with a note; generated bundles are rarely worth it.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 2 * 1024 * 1024;

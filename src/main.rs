@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use toctou::diagnostic::Severity;
 use toctou::models::Models;
 use toctou::report::{self, Format, Report};
-use toctou::{check, discover, Options};
+use toctou::{check, discover, Options, Selection};
 
 /// Exit codes: stable, documented in README.md.
 const EXIT_CLEAN: u8 = 0;
@@ -60,6 +60,16 @@ struct CheckArgs {
     /// Skip files larger than this many bytes.
     #[arg(long, default_value_t = toctou::DEFAULT_MAX_FILE_SIZE)]
     max_file_size: u64,
+    /// Leave out paths matching this pattern (.gitignore syntax; repeatable), on top of the
+    /// default excludes.
+    #[arg(long, value_name = "PATTERN")]
+    exclude: Vec<String>,
+    /// Also scan tests, seeds and migrations, which are excluded by default.
+    #[arg(long)]
+    no_default_excludes: bool,
+    /// Apply the excludes to files named on the command line too (for pre-commit hooks).
+    #[arg(long)]
+    force_exclude: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -123,7 +133,12 @@ fn run_check(args: CheckArgs) -> Result<u8, String> {
         .build()
         .map_err(|e| format!("cannot start worker threads: {e}"))?;
     let models = Models::builtin();
-    let found = discover(&args.paths);
+    let selection = Selection {
+        exclude: args.exclude,
+        no_default_excludes: args.no_default_excludes,
+        force_exclude: args.force_exclude,
+    };
+    let found = discover(&args.paths, &selection)?;
     let options = Options {
         max_file_size: args.max_file_size,
     };

@@ -180,3 +180,48 @@ fn explicit_files_are_scanned_even_when_gitignored() {
         Some(1)
     );
 }
+
+#[test]
+fn tests_and_seeds_are_excluded_by_default_and_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::create_dir_all(p.join("src/__tests__")).unwrap();
+    std::fs::create_dir_all(p.join("prisma")).unwrap();
+    std::fs::write(p.join("src/coupon.test.ts"), RACY).unwrap();
+    std::fs::write(p.join("src/__tests__/coupon.ts"), RACY).unwrap();
+    std::fs::write(p.join("prisma/seed.ts"), GET_OR_CREATE).unwrap();
+    std::fs::write(p.join("src/coupon.ts"), RACY).unwrap();
+    let scanned = |args: &[&str]| {
+        let out = stdout(&toctou(args, p));
+        let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let mut files: Vec<String> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["file"].as_str().unwrap().to_string())
+            .collect();
+        files.dedup();
+        files
+    };
+    let json = ["check", ".", "--format", "json"];
+    assert_eq!(scanned(&json), ["src/coupon.ts"]);
+    let all = [&json[..], &["--no-default-excludes"]].concat();
+    assert_eq!(
+        scanned(&all),
+        [
+            "prisma/seed.ts",
+            "src/__tests__/coupon.ts",
+            "src/coupon.test.ts",
+            "src/coupon.ts"
+        ]
+    );
+    let more = [&json[..], &["--exclude", "src/coupon.ts"]].concat();
+    assert!(scanned(&more).is_empty());
+    // Named files bypass the excludes unless --force-exclude, as pre-commit hooks need.
+    let named = ["check", "src/coupon.test.ts", "--format", "json"];
+    assert_eq!(scanned(&named), ["src/coupon.test.ts"]);
+    assert!(scanned(&[&named[..], &["--force-exclude"]].concat()).is_empty());
+    let bad = toctou(&["check", ".", "--exclude", "src/{a,b"], p);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid exclude pattern"));
+}

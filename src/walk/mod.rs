@@ -1,6 +1,10 @@
 //! Finding the files to scan: a .gitignore-aware walk of directories, plus files named
 //! explicitly (scanned even when ignored, as pre-commit hooks pass them).
 
+mod excludes;
+
+pub use excludes::Selection;
+
 use crate::diagnostic::ScanNote;
 use crate::frontend::SourceKind;
 use ignore::WalkBuilder;
@@ -24,16 +28,18 @@ pub struct Discovery {
     pub notes: Vec<ScanNote>,
 }
 
-pub fn discover(paths: &[PathBuf]) -> Discovery {
+/// The files to scan under `paths`; an exclude pattern that does not parse is an error.
+pub fn discover(paths: &[PathBuf], selection: &Selection) -> Result<Discovery, String> {
     let mut found = Discovery::default();
     for path in paths {
         match std::fs::metadata(path) {
             Ok(meta) if meta.is_file() => {
-                if SourceKind::from_path(path).is_some() {
+                let excluded = selection.force_exclude && named_file_excluded(path, selection)?;
+                if !excluded && SourceKind::from_path(path).is_some() {
                     found.files.push(path.clone());
                 }
             }
-            Ok(_) => walk_dir(path, &mut found),
+            Ok(_) => walk_dir(path, selection, &mut found)?,
             Err(e) => found.notes.push(ScanNote {
                 file: path.clone(),
                 line: None,
@@ -46,7 +52,19 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
     }
     found.files.sort();
     found.files.dedup();
-    found
+    Ok(found)
+}
+
+/// Excludes for a file named on the command line are anchored at the working directory.
+fn named_file_excluded(path: &Path, selection: &Selection) -> Result<bool, String> {
+    let absolute = std::path::absolute(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let root = if absolute.starts_with(&cwd) {
+        cwd.as_path()
+    } else {
+        absolute.ancestors().last().unwrap_or(Path::new("/"))
+    };
+    Ok(selection.matcher(root)?.excludes(&absolute, false))
 }
 
 /// `./src/a.ts` -> `src/a.ts`, so reports and SARIF URIs read as plain relative paths.
@@ -56,14 +74,19 @@ fn clean(path: &Path) -> PathBuf {
         .collect()
 }
 
-fn walk_dir(root: &Path, found: &mut Discovery) {
+fn walk_dir(root: &Path, selection: &Selection, found: &mut Discovery) -> Result<(), String> {
+    let excludes = selection.matcher(root)?;
     let walker = WalkBuilder::new(root)
         .hidden(false)
         .follow_links(true)
         .require_git(false)
-        .filter_entry(|e| {
+        .filter_entry(move |e| {
             let name = e.file_name().to_string_lossy();
-            !(e.file_type().is_some_and(|t| t.is_dir()) && SKIPPED_DIRS.contains(&name.as_ref()))
+            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+            let skipped = is_dir && SKIPPED_DIRS.contains(&name.as_ref());
+            // The root itself is scanned even when a pattern names it (`toctou check tests/`).
+            let excluded = e.depth() > 0 && excludes.excludes(e.path(), is_dir);
+            !skipped && !excluded
         })
         .build();
     for entry in walker {
@@ -83,6 +106,7 @@ fn walk_dir(root: &Path, found: &mut Discovery) {
             }),
         }
     }
+    Ok(())
 }
 
 fn error_path(err: &ignore::Error) -> Option<PathBuf> {
