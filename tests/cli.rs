@@ -167,6 +167,12 @@ fn bad_input_gets_notes_and_the_scan_goes_on() {
         ["racy.ts"],
         "node_modules is skipped, the racy file is still reported"
     );
+    let human = stdout(&toctou(&["check", "."], p));
+    let summary = human.lines().last().unwrap();
+    assert!(
+        summary.contains("problems noted above") && summary.contains("1 error"),
+        "{summary}"
+    );
 }
 
 #[test]

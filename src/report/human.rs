@@ -110,8 +110,12 @@ pub fn render(report: &Report) -> String {
     let errors = count(report, Severity::Error);
     let warnings = count(report, Severity::Warning);
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let problems = match report.notes.len() {
+        0 => String::new(),
+        n => format!(" ({} noted above)", plural(n, "problem")),
+    };
     out.push_str(&format!(
-        "{} scanned: {}, {}, {}\n",
+        "{} scanned{problems}: {}, {}, {}\n",
         plural(report.files_scanned, "file"),
         plural(errors, "error"),
         plural(warnings, "warning"),
