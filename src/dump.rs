@@ -136,6 +136,15 @@ fn effect(id: usize, e: &Effect) -> String {
                 sets.join(",")
             )
         }
+        EffectKind::FsCheck { path } => format!("fs-check {path}"),
+        EffectKind::FsWrite {
+            path,
+            op,
+            exclusive,
+        } => format!(
+            "fs-write {op} {path}{}",
+            if *exclusive { " exclusive" } else { "" }
+        ),
         EffectKind::Claim { resource } => format!("claim {}", res(resource.as_ref())),
         EffectKind::Lock { .. } => "lock".into(),
         EffectKind::Unlock => "unlock".into(),

@@ -170,6 +170,18 @@ pub enum EffectKind {
         accepts_key: bool,
         key: Option<Key>,
     },
+    /// A file-system probe of a path (`Path::exists`, `fs.existsSync`, `stat`).
+    FsCheck {
+        path: String,
+    },
+    /// A change to a path: create, write, mkdir, rename or copy onto it, remove it.
+    FsWrite {
+        path: String,
+        op: String,
+        /// Fails instead of replacing what exists, or is idempotent (`create_new`, `'wx'`,
+        /// `recursive: true`), or publishes a file this function wrote (rename of a temp file).
+        exclusive: bool,
+    },
     /// A value built for use as a key (`const key = \`pay-${id}-${Date.now()}\``).
     KeyDerivation {
         name: String,
@@ -188,6 +200,9 @@ pub enum WriteKind {
     /// Insert that skips duplicates and reports whether it inserted (`ON CONFLICT DO
     /// NOTHING`, `skipDuplicates`): a claim when its result is tested.
     InsertIgnore,
+    /// Stores a key, replacing any value, and reports whether the key was new (a map's
+    /// `insert`): races like an insert, and is a claim when its result is tested.
+    Put,
     /// Update or delete whose filter also tests state, so its count says whether this caller
     /// won: a claim when the count is tested.
     Conditional {
@@ -200,7 +215,7 @@ impl WriteKind {
     pub fn is_claim_form(&self) -> bool {
         matches!(
             self,
-            WriteKind::InsertIgnore | WriteKind::Conditional { .. }
+            WriteKind::InsertIgnore | WriteKind::Put | WriteKind::Conditional { .. }
         )
     }
 }
@@ -227,6 +242,17 @@ impl Derived {
             _ => {}
         }
     }
+}
+
+/// Field names as code and schema spell them: `redeemed_at` ~ `redeemedAt`.
+pub fn same_field(a: &str, b: &str) -> bool {
+    let norm = |s: &str| {
+        s.chars()
+            .filter(|c| *c != '_')
+            .flat_map(char::to_lowercase)
+            .collect::<String>()
+    };
+    norm(a) == norm(b)
 }
 
 /// A table, model or collection name as written in the code.
@@ -279,6 +305,20 @@ pub struct Key {
     pub span: Span,
     pub text: String,
     pub sources: BTreeSet<Source>,
+}
+
+impl EffectKind {
+    /// Effects whose result a condition can test: reads, writes (counts, returned rows),
+    /// claims and file-system probes.
+    pub fn is_testable(&self) -> bool {
+        matches!(
+            self,
+            EffectKind::Read { .. }
+                | EffectKind::Write { .. }
+                | EffectKind::Claim { .. }
+                | EffectKind::FsCheck { .. }
+        )
+    }
 }
 
 impl Key {

@@ -21,9 +21,9 @@ fn expected(text: &str) -> Vec<(u32, String)> {
 }
 
 #[test]
-fn typescript_fixtures() {
+fn fixtures_match_their_markers() {
     let models = Models::builtin();
-    insta::glob!("../fixtures", "ts/*/*.*", |path| {
+    insta::glob!("../fixtures", "*/*/*.*", |path| {
         let relative = path.strip_prefix(common::root()).unwrap();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let rule_dir = path
@@ -69,21 +69,24 @@ fn typescript_fixtures() {
 }
 
 #[test]
-fn every_rule_has_fire_and_quiet_fixtures() {
+fn every_rule_has_fire_and_quiet_fixtures_in_both_languages() {
     for rule in toctou::rules::RULES {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/ts")
-            .join(rule.meta.id);
-        let names: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-            .collect();
-        let fire = names.iter().filter(|n| n.starts_with("fire_")).count();
-        let quiet = names.iter().filter(|n| n.starts_with("quiet_")).count();
-        assert!(
-            fire >= 15 && quiet >= 15,
-            "{}: {fire} fire, {quiet} quiet",
-            rule.meta.id
-        );
+        for language in ["ts", "rust"] {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures")
+                .join(language)
+                .join(rule.meta.id);
+            let names: Vec<String> = std::fs::read_dir(&dir)
+                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+                .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+                .collect();
+            let fire = names.iter().filter(|n| n.starts_with("fire_")).count();
+            let quiet = names.iter().filter(|n| n.starts_with("quiet_")).count();
+            assert!(
+                fire >= 12 && quiet >= 12,
+                "{language}/{}: {fire} fire, {quiet} quiet",
+                rule.meta.id
+            );
+        }
     }
 }

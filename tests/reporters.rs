@@ -81,3 +81,30 @@ fn fingerprints_survive_unrelated_line_shifts() {
         toctou::report::fingerprints(&b)
     );
 }
+
+/// `docs/rules/<id>.md` is generated from each rule's doc comment, which SARIF `helpUri`
+/// links to; `TOCTOU_UPDATE_DOCS=1 cargo test` rewrites them.
+#[test]
+fn rule_docs_are_generated_from_the_rules() {
+    let dir = common::root().join("docs/rules");
+    for rule in toctou::rules::RULES {
+        let path = dir.join(format!("{}.md", rule.meta.id));
+        let text = format!(
+            "# {}\n\n{}\n\nDefault level: {}.\n",
+            rule.meta.id,
+            toctou::rules::docs(&rule.meta).trim_end(),
+            rule.meta.level.as_str()
+        );
+        if std::env::var_os("TOCTOU_UPDATE_DOCS").is_some() {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &text).unwrap();
+        }
+        let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(
+            on_disk,
+            text,
+            "{} is stale: run TOCTOU_UPDATE_DOCS=1 cargo test",
+            path.display()
+        );
+    }
+}

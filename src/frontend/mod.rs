@@ -1,7 +1,9 @@
 //! Front-ends: turn source text into the effect IR. They describe what code does; whether it
 //! is a bug is for the rules.
 
+mod builder;
 mod lines;
+pub mod rust;
 pub mod ts;
 
 pub use lines::LineIndex;
@@ -16,6 +18,7 @@ pub enum SourceKind {
     TypeScript,
     /// TSX, JSX and plain JavaScript share the TSX grammar, which accepts both.
     Tsx,
+    Rust,
 }
 
 impl SourceKind {
@@ -27,6 +30,7 @@ impl SourceKind {
         match path.extension()?.to_str()? {
             "ts" | "mts" | "cts" => Some(SourceKind::TypeScript),
             "tsx" | "js" | "jsx" | "mjs" | "cjs" => Some(SourceKind::Tsx),
+            "rs" => Some(SourceKind::Rust),
             _ => None,
         }
     }
@@ -35,6 +39,8 @@ impl SourceKind {
 /// Lowers one file to the IR.
 pub fn lower(kind: SourceKind, text: &str, models: &Models) -> FileIr {
     match kind {
-        SourceKind::TypeScript | SourceKind::Tsx => ts::lower_file(kind, text, models),
+        SourceKind::TypeScript => ts::lower_file(false, text, models),
+        SourceKind::Tsx => ts::lower_file(true, text, models),
+        SourceKind::Rust => rust::lower_file(text, models),
     }
 }

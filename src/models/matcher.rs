@@ -22,6 +22,8 @@ pub struct Classified<'m> {
     /// A transaction handle named by an option or chained call (`{ transaction: t }`).
     pub txn_handle: Option<String>,
     pub kv: Option<KvSet>,
+    /// A file-system write that cannot replace an existing file.
+    pub exclusive: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -115,6 +117,7 @@ fn build<'m>(
         txn: None,
         txn_handle: None,
         kv: None,
+        exclusive: false,
     };
     if model.effect == EffectModel::Sql {
         let text = sql_text(&shape.segments[trigger], model.sql_arg)?;
@@ -126,6 +129,7 @@ fn build<'m>(
         .filter(|m| modifier_applies(m, shape, trigger))
     {
         out.locking |= m.locking;
+        out.exclusive |= m.exclusive;
         if let Some(becomes) = m.becomes {
             out.effect = becomes;
         }
@@ -137,7 +141,7 @@ fn build<'m>(
     out.key = model
         .key
         .iter()
-        .find_map(|path| args.iter().find_map(|a| a.lookup(path)))
+        .find_map(|path| call_key(path, shape).or_else(|| args.iter().find_map(|a| a.lookup(path))))
         .cloned();
     if matches!(out.effect, EffectModel::Txn | EffectModel::LockScope) {
         out.txn = Some(TxnInfo {
@@ -169,9 +173,26 @@ fn build<'m>(
     Some(out)
 }
 
+/// A key passed through a call of the chain rather than an option: `name(marker)` is the
+/// last argument of a `name` call one of whose arguments mentions `marker`
+/// (`header(Idempotency-Key)`, `with_strategy(Idempotent)`).
+pub fn call_key<'s>(spec: &'s str, shape: &'s CallShape) -> Option<&'s Arg> {
+    let (name, marker) = spec.strip_suffix(')')?.split_once('(')?;
+    shape
+        .calls_named(name)
+        .filter(|s| {
+            s.args().iter().any(|a| {
+                a.text()
+                    .to_ascii_lowercase()
+                    .contains(&marker.to_ascii_lowercase())
+            })
+        })
+        .find_map(|s| s.args().last())
+}
+
 fn resource(from: &ResourceFrom, shape: &CallShape, trigger: usize) -> Option<String> {
     let segs = &shape.segments;
-    let first_arg = |s: &Segment| s.args().first().and_then(Arg::as_name).map(str::to_string);
+    let first_arg = |s: &Segment| s.args().first().map(Arg::source_text);
     match from {
         ResourceFrom::None => None,
         ResourceFrom::Member => {
@@ -190,6 +211,38 @@ fn resource(from: &ResourceFrom, shape: &CallShape, trigger: usize) -> Option<St
             }
         }
         ResourceFrom::Arg0 => first_arg(&segs[trigger]),
+        ResourceFrom::Arg1 => segs[trigger]
+            .args()
+            .get(1)
+            .and_then(Arg::as_name)
+            .map(str::to_string),
+        ResourceFrom::Head => segs.first().map(|s| s.name.clone()),
+        ResourceFrom::Path => {
+            let parts: Vec<String> = segs[..trigger]
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| !matches!(s.name.as_str(), "self" | "this"))
+                .filter(|(_, s)| {
+                    !(s.is_call()
+                        && s.args().is_empty()
+                        && matches!(s.name.as_str(), "lock" | "read" | "write"))
+                })
+                .map(|(i, s)| match (&s.bound_resource, &s.args) {
+                    (Some(bound), _) if i == 0 => bound.clone(),
+                    (_, None) => s.name.clone(),
+                    (_, Some(args)) => {
+                        let args: Vec<String> = args.iter().map(Arg::source_text).collect();
+                        format!("{}({})", s.name, args.join(","))
+                    }
+                })
+                .collect();
+            (!parts.is_empty()).then(|| parts.join("."))
+        }
+        ResourceFrom::CallHead(name) => shape
+            .calls_named(name)
+            .next()
+            .and_then(first_arg)
+            .map(|text| leading_path(&text).to_string()),
         ResourceFrom::Root => segs
             .iter()
             .enumerate()
@@ -198,6 +251,16 @@ fn resource(from: &ResourceFrom, shape: &CallShape, trigger: usize) -> Option<St
             })
             .and_then(|(_, s)| first_arg(s)),
         ResourceFrom::Call(name) => shape.calls_named(name).next().and_then(first_arg),
+    }
+}
+
+/// `orders::table.find(id)` -> `orders::table`: the path before the first method call.
+fn leading_path(text: &str) -> &str {
+    let head = text.split('(').next().unwrap_or(text);
+    if head.len() < text.len() {
+        head.rsplit_once('.').map_or(head, |(path, _)| path)
+    } else {
+        head
     }
 }
 
@@ -219,10 +282,10 @@ fn modifier_applies(m: &Modifier, shape: &CallShape, trigger: usize) -> bool {
             s.is_call()
                 && m.methods.contains(&s.name)
                 && (m.first_arg.is_empty()
-                    || s.args()
-                        .first()
-                        .and_then(Arg::as_str)
-                        .is_some_and(|a| m.first_arg.iter().any(|f| f.eq_ignore_ascii_case(a))))
+                    || s.args().first().is_some_and(|a| {
+                        let text = a.text();
+                        m.first_arg.iter().any(|f| f.eq_ignore_ascii_case(&text))
+                    }))
                 && (m.callback_contains.is_empty()
                     || s.args().iter().any(|a| match &a.value {
                         ArgValue::Function { text, .. } => m
@@ -261,7 +324,19 @@ fn modifier_applies(m: &Modifier, shape: &CallShape, trigger: usize) -> bool {
             return false;
         }
     }
-    !m.methods.is_empty() || m.option.is_some() || !m.string_arg.is_empty()
+    if !m.arg_contains.is_empty() {
+        let hit = shape.segments[trigger].args().iter().any(|a| {
+            let text = a.text();
+            m.arg_contains.iter().any(|w| text.contains(w.as_str()))
+        });
+        if !hit {
+            return false;
+        }
+    }
+    !m.methods.is_empty()
+        || m.option.is_some()
+        || !m.string_arg.is_empty()
+        || !m.arg_contains.is_empty()
 }
 
 fn modifier_handle(m: &Modifier, shape: &CallShape) -> Option<String> {

@@ -5,7 +5,7 @@ mod matcher;
 pub mod schema;
 pub mod shape;
 
-pub use matcher::{Classified, KvSet, TxnInfo};
+pub use matcher::{call_key, Classified, KvSet, TxnInfo};
 pub use schema::{CallModel, EffectModel, Language, LibraryModel, SourceKind};
 pub use shape::{Arg, ArgValue, CallShape, Segment};
 
@@ -41,6 +41,49 @@ const BUILTIN: &[(&str, &str)] = &[
     ("rules/http.toml", include_str!("../../rules/http.toml")),
     ("rules/email.toml", include_str!("../../rules/email.toml")),
     ("rules/queues.toml", include_str!("../../rules/queues.toml")),
+    (
+        "rules/node-fs.toml",
+        include_str!("../../rules/node-fs.toml"),
+    ),
+    (
+        "rules/rust-core.toml",
+        include_str!("../../rules/rust-core.toml"),
+    ),
+    ("rules/sqlx.toml", include_str!("../../rules/sqlx.toml")),
+    (
+        "rules/tokio-postgres.toml",
+        include_str!("../../rules/tokio-postgres.toml"),
+    ),
+    ("rules/diesel.toml", include_str!("../../rules/diesel.toml")),
+    (
+        "rules/sea-orm.toml",
+        include_str!("../../rules/sea-orm.toml"),
+    ),
+    (
+        "rules/mongodb-rust.toml",
+        include_str!("../../rules/mongodb-rust.toml"),
+    ),
+    (
+        "rules/redis-rs.toml",
+        include_str!("../../rules/redis-rs.toml"),
+    ),
+    (
+        "rules/reqwest.toml",
+        include_str!("../../rules/reqwest.toml"),
+    ),
+    (
+        "rules/async-stripe.toml",
+        include_str!("../../rules/async-stripe.toml"),
+    ),
+    (
+        "rules/rust-messaging.toml",
+        include_str!("../../rules/rust-messaging.toml"),
+    ),
+    (
+        "rules/std-sync.toml",
+        include_str!("../../rules/std-sync.toml"),
+    ),
+    ("rules/std-fs.toml", include_str!("../../rules/std-fs.toml")),
 ];
 
 #[derive(Clone, Debug, Default)]

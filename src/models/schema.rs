@@ -106,6 +106,17 @@ pub struct CallModel {
     /// the result is assigned to (`result`).
     #[serde(default)]
     pub handle: HandleFrom,
+    /// The result reaches a callback instead of the caller: as its first parameter
+    /// (`result`, `fs.exists(p, (found) => ..)`), or as the second after an error that is set
+    /// when the thing looked for is absent (`error-first`, `fs.stat(p, (err, st) => ..)`).
+    pub callback: Option<CallbackResult>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum CallbackResult {
+    Result,
+    ErrorFirst,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -118,6 +129,8 @@ pub enum EffectModel {
     Upsert,
     /// Insert that skips duplicates and reports whether it inserted.
     ClaimInsert,
+    /// Stores a key, replacing any value, and reports whether the key was new (map `insert`).
+    Put,
     /// Update or delete that is a claim when its filter tests state.
     Conditional,
     /// Key-value write; a claim when an `NX` option is present.
@@ -135,6 +148,10 @@ pub enum EffectModel {
     Sql,
     /// Matches and does nothing (builds objects in memory, like TypeORM `repo.create`).
     Nothing,
+    /// Probes a path (`Path::exists`, `fs.existsSync`); the path comes from `resource`.
+    FsCheck,
+    /// Creates, writes, renames onto, removes or copies onto a path from `resource`.
+    FsWrite,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -149,11 +166,21 @@ pub enum ResourceFrom {
     Receiver,
     /// The first argument: `manager.findOne(Order, ..)`, `db.insert(orders)`.
     Arg0,
+    /// The second argument: the destination of `fs::rename(from, to)`.
+    Arg1,
+    /// The name the chain starts with: Diesel `orders::table.filter(..)` -> `orders`.
+    Head,
+    /// Everything before the method, as written, without `self` and lock calls: the value
+    /// itself (`self.sessions`, `SEEN`, `cache_dir.join(key)`).
+    Path,
     /// The table named where the chain starts: `knex('orders')`, `trx('orders')`, or a
     /// `from`/`table`/`into` call in it.
     Root,
     /// The first argument of another call in the chain: `{ call = "from" }`.
     Call(String),
+    /// The name another call's first argument starts with: Diesel
+    /// `update(orders::table.find(id))` -> `orders::table` with `{ call-head = "update" }`.
+    CallHead(String),
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -187,6 +214,10 @@ pub struct Modifier {
     /// A string argument equal to one of these, case-insensitive (`'NX'`).
     #[serde(default)]
     pub string_arg: Vec<String>,
+    /// An argument of the call whose text contains one of these (`'wx'`, `{ flag: 'wx' }`,
+    /// `fs.constants.COPYFILE_EXCL`).
+    #[serde(default)]
+    pub arg_contains: Vec<String>,
     /// The read takes a row lock.
     #[serde(default)]
     pub locking: bool,
@@ -196,6 +227,10 @@ pub struct Modifier {
     /// call runs on (`{ transaction: t }`, `.transacting(trx)`).
     #[serde(default)]
     pub txn_handle: bool,
+    /// The file-system write fails rather than replace what exists (`create_new(true)`,
+    /// `flag: 'wx'`) or is idempotent (`recursive: true`, `create_dir_all`).
+    #[serde(default)]
+    pub exclusive: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -64,6 +64,15 @@ impl Arg {
         }
     }
 
+    /// The argument as code would name it: a name or string as is, anything else as written
+    /// (`cache_dir.join(key)`).
+    pub fn source_text(&self) -> String {
+        match &self.value {
+            ArgValue::Str(s) | ArgValue::Path(s) | ArgValue::Other(s) => s.clone(),
+            _ => self.text(),
+        }
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match &self.value {
             ArgValue::Str(s) => Some(s),

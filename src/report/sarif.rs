@@ -110,12 +110,18 @@ fn rule(meta: &rules::RuleMeta) -> Value {
         "id": meta.id,
         "name": name,
         "shortDescription": { "text": meta.summary },
-        "fullDescription": { "text": docs.split("\n\n").nth(1).unwrap_or(meta.summary).replace('\n', " ") },
+        "fullDescription": { "text": what_it_does(&docs).unwrap_or(meta.summary).replace('\n', " ") },
         "help": { "text": docs, "markdown": docs },
         "helpUri": format!("{INFO_URI}/blob/main/docs/rules/{}.md", meta.id),
         "defaultConfiguration": { "level": level(meta.level) },
         "properties": { "tags": ["concurrency", "correctness"] },
     })
+}
+
+/// The text of the "What it does" section, the rule's full description.
+fn what_it_does(docs: &str) -> Option<&str> {
+    let rest = docs.split_once("## What it does\n")?.1;
+    Some(rest.split("\n\n").next().unwrap_or(rest).trim())
 }
 
 fn level(s: Severity) -> &'static str {

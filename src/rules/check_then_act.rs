@@ -4,7 +4,8 @@ use super::flow::Flow;
 use super::{declare_rule, RuleContext};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::ir::{
-    Derived, Effect, EffectId, EffectKind, FunctionIr, Isolation, ScopeKind, TestKind, WriteKind,
+    same_field, Derived, Effect, EffectId, EffectKind, FunctionIr, Isolation, ScopeKind, TestKind,
+    WriteKind,
 };
 
 declare_rule! {
@@ -57,7 +58,7 @@ declare_rule! {
     pub struct CheckThenAct {
         id: "check-then-act",
         level: Severity::Error,
-        languages: &["typescript", "javascript"],
+        languages: &["typescript", "javascript", "rust"],
         summary: "a read decides, and an act on another path runs on the stale decision",
     }
 }
@@ -168,7 +169,7 @@ fn is_racy_act(read: &Effect, act: &Effect, path: Path, fields: &[String], recor
     match &act.kind {
         EffectKind::External { .. } => path == Path::Absent || (path == Path::Value && records),
         EffectKind::Write { kind, sets, .. } => match kind {
-            WriteKind::Insert => path != Path::Present && same_table(),
+            WriteKind::Insert | WriteKind::Put => path != Path::Present && same_table(),
             // A stale check only loses an update that computes what it tested from the old
             // value (`balance < amount`, then `balance - amount`); counting up another field,
             // even atomically, loses nothing.
@@ -219,17 +220,6 @@ fn derives_tested(derived: &Derived, fields: &[String]) -> bool {
     }
 }
 
-/// `redeemed_at` ~ `redeemedAt`.
-fn same_field(a: &str, b: &str) -> bool {
-    let norm = |s: &str| {
-        s.chars()
-            .filter(|c| *c != '_')
-            .flat_map(char::to_lowercase)
-            .collect::<String>()
-    };
-    norm(a) == norm(b)
-}
-
 fn protected(
     func: &FunctionIr,
     flow: &Flow,
@@ -244,11 +234,17 @@ fn protected(
             return true;
         }
     }
+    // The act is itself a claim whose outcome the code tests (`if map.insert(k, v).is_none()`).
+    if let EffectKind::Write { kind, .. } = &act.kind {
+        if kind.is_claim_form() && flow.is_tested(act_id) {
+            return true;
+        }
+    }
     if flow.at[act_id]
         .scopes
         .iter()
         .any(|s| matches!(s, ScopeKind::Lock { .. }))
-        || lock_held(func, act_id)
+        || lock_held(func, read_id, act_id)
         || claimed_between(func, flow, read_id, act_id)
     {
         return true;
@@ -282,17 +278,21 @@ fn protected(
         && matches!(act.kind, EffectKind::Write { .. })
 }
 
-/// A lock acquired before the act and not released before it.
-fn lock_held(func: &FunctionIr, act_id: EffectId) -> bool {
-    let mut held = 0i32;
-    for e in &func.effects[..act_id] {
-        match e.kind {
-            EffectKind::Lock { .. } => held += 1,
-            EffectKind::Unlock => held -= 1,
-            _ => {}
-        }
-    }
-    held > 0
+/// A lock taken before the read and still held at the act: a lock taken only after the check
+/// serialises nothing the check saw.
+fn lock_held(func: &FunctionIr, read_id: EffectId, act_id: EffectId) -> bool {
+    let held_at = |end: EffectId| {
+        func.effects[..end]
+            .iter()
+            .map(|e| match e.kind {
+                EffectKind::Lock { .. } => 1,
+                EffectKind::Unlock => -1,
+                _ => 0,
+            })
+            .sum::<i32>()
+            > 0
+    };
+    held_at(read_id) && held_at(act_id)
 }
 
 /// A claim between the read and the act whose outcome the code tests (or whose duplicate
@@ -343,7 +343,7 @@ fn diagnostic(
             format!("A calls {act_name} at line {al}, then B does too: the side effect happens twice"),
             Severity::Error,
         ),
-        EffectKind::Write { kind: WriteKind::Insert, .. } => (
+        EffectKind::Write { kind: WriteKind::Insert | WriteKind::Put, .. } => (
             format!("concurrent requests can both insert into {table}: the check at line {rl} is not atomic with the insert"),
             format!("both insert at line {al}: a duplicate row, or a unique-constraint error for the second"),
             Severity::Warning,
@@ -440,7 +440,7 @@ fn primary_label(act: &Effect) -> String {
     match &act.kind {
         EffectKind::External { .. } => "both requests make this call".into(),
         EffectKind::Write {
-            kind: WriteKind::Insert,
+            kind: WriteKind::Insert | WriteKind::Put,
             ..
         } => "both requests insert here".into(),
         _ => "both requests write here".into(),

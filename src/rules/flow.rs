@@ -13,10 +13,16 @@ pub struct At {
     pub scopes: Vec<ScopeKind>,
     /// Inside a `try` whose handler deals with unique-constraint violations.
     pub unique_try: bool,
+    /// `try` blocks (numbered in order) whose body holds the effect.
+    pub try_bodies: Vec<usize>,
+    /// `try` blocks whose handler holds the effect, or whose body always leaves, so that the
+    /// effect runs only when the body failed.
+    pub try_failures: Vec<usize>,
 }
 
 pub struct Flow<'f> {
     pub guards: Vec<&'f Guard>,
+    tries: usize,
     /// Indexed by effect id.
     pub at: Vec<At>,
 }
@@ -25,6 +31,7 @@ impl<'f> Flow<'f> {
     pub fn new(func: &'f FunctionIr) -> Flow<'f> {
         let mut flow = Flow {
             guards: Vec::new(),
+            tries: 0,
             at: vec![At::default(); func.effects.len()],
         };
         flow.walk(&func.body, &mut At::default());
@@ -33,6 +40,7 @@ impl<'f> Flow<'f> {
 
     fn walk(&mut self, block: &'f Block, ctx: &mut At) {
         let mut pushed = 0;
+        let mut failed = 0;
         for node in block {
             match node {
                 Node::Effect(id) => self.at[*id] = ctx.clone(),
@@ -63,12 +71,22 @@ impl<'f> Flow<'f> {
                     finally,
                     catches_unique_violation,
                 } => {
+                    let t = self.tries;
+                    self.tries += 1;
                     let outer = ctx.unique_try;
                     ctx.unique_try |= catches_unique_violation;
+                    ctx.try_bodies.push(t);
                     self.walk(body, ctx);
+                    ctx.try_bodies.pop();
                     ctx.unique_try = outer;
+                    ctx.try_failures.push(t);
                     self.walk(catch, ctx);
+                    ctx.try_failures.pop();
                     self.walk(finally, ctx);
+                    if exits(body) && !exits(catch) {
+                        ctx.try_failures.push(t);
+                        failed += 1;
+                    }
                 }
                 Node::Scope { kind, body } => {
                     ctx.scopes.push(kind.clone());
@@ -79,6 +97,18 @@ impl<'f> Flow<'f> {
             }
         }
         ctx.guards.truncate(ctx.guards.len() - pushed);
+        ctx.try_failures.truncate(ctx.try_failures.len() - failed);
+    }
+
+    /// Whether `act` runs only on an outcome of `check`: on a branch of a guard that tests
+    /// it, or when the `try` holding it failed.
+    pub fn decided_by(&self, check: EffectId, act: EffectId) -> bool {
+        let tested: Vec<usize> = self.guards_testing(check).collect();
+        self.at[act].guards.iter().any(|(g, _)| tested.contains(g))
+            || self.at[check]
+                .try_bodies
+                .iter()
+                .any(|t| self.at[act].try_failures.contains(t))
     }
 
     /// Guards that test the result of `effect`.

@@ -3,6 +3,7 @@
 
 mod check_then_act;
 pub mod flow;
+mod fs_check_then_act;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::ir::FunctionIr;
@@ -58,10 +59,16 @@ macro_rules! declare_rule {
 pub(crate) use declare_rule;
 
 /// Every rule, in documentation order.
-pub static RULES: &[Rule] = &[Rule {
-    meta: check_then_act::CheckThenAct::META,
-    check: check_then_act::check,
-}];
+pub static RULES: &[Rule] = &[
+    Rule {
+        meta: check_then_act::CheckThenAct::META,
+        check: check_then_act::check,
+    },
+    Rule {
+        meta: fs_check_then_act::FsCheckThenAct::META,
+        check: fs_check_then_act::check,
+    },
+];
 
 pub fn find(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.meta.id == id)
@@ -101,10 +108,13 @@ mod tests {
             ] {
                 assert!(docs.contains(section), "{id} docs lack {section}");
             }
-            let fixtures = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("fixtures/ts")
-                .join(id);
-            assert!(fixtures.is_dir(), "{id} has no fixtures");
+            for language in ["ts", "rust"] {
+                let fixtures = Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("fixtures")
+                    .join(language)
+                    .join(id);
+                assert!(fixtures.is_dir(), "{id} has no {language} fixtures");
+            }
         }
     }
 }

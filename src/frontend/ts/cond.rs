@@ -2,7 +2,7 @@
 
 use super::lower::{Lowerer, Val};
 use super::syntax::{self, unquote};
-use crate::ir::{Block, EffectId, EffectKind, Guard, Test, TestKind};
+use crate::ir::{Block, EffectId, Guard, Test, TestKind};
 use std::collections::BTreeSet;
 use tree_sitter::Node;
 
@@ -101,6 +101,8 @@ impl<'a, 't> Lowerer<'a, 't> {
 
     /// A value used as a condition on its own: `if (existing)`, `if (order.paid)`.
     fn truthiness(&mut self, node: Node<'t>, negated: bool, val: &Val, tests: &mut Vec<Test>) {
+        // `if (err)` after `fs.stat(p, (err) => ..)`: the error is set when the path is absent.
+        let negated = negated ^ self.absent_when_set.contains(self.text(node));
         match self.operand(node, val) {
             Some(Operand::Whole(e)) => tests.push(presence(e, !negated)),
             Some(Operand::Field(e, fields)) => tests.push(value(e, fields)),
@@ -201,12 +203,7 @@ impl<'a, 't> Lowerer<'a, 't> {
         } else {
             val.clone()
         };
-        let tested = |e: EffectId| {
-            matches!(
-                self.effects[e].kind,
-                EffectKind::Read { .. } | EffectKind::Write { .. } | EffectKind::Claim { .. }
-            )
-        };
+        let tested = |e: EffectId| self.b.effects[e].kind.is_testable();
         match root.effect {
             Some(e) if tested(e) => {
                 props.reverse();

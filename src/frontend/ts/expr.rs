@@ -4,14 +4,15 @@
 use super::cond;
 use super::lower::{Lowerer, Val};
 use super::syntax::{self, unquote};
+use crate::frontend::builder::CallFacts;
 use crate::ir::{
     Block, Derived, Effect, EffectKind, Isolation, Key, Node as IrNode, Resource, ScopeKind,
-    Source, Txn, WriteKind,
+    Source, WriteKind,
 };
+use crate::models::schema::CallbackResult;
 use crate::models::{
     Arg, ArgValue, CallShape, Classified, EffectModel, Language, Segment, SourceKind,
 };
-use crate::sql::{Conflict, SqlKind};
 use std::collections::BTreeSet;
 use tree_sitter::Node;
 
@@ -462,115 +463,42 @@ impl<'a, 't> Lowerer<'a, 't> {
             .first()
             .map(|s| s.name.clone())
             .unwrap_or_default();
-        let db_txn = c
-            .txn_handle
-            .as_ref()
-            .and_then(|h| self.handles.get(h))
-            .or_else(|| self.handles.get(&handle_name))
-            .copied();
+        let db_txn = self.b.db_txn(&c, &handle_name);
         let resource = c.resource.clone().map(Resource);
-        let clock_filter = args_val
-            .sources
-            .iter()
-            .any(|s| matches!(s, Source::Clock(_)));
-        let fresh_key = args_val
-            .sources
-            .iter()
-            .any(|s| matches!(s, Source::Random(_)));
         let kind = match c.effect {
-            EffectModel::Read => Some(EffectKind::Read {
-                resource,
-                locking: c.locking,
-                window: clock_filter,
-                fresh_key,
-            }),
             EffectModel::Insert => Some(self.insert_or_save(shape, &c, resource)),
-            EffectModel::Update | EffectModel::Conditional => {
-                let (sets, derived) = self.assigned_values(shape, &c);
-                let kind = if c.effect == EffectModel::Update {
-                    WriteKind::Update { derived }
-                } else {
-                    WriteKind::Conditional { derived }
-                };
-                Some(EffectKind::Write {
-                    resource,
-                    kind,
-                    sets,
-                })
-            }
-            EffectModel::Delete => Some(EffectKind::Write {
-                resource,
-                kind: WriteKind::Delete,
-                sets: vec![],
-            }),
-            EffectModel::Upsert => Some(EffectKind::Write {
-                resource,
-                kind: WriteKind::Upsert,
-                sets: vec![],
-            }),
-            EffectModel::ClaimInsert => Some(EffectKind::Write {
-                resource,
-                kind: WriteKind::InsertIgnore,
-                sets: vec![],
-            }),
-            EffectModel::KvSet => Some(if c.kv.is_some_and(|k| k.if_absent) {
-                EffectKind::Claim { resource: None }
-            } else {
-                EffectKind::Write {
-                    resource: None,
-                    kind: WriteKind::Update {
-                        derived: Derived::Nothing,
-                    },
-                    sets: vec![],
-                }
-            }),
-            EffectModel::Lock => Some(EffectKind::Lock {
-                key: shape.segments[c.trigger].args().first().map(|a| a.text()),
-            }),
-            EffectModel::Unlock => Some(EffectKind::Unlock),
-            EffectModel::External => Some(EffectKind::External {
-                provider: c
-                    .model
-                    .provider
-                    .clone()
-                    .unwrap_or_else(|| c.library.to_string()),
-                operation: c.model.operation.clone().unwrap_or_else(|| {
-                    let segs = &shape.segments[..=c.trigger];
-                    let start = segs.len().saturating_sub(2);
-                    segs[start..]
-                        .iter()
-                        .map(|s| s.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(".")
-                }),
-                accepts_key: !c.model.key.is_empty(),
-                key: c.key.as_ref().map(|k| self.key(k)),
-            }),
             EffectModel::Txn | EffectModel::LockScope => {
                 return self.scope(node, &c, out);
             }
-            EffectModel::Commit | EffectModel::Rollback => {
-                let txn = self.handles.remove(&handle_name);
-                txn.map(|t| {
-                    self.open_txns.retain(|o| *o != t);
-                    EffectKind::TxnEnd(t)
-                })
-            }
-            EffectModel::Sql => self.sql_effect(&c, &handle_name, span),
+            EffectModel::Commit | EffectModel::Rollback => self.b.end(&handle_name),
+            EffectModel::Sql => c
+                .sql
+                .as_ref()
+                .and_then(|sql| self.b.sql_effect(sql, &handle_name, span)),
             EffectModel::Nothing => None,
+            _ => {
+                let mut facts = CallFacts {
+                    clock: args_val
+                        .sources
+                        .iter()
+                        .any(|s| matches!(s, Source::Clock(_))),
+                    random: args_val
+                        .sources
+                        .iter()
+                        .any(|s| matches!(s, Source::Random(_))),
+                    key: c.key.as_ref().map(|k| self.key(k)),
+                    ..CallFacts::default()
+                };
+                if matches!(c.effect, EffectModel::Update | EffectModel::Conditional) {
+                    (facts.sets, facts.derived) = self.assigned_values(shape, &c);
+                }
+                self.b.simple_effect(&c, shape, resource, facts)
+            }
         };
         let Some(kind) = kind else {
             return args_val.derived();
         };
-        let is_db = matches!(
-            kind,
-            EffectKind::Read { .. } | EffectKind::Write { .. } | EffectKind::TxnEnd(_)
-        );
-        let txn = if is_db {
-            db_txn
-        } else {
-            self.open_txns.last().copied()
-        };
+        let txn = self.b.txn_of(&kind, db_txn);
         let effect = Effect {
             span,
             kind,
@@ -578,13 +506,64 @@ impl<'a, 't> Lowerer<'a, 't> {
             callee: shape.callee(),
             txn,
         };
-        let id = self.push_effect(effect, out);
+        let id = self.b.push(effect, out);
+        if let Some(kind) = c.model.callback {
+            self.result_callback(shape, &c, kind, id, out);
+        }
         // A call's result is a new value, not one computed from its arguments' stored state.
         Val {
             effect: Some(id),
             sources: BTreeSet::from([Source::Stored]),
             ..Val::default()
         }
+    }
+
+    /// A callback that receives the result (`fs.exists(p, (found) => ..)`) is lowered where
+    /// the call is, with its parameters bound to the result; it runs later, so as a loop body.
+    fn result_callback(
+        &mut self,
+        shape: &CallShape,
+        c: &Classified,
+        kind: CallbackResult,
+        id: usize,
+        out: &mut Block,
+    ) {
+        let callback = shape.segments[c.trigger]
+            .args()
+            .iter()
+            .rev()
+            .find(|a| matches!(a.value, ArgValue::Function { .. }));
+        let Some(func) = callback.map(|a| self.nodes[a.node]) else {
+            return;
+        };
+        self.inlined.push(func.id());
+        self.params(func);
+        let mut names = Vec::new();
+        if let Some(params) = func
+            .child_by_field_name("parameters")
+            .or_else(|| func.child_by_field_name("parameter"))
+        {
+            super::lower::collect_identifiers(params, self.ctx.src, &mut names);
+        }
+        let result = Val {
+            effect: Some(id),
+            ..Val::default()
+        };
+        match (kind, names.as_slice()) {
+            (CallbackResult::Result, [found, ..]) => {
+                self.vars.insert(found.clone(), result);
+            }
+            (CallbackResult::ErrorFirst, [err, rest @ ..]) => {
+                self.vars.insert(err.clone(), result.clone());
+                self.absent_when_set.insert(err.clone());
+                if let Some(value) = rest.first() {
+                    self.vars.insert(value.clone(), result);
+                }
+            }
+            _ => {}
+        }
+        let body = self.function_body(func);
+        out.push(IrNode::Loop(body));
     }
 
     /// `repo.save(order)` of an entity read earlier updates that row rather than inserting.
@@ -607,7 +586,7 @@ impl<'a, 't> Lowerer<'a, 't> {
             (Some(var), Some(read)) => {
                 let (sets, derived) = self.mutated(&var);
                 EffectKind::Write {
-                    resource: self.effects[read].kind.resource().cloned().or(resource),
+                    resource: self.b.effects[read].kind.resource().cloned().or(resource),
                     kind: WriteKind::Update { derived },
                     sets,
                 }
@@ -643,7 +622,7 @@ impl<'a, 't> Lowerer<'a, 't> {
         if method.name != "save" || method.args.is_none() {
             return None;
         }
-        let resource = self.effects[read].kind.resource().cloned();
+        let resource = self.b.effects[read].kind.resource().cloned();
         let (sets, derived) = self.mutated(&var.name);
         let effect = Effect {
             span: self.span(node),
@@ -652,11 +631,11 @@ impl<'a, 't> Lowerer<'a, 't> {
                 kind: WriteKind::Update { derived },
                 sets,
             },
-            library: self.effects[read].library.clone(),
+            library: self.b.effects[read].library.clone(),
             callee: format!("{}.save", var.name),
-            txn: self.effects[read].txn,
+            txn: self.b.effects[read].txn,
         };
-        let id = self.push_effect(effect, out);
+        let id = self.b.push(effect, out);
         Some(Val {
             effect: Some(id),
             ..Val::default()
@@ -732,7 +711,7 @@ impl<'a, 't> Lowerer<'a, 't> {
     }
 
     fn is_read(&self, id: usize) -> bool {
-        matches!(self.effects[id].kind, EffectKind::Read { .. })
+        matches!(self.b.effects[id].kind, EffectKind::Read { .. })
     }
 
     fn key(&self, arg: &Arg) -> Key {
@@ -747,89 +726,6 @@ impl<'a, 't> Lowerer<'a, 't> {
             text: self.text(node).chars().take(120).collect(),
             sources,
         }
-    }
-
-    fn sql_effect(
-        &mut self,
-        c: &Classified,
-        handle: &str,
-        span: crate::ir::Span,
-    ) -> Option<EffectKind> {
-        let sql = c.sql.as_ref()?;
-        let table = sql.tables.first().cloned().map(Resource);
-        let derived = if sql.derived.is_empty() {
-            Derived::Nothing
-        } else {
-            Derived::Fields(sql.derived.clone())
-        };
-        Some(match &sql.kind {
-            SqlKind::Select => EffectKind::Read {
-                resource: table,
-                locking: sql.locking,
-                window: sql.window,
-                fresh_key: false,
-            },
-            SqlKind::Insert => EffectKind::Write {
-                resource: table,
-                kind: match sql.on_conflict {
-                    Some(Conflict::DoNothing) => WriteKind::InsertIgnore,
-                    Some(Conflict::DoUpdate) => WriteKind::Upsert,
-                    None => WriteKind::Insert,
-                },
-                sets: sql.sets.clone(),
-            },
-            SqlKind::Update => EffectKind::Write {
-                resource: table,
-                kind: if sql.conditional {
-                    WriteKind::Conditional { derived }
-                } else {
-                    WriteKind::Update { derived }
-                },
-                sets: sql.sets.clone(),
-            },
-            SqlKind::Delete => EffectKind::Write {
-                resource: table,
-                kind: if sql.conditional {
-                    WriteKind::Conditional {
-                        derived: Derived::Nothing,
-                    }
-                } else {
-                    WriteKind::Delete
-                },
-                sets: vec![],
-            },
-            SqlKind::Begin(isolation) => {
-                let lower = handle.to_ascii_lowercase();
-                let txn = self.begin(span, *isolation, lower.contains("pool"));
-                self.handles.insert(handle.to_string(), txn);
-                EffectKind::TxnBegin(txn)
-            }
-            SqlKind::SetIsolation(isolation) => {
-                if let Some(&t) = self.handles.get(handle) {
-                    self.txns[t].isolation = *isolation;
-                }
-                return None;
-            }
-            SqlKind::Commit | SqlKind::Rollback => {
-                let t = self.handles.remove(handle)?;
-                self.open_txns.retain(|o| *o != t);
-                EffectKind::TxnEnd(t)
-            }
-            SqlKind::AdvisoryLock { .. } | SqlKind::LockTable => EffectKind::Lock { key: None },
-            SqlKind::AdvisoryUnlock => EffectKind::Unlock,
-            SqlKind::Other => return None,
-        })
-    }
-
-    fn begin(&mut self, span: crate::ir::Span, isolation: Isolation, on_pool: bool) -> usize {
-        self.txns.push(Txn {
-            span,
-            isolation,
-            on_pool,
-        });
-        let id = self.txns.len() - 1;
-        self.open_txns.push(id);
-        id
     }
 
     /// A transaction or lock: callback form becomes a scope around the inlined callback;
@@ -849,9 +745,9 @@ impl<'a, 't> Lowerer<'a, 't> {
                 } else {
                     self.assign_target.clone()
                 };
-                let txn = self.begin(span, isolation, false);
+                let txn = self.b.begin(span, isolation, false);
                 if let Some(h) = handle {
-                    self.handles.insert(h, txn);
+                    self.b.handles.insert(h, txn);
                 }
                 let effect = Effect {
                     span,
@@ -860,7 +756,7 @@ impl<'a, 't> Lowerer<'a, 't> {
                     callee: String::new(),
                     txn: Some(txn),
                 };
-                let id = self.push_effect(effect, out);
+                let id = self.b.push(effect, out);
                 return Val {
                     effect: Some(id),
                     ..Val::default()
@@ -875,9 +771,9 @@ impl<'a, 't> Lowerer<'a, 't> {
             _ => None,
         };
         let kind = if is_txn {
-            let txn = self.begin(span, isolation, false);
+            let txn = self.b.begin(span, isolation, false);
             if let Some(p) = &param {
-                self.handles.insert(p.clone(), txn);
+                self.b.handles.insert(p.clone(), txn);
             }
             ScopeKind::Txn(txn)
         } else {
@@ -890,7 +786,7 @@ impl<'a, 't> Lowerer<'a, 't> {
         let body = self.function_body(func);
         self.vars.extend(saved_vars);
         if let ScopeKind::Txn(t) = kind {
-            self.open_txns.retain(|o| *o != t);
+            self.b.close(t);
         }
         out.push(IrNode::Scope { kind, body });
         Val::default()

@@ -2,11 +2,10 @@
 
 use super::syntax::{self, text};
 use super::{Binding, FileCtx, MAX_DEPTH};
-use crate::ir::{
-    Block, Effect, EffectId, EffectKind, FunctionIr, Node as IrNode, Source, Span, Txn, TxnId,
-};
+use crate::frontend::builder::Builder;
+use crate::ir::{Block, Effect, EffectId, EffectKind, FunctionIr, Node as IrNode, Source, Span};
 use crate::models::Language;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use tree_sitter::Node;
 
 /// What an expression evaluates to, as far as effects and key sources go.
@@ -53,17 +52,15 @@ pub(super) struct Lowerer<'a, 't> {
     pub fields: HashMap<String, Binding>,
     pub locals: HashMap<String, Binding>,
     pub vars: HashMap<String, Val>,
-    /// Transaction handles in scope: `tx`, `client`, `manager`, `t`.
-    pub handles: HashMap<String, TxnId>,
-    pub open_txns: Vec<TxnId>,
     /// Fields assigned on variables (`order.status = 'paid'`), and whether derived.
     pub mutations: HashMap<String, Vec<(String, bool)>>,
-    pub effects: Vec<Effect>,
-    pub txns: Vec<Txn>,
+    pub b: Builder,
     pub vals: HashMap<usize, Val>,
     /// Syntax nodes that call shapes refer to by index.
     pub nodes: Vec<Node<'t>>,
     pub inlined: Vec<usize>,
+    /// Error parameters of callbacks whose error means the thing looked for is absent.
+    pub absent_when_set: HashSet<String>,
     /// The variable the expression being lowered is assigned to.
     pub assign_target: Option<String>,
     pub depth: usize,
@@ -80,14 +77,12 @@ pub(super) fn lower_function<'t>(
         fields: fields.unwrap_or_default(),
         locals: ctx.module_bindings.clone(),
         vars: HashMap::new(),
-        handles: HashMap::new(),
-        open_txns: Vec::new(),
         mutations: HashMap::new(),
-        effects: Vec::new(),
-        txns: Vec::new(),
+        b: Builder::default(),
         vals: HashMap::new(),
         nodes: Vec::new(),
         inlined: Vec::new(),
+        absent_when_set: HashSet::new(),
         assign_target: None,
         depth: 0,
     };
@@ -102,8 +97,8 @@ pub(super) fn lower_function<'t>(
             .lines
             .span(node.start_byte(), header_end.max(node.start_byte())),
         body,
-        effects: l.effects,
-        txns: l.txns,
+        effects: l.b.effects,
+        txns: l.b.txns,
     };
     (ir, l.inlined)
 }
@@ -115,13 +110,6 @@ impl<'a, 't> Lowerer<'a, 't> {
 
     pub fn text(&self, node: Node) -> &'a str {
         text(node, self.ctx.src)
-    }
-
-    pub fn push_effect(&mut self, effect: Effect, out: &mut Block) -> EffectId {
-        self.effects.push(effect);
-        let id = self.effects.len() - 1;
-        out.push(IrNode::Effect(id));
-        id
     }
 
     /// Parameters are request inputs; typed ones also tell what a receiver is.
@@ -273,9 +261,9 @@ impl<'a, 't> Lowerer<'a, 't> {
                 },
                 library: "javascript".into(),
                 callee: name.to_string(),
-                txn: self.open_txns.last().copied(),
+                txn: self.b.open_txns.last().copied(),
             };
-            self.push_effect(effect, out);
+            self.b.push(effect, out);
         }
     }
 
@@ -308,10 +296,10 @@ impl<'a, 't> Lowerer<'a, 't> {
     /// A branch whose transaction bookkeeping (a `ROLLBACK` before `return`) only matters
     /// on its own path when it leaves.
     fn branch(&mut self, node: Option<Node<'t>>) -> Block {
-        let saved = (self.handles.clone(), self.open_txns.clone());
+        let saved = (self.b.handles.clone(), self.b.open_txns.clone());
         let block = self.sub_block(node);
         if crate::ir::exits(&block) {
-            (self.handles, self.open_txns) = saved;
+            (self.b.handles, self.b.open_txns) = saved;
         }
         block
     }

@@ -5,7 +5,7 @@ mod expr;
 mod lower;
 mod syntax;
 
-use super::{LineIndex, SourceKind};
+use super::LineIndex;
 use crate::ir::{FileIr, FileNote};
 use crate::models::Models;
 use std::collections::{HashMap, HashSet};
@@ -30,11 +30,13 @@ pub(crate) struct FileCtx<'a> {
     pub module_bindings: HashMap<String, Binding>,
 }
 
-pub fn lower_file(kind: SourceKind, text: &str, models: &Models) -> FileIr {
+/// `tsx`: parse with the TSX grammar (TSX, JSX and JavaScript) rather than TypeScript's.
+pub fn lower_file(tsx: bool, text: &str, models: &Models) -> FileIr {
     let mut parser = Parser::new();
-    let language = match kind {
-        SourceKind::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT,
-        SourceKind::Tsx => tree_sitter_typescript::LANGUAGE_TSX,
+    let language = if tsx {
+        tree_sitter_typescript::LANGUAGE_TSX
+    } else {
+        tree_sitter_typescript::LANGUAGE_TYPESCRIPT
     };
     let mut out = FileIr::default();
     if parser.set_language(&language.into()).is_err() {

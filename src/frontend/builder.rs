@@ -1,0 +1,254 @@
+//! IR construction shared by the front-ends: the effect arena, transactions and the handles
+//! that name them, and the mapping from a classified call to an effect.
+
+use crate::ir::{
+    Block, Derived, Effect, EffectId, EffectKind, Isolation, Key, Node, Resource, Span, Txn, TxnId,
+    WriteKind,
+};
+use crate::models::{CallShape, Classified, EffectModel};
+use crate::sql::{Conflict, SqlInfo, SqlKind};
+use std::collections::HashMap;
+
+#[derive(Debug, Default)]
+pub(crate) struct Builder {
+    pub effects: Vec<Effect>,
+    pub txns: Vec<Txn>,
+    /// Transaction handles in scope: `tx`, `client`, `manager`, `t`.
+    pub handles: HashMap<String, TxnId>,
+    pub open_txns: Vec<TxnId>,
+}
+
+/// What the front-end learned about a call's arguments and assigned values.
+#[derive(Debug, Default)]
+pub(crate) struct CallFacts {
+    /// An argument reads the clock: the read filters on a time window.
+    pub clock: bool,
+    /// An argument was generated at random for this request: nobody else can hold the key.
+    pub random: bool,
+    pub sets: Vec<String>,
+    pub derived: Derived,
+    pub key: Option<Key>,
+}
+
+impl Builder {
+    pub fn push(&mut self, effect: Effect, out: &mut Block) -> EffectId {
+        self.effects.push(effect);
+        let id = self.effects.len() - 1;
+        out.push(Node::Effect(id));
+        id
+    }
+
+    pub fn begin(&mut self, span: Span, isolation: Isolation, on_pool: bool) -> TxnId {
+        self.txns.push(Txn {
+            span,
+            isolation,
+            on_pool,
+        });
+        let id = self.txns.len() - 1;
+        self.open_txns.push(id);
+        id
+    }
+
+    pub fn close(&mut self, txn: TxnId) {
+        self.open_txns.retain(|o| *o != txn);
+    }
+
+    /// Commit or rollback through a handle: the transaction it named ends.
+    pub fn end(&mut self, handle: &str) -> Option<EffectKind> {
+        let t = self.handles.remove(handle)?;
+        self.close(t);
+        Some(EffectKind::TxnEnd(t))
+    }
+
+    /// The transaction a database call runs in: the handle the model points at (an option or
+    /// an executor argument), else the chain's root (`tx.query`).
+    pub fn db_txn(&self, c: &Classified, root: &str) -> Option<TxnId> {
+        c.txn_handle
+            .as_ref()
+            .and_then(|h| self.handles.get(h))
+            .or_else(|| self.handles.get(root))
+            .copied()
+    }
+
+    /// The transaction an effect belongs to: database effects run where their handle says,
+    /// others inside whatever transaction is open.
+    pub fn txn_of(&self, kind: &EffectKind, db_txn: Option<TxnId>) -> Option<TxnId> {
+        let is_db = matches!(
+            kind,
+            EffectKind::Read { .. } | EffectKind::Write { .. } | EffectKind::TxnEnd(_)
+        );
+        if is_db {
+            db_txn
+        } else {
+            self.open_txns.last().copied()
+        }
+    }
+
+    /// Effects whose shape follows from the model alone; transactions, scopes, SQL and
+    /// language-specific saves are the front-end's.
+    pub fn simple_effect(
+        &self,
+        c: &Classified,
+        shape: &CallShape,
+        resource: Option<Resource>,
+        facts: CallFacts,
+    ) -> Option<EffectKind> {
+        let write = |kind| EffectKind::Write {
+            resource: resource.clone(),
+            kind,
+            sets: vec![],
+        };
+        Some(match c.effect {
+            EffectModel::Read => EffectKind::Read {
+                resource,
+                locking: c.locking,
+                window: facts.clock,
+                fresh_key: facts.random,
+            },
+            EffectModel::Insert => write(WriteKind::Insert),
+            EffectModel::Update | EffectModel::Conditional => EffectKind::Write {
+                kind: if c.effect == EffectModel::Update {
+                    WriteKind::Update {
+                        derived: facts.derived,
+                    }
+                } else {
+                    WriteKind::Conditional {
+                        derived: facts.derived,
+                    }
+                },
+                resource,
+                sets: facts.sets,
+            },
+            EffectModel::Delete => write(WriteKind::Delete),
+            EffectModel::Upsert => write(WriteKind::Upsert),
+            EffectModel::ClaimInsert => write(WriteKind::InsertIgnore),
+            EffectModel::Put => write(WriteKind::Put),
+            EffectModel::KvSet => {
+                if c.kv.is_some_and(|k| k.if_absent) {
+                    EffectKind::Claim { resource: None }
+                } else {
+                    EffectKind::Write {
+                        resource: None,
+                        kind: WriteKind::Update {
+                            derived: Derived::Nothing,
+                        },
+                        sets: vec![],
+                    }
+                }
+            }
+            EffectModel::Lock => EffectKind::Lock {
+                key: shape.segments[c.trigger].args().first().map(|a| a.text()),
+            },
+            EffectModel::Unlock => EffectKind::Unlock,
+            EffectModel::External => EffectKind::External {
+                provider: c
+                    .model
+                    .provider
+                    .clone()
+                    .unwrap_or_else(|| c.library.to_string()),
+                operation: c
+                    .model
+                    .operation
+                    .clone()
+                    .unwrap_or_else(|| operation(shape, c.trigger)),
+                accepts_key: !c.model.key.is_empty(),
+                key: facts.key,
+            },
+            EffectModel::FsCheck => EffectKind::FsCheck { path: resource?.0 },
+            EffectModel::FsWrite => {
+                let op = shape.segments[c.trigger].name.clone();
+                // Renaming a file this function wrote publishes it whole, whoever wins.
+                let source = shape.segments[c.trigger].args().first();
+                let publishes = op.starts_with("rename")
+                    && source.is_some_and(|s| self.wrote(&s.source_text()));
+                EffectKind::FsWrite {
+                    path: resource?.0,
+                    op,
+                    exclusive: c.exclusive || publishes,
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    /// Whether an earlier effect wrote this path.
+    fn wrote(&self, path: &str) -> bool {
+        self.effects
+            .iter()
+            .any(|e| matches!(&e.kind, EffectKind::FsWrite { path: p, .. } if p == path))
+    }
+
+    /// The effect of an SQL statement run through `handle`.
+    pub fn sql_effect(&mut self, sql: &SqlInfo, handle: &str, span: Span) -> Option<EffectKind> {
+        let table = sql.tables.first().cloned().map(Resource);
+        let derived = if sql.derived.is_empty() {
+            Derived::Nothing
+        } else {
+            Derived::Fields(sql.derived.clone())
+        };
+        Some(match &sql.kind {
+            SqlKind::Select => EffectKind::Read {
+                resource: table,
+                locking: sql.locking,
+                window: sql.window,
+                fresh_key: false,
+            },
+            SqlKind::Insert => EffectKind::Write {
+                resource: table,
+                kind: match sql.on_conflict {
+                    Some(Conflict::DoNothing) => WriteKind::InsertIgnore,
+                    Some(Conflict::DoUpdate) => WriteKind::Upsert,
+                    None => WriteKind::Insert,
+                },
+                sets: sql.sets.clone(),
+            },
+            SqlKind::Update => EffectKind::Write {
+                resource: table,
+                kind: if sql.conditional {
+                    WriteKind::Conditional { derived }
+                } else {
+                    WriteKind::Update { derived }
+                },
+                sets: sql.sets.clone(),
+            },
+            SqlKind::Delete => EffectKind::Write {
+                resource: table,
+                kind: if sql.conditional {
+                    WriteKind::Conditional {
+                        derived: Derived::Nothing,
+                    }
+                } else {
+                    WriteKind::Delete
+                },
+                sets: vec![],
+            },
+            SqlKind::Begin(isolation) => {
+                let lower = handle.to_ascii_lowercase();
+                let txn = self.begin(span, *isolation, lower.contains("pool"));
+                self.handles.insert(handle.to_string(), txn);
+                EffectKind::TxnBegin(txn)
+            }
+            SqlKind::SetIsolation(isolation) => {
+                if let Some(&t) = self.handles.get(handle) {
+                    self.txns[t].isolation = *isolation;
+                }
+                return None;
+            }
+            SqlKind::Commit | SqlKind::Rollback => return self.end(handle),
+            SqlKind::AdvisoryLock { .. } | SqlKind::LockTable => EffectKind::Lock { key: None },
+            SqlKind::AdvisoryUnlock => EffectKind::Unlock,
+            SqlKind::Other => return None,
+        })
+    }
+}
+
+/// `stripe.refunds.create` -> `refunds.create`: the last two names up to the trigger.
+fn operation(shape: &CallShape, trigger: usize) -> String {
+    let segs = &shape.segments[..=trigger];
+    let start = segs.len().saturating_sub(2);
+    segs[start..]
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect::<Vec<_>>()
+        .join(".")
+}

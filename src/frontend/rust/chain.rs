@@ -1,0 +1,585 @@
+//! Call chains: `sqlx::query(..).bind(x).fetch_optional(&mut *tx)` becomes a call shape,
+//! the library models classify it, and a classified call becomes an effect.
+
+use super::lower::{Lowerer, Val};
+use super::macros;
+use super::syntax::{self, TRANSPARENT};
+use crate::frontend::builder::CallFacts;
+use crate::ir::{
+    Block, Derived, Effect, EffectKind, Isolation, Key, Node as IrNode, Resource, ScopeKind,
+    Source, WriteKind,
+};
+use crate::models::schema::HandleFrom;
+use crate::models::{
+    call_key, Arg, ArgValue, CallShape, Classified, EffectModel, Language, Segment, SourceKind,
+};
+use std::collections::BTreeSet;
+use syn::spanned::Spanned;
+use syn::{Expr, Lit};
+
+/// Row accessors that read a column by name (sqlx, tokio-postgres).
+const ROW_GETTERS: &[&str] = &["get", "try_get", "get_unchecked"];
+
+/// One link of a chain: a name, with arguments when it is a call.
+struct Link<'e> {
+    name: String,
+    args: Option<Args<'e>>,
+    /// Where the name ends: an effect's span runs from the chain's start to here.
+    end: usize,
+}
+
+enum Args<'e> {
+    Syntax(Vec<&'e Expr>),
+    /// Parsed from a macro body.
+    Macro(Vec<Expr>),
+}
+
+impl Args<'_> {
+    fn exprs(&self) -> Vec<&Expr> {
+        match self {
+            Args::Syntax(v) => v.clone(),
+            Args::Macro(v) => v.iter().collect(),
+        }
+    }
+}
+
+impl Lowerer<'_> {
+    pub fn chain(&mut self, e: &Expr, out: &mut Block) -> Val {
+        let (mut links, root) = flatten(e);
+        links.reverse();
+        if root.is_none() {
+            self.expand_use(&mut links);
+        }
+        let val = match root {
+            Some(r) => self.expr(r, out),
+            None => links
+                .first()
+                .filter(|l| l.args.is_none())
+                .and_then(|l| self.vars.get(&l.name).cloned())
+                .unwrap_or_default(),
+        };
+        let mut segments = Vec::with_capacity(links.len());
+        let mut closures = Vec::new();
+        let mut args_val = Val::default();
+        for (i, link) in links.iter().enumerate() {
+            let args = link.args.as_ref().map(|a| {
+                a.exprs()
+                    .into_iter()
+                    .map(|arg| self.arg(arg, &mut closures, &mut args_val, out))
+                    .collect()
+            });
+            segments.push(Segment {
+                name: link.name.clone(),
+                args,
+                declared_type: self.declared_type(i, &link.name, root.is_some()),
+                bound_resource: (i == 0)
+                    .then(|| self.aliases.get(&link.name).cloned())
+                    .flatten(),
+            });
+        }
+        let shape = CallShape { segments };
+        let models = self.ctx.models;
+        if let Some(c) = models.classify(Language::Rust, &self.ctx.crates, &shape) {
+            let start = e.span().byte_range().start;
+            let span = self.ctx.lines.span(start, links[c.trigger].end.max(start));
+            if let Some(v) = self.classified(&shape, &c, span, &args_val, &closures, out) {
+                return v;
+            }
+        }
+        for closure in closures {
+            let inner = self.expr(closure, out);
+            args_val.merge(inner);
+        }
+        self.last_shape = Some(shape.clone());
+        self.unclassified(&links, &shape, root.is_some(), val, args_val)
+    }
+
+    /// A name imported by `use` stands for its full path (`query(..)` -> `sqlx::query(..)`).
+    fn expand_use(&self, links: &mut Vec<Link>) {
+        let Some(first) = links.first() else { return };
+        if first.args.is_none() || self.vars.contains_key(&first.name) {
+            return;
+        }
+        if let Some(full) = self.ctx.uses.get(&first.name) {
+            let prefix = full[..full.len().saturating_sub(1)].iter().map(|n| Link {
+                name: n.clone(),
+                args: None,
+                end: first.end,
+            });
+            let prefix: Vec<Link> = prefix.collect();
+            links.splice(0..0, prefix);
+        }
+    }
+
+    fn declared_type(&self, index: usize, name: &str, has_root: bool) -> Option<String> {
+        if index == 0 && !has_root {
+            if let Some(t) = self.types.get(name) {
+                return Some(t.clone());
+            }
+        }
+        self.ctx.types.get(name).cloned()
+    }
+
+    /// Lowers one argument (closures wait: a transaction runs them inside its scope).
+    fn arg<'e>(
+        &mut self,
+        arg: &'e Expr,
+        closures: &mut Vec<&'e Expr>,
+        args_val: &mut Val,
+        out: &mut Block,
+    ) -> Arg {
+        let v = if matches!(arg, Expr::Closure(_)) {
+            closures.push(arg);
+            Val::default()
+        } else {
+            self.expr(arg, out)
+        };
+        args_val.merge(v.clone());
+        self.arg_vals.push(v);
+        Arg {
+            value: arg_value(arg),
+            span: self.ctx.span(arg.span()),
+            node: self.arg_vals.len() - 1,
+        }
+    }
+
+    fn classified(
+        &mut self,
+        shape: &CallShape,
+        c: &Classified,
+        span: crate::ir::Span,
+        args_val: &Val,
+        closures: &[&Expr],
+        out: &mut Block,
+    ) -> Option<Val> {
+        let root = shape
+            .segments
+            .first()
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        let handle = c.txn_handle.clone().unwrap_or_else(|| root.clone());
+        let db_txn = self.b.db_txn(c, &root);
+        let resource = c.resource.clone().map(Resource);
+        let kind = match c.effect {
+            EffectModel::Txn | EffectModel::LockScope => {
+                return Some(self.scope(c, span, closures, &root, out));
+            }
+            EffectModel::Commit | EffectModel::Rollback => self.b.end(&root),
+            EffectModel::Sql => {
+                let sql = c.sql.as_ref()?;
+                self.b.sql_effect(sql, &handle, span)
+            }
+            EffectModel::Nothing => None,
+            _ => {
+                let mut facts = CallFacts {
+                    clock: has_source(args_val, |s| matches!(s, Source::Clock(_))),
+                    random: has_source(args_val, |s| matches!(s, Source::Random(_))),
+                    key: c
+                        .key
+                        .as_ref()
+                        .or_else(|| self.key_from_built(c, shape))
+                        .map(|k| self.key(k)),
+                    ..CallFacts::default()
+                };
+                if matches!(c.effect, EffectModel::Update | EffectModel::Conditional) {
+                    (facts.sets, facts.derived) = self.assigned_values(shape, c.trigger);
+                }
+                self.b.simple_effect(c, shape, resource, facts)
+            }
+        };
+        let mut kind = kind?;
+        derive_from_bound_values(&mut kind, args_val);
+        let txn = self.b.txn_of(&kind, db_txn);
+        let effect = Effect {
+            span,
+            kind,
+            library: c.library.to_string(),
+            callee: shape.callee(),
+            txn,
+        };
+        let id = self.b.push(effect, out);
+        for closure in closures {
+            self.expr(closure, out);
+        }
+        Some(Val {
+            effect: Some(id),
+            sources: BTreeSet::from([Source::Stored]),
+            ..Val::default()
+        })
+    }
+
+    /// A transaction or lock: the callback runs inside a scope; without one the transaction
+    /// lives on the variable it is assigned to (`let mut tx = pool.begin().await?`) or on the
+    /// receiver.
+    fn scope(
+        &mut self,
+        c: &Classified,
+        span: crate::ir::Span,
+        closures: &[&Expr],
+        root: &str,
+        out: &mut Block,
+    ) -> Val {
+        let isolation = c.txn.as_ref().map_or(Isolation::Default, |t| t.isolation);
+        let is_txn = c.effect == EffectModel::Txn;
+        let Some(Expr::Closure(closure)) = closures.last() else {
+            if !is_txn {
+                return Val::default();
+            }
+            let handle = match c.model.handle {
+                HandleFrom::Receiver => Some(root.to_string()),
+                _ => self.assign_target.clone(),
+            };
+            let txn = self.b.begin(span, isolation, false);
+            if let Some(h) = handle {
+                self.b.handles.insert(h, txn);
+            }
+            let effect = Effect {
+                span,
+                kind: EffectKind::TxnBegin(txn),
+                library: c.library.to_string(),
+                callee: String::new(),
+                txn: Some(txn),
+            };
+            let id = self.b.push(effect, out);
+            return Val {
+                effect: Some(id),
+                ..Val::default()
+            };
+        };
+        let param = closure.inputs.first().and_then(syntax::pat_ident);
+        let kind = if is_txn {
+            let txn = self.b.begin(span, isolation, false);
+            if let Some(p) = &param {
+                self.b.handles.insert(p.clone(), txn);
+            }
+            ScopeKind::Txn(txn)
+        } else {
+            ScopeKind::Lock {
+                library: c.library.to_string(),
+            }
+        };
+        let mut body = Block::new();
+        let v = self.expr(&closure.body, &mut body);
+        if let ScopeKind::Txn(t) = kind {
+            self.b.close(t);
+        }
+        out.push(IrNode::Scope { kind, body });
+        v
+    }
+
+    /// Diesel `.set(stock.eq(stock - qty))` or `.set((a.eq(x), b.eq(y)))`, or the fields
+    /// assigned on the saved value (`active.update(db)`): the columns assigned, and those whose
+    /// new value reads their old one.
+    fn assigned_values(&self, shape: &CallShape, trigger: usize) -> (Vec<String>, Derived) {
+        let mut sets = Vec::new();
+        let mut derived = Derived::Nothing;
+        let Some(set) = shape.calls_named("set").next() else {
+            let receiver = trigger.checked_sub(1).map(|i| &shape.segments[i]);
+            let assigned = receiver
+                .filter(|r| !r.is_call())
+                .and_then(|r| self.mutations.get(&r.name));
+            for (field, from_old) in assigned.into_iter().flatten() {
+                if *from_old {
+                    derived.add(field);
+                }
+                sets.push(field.clone());
+            }
+            return (sets, derived);
+        };
+        for arg in set.args() {
+            let text = arg.text();
+            for pair in text.split("),") {
+                let Some((column, value)) = pair.split_once(".eq(") else {
+                    continue;
+                };
+                let column = column.trim_start_matches('(');
+                let field = column
+                    .rsplit(['.', ':'])
+                    .next()
+                    .unwrap_or(column)
+                    .to_string();
+                let reads_self = value
+                    .split(|c: char| !c.is_alphanumeric() && c != '_')
+                    .any(|w| w == field);
+                if reads_self {
+                    derived.add(&field);
+                }
+                sets.push(field);
+            }
+        }
+        (sets, derived)
+    }
+
+    /// A key set on a client the call is given (`Refund::create(&client, ..)` after
+    /// `let client = stripe.with_strategy(RequestStrategy::Idempotent(key))`).
+    fn key_from_built<'s>(&'s self, c: &'s Classified, shape: &CallShape) -> Option<&'s Arg> {
+        let trigger = &shape.segments[c.trigger];
+        let receiver = c.trigger.checked_sub(1).map(|i| &shape.segments[i]);
+        let names = trigger
+            .args()
+            .iter()
+            .filter_map(|a| match &a.value {
+                ArgValue::Path(p) => Some(p.as_str()),
+                _ => None,
+            })
+            .chain(receiver.filter(|r| !r.is_call()).map(|r| r.name.as_str()));
+        let built: Vec<&CallShape> = names.filter_map(|n| self.built_by.get(n)).collect();
+        c.model
+            .key
+            .iter()
+            .find_map(|spec| built.iter().find_map(|b| call_key(spec, b)))
+    }
+
+    fn key(&self, arg: &Arg) -> Key {
+        Key {
+            span: arg.span,
+            text: arg.text().chars().take(120).collect(),
+            sources: self
+                .arg_vals
+                .get(arg.node)
+                .map(|v| v.sources.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// A chain no model knows: a projection of its root (`order.status`) or a value computed
+    /// from it and its arguments; clock and randomness calls are sources.
+    fn unclassified(
+        &mut self,
+        links: &[Link],
+        shape: &CallShape,
+        has_root: bool,
+        root: Val,
+        args: Val,
+    ) -> Val {
+        let calls = links.iter().any(|l| l.args.is_some());
+        let mut v = root;
+        let skip = usize::from(!has_root);
+        if let Some(e) = v.effect {
+            for l in links.iter().skip(skip).take_while(|l| l.args.is_none()) {
+                v.fields.insert((e, l.name.clone()));
+            }
+            // `row.get("uses_left")`, `row.try_get("id")`: a column of the row read.
+            if let [getter] = &shape.segments[skip..] {
+                let column = getter.args().first().and_then(Arg::as_str);
+                if let (true, Some(column)) = (ROW_GETTERS.contains(&getter.name.as_str()), column)
+                {
+                    v.fields.insert((e, column.to_string()));
+                    return v;
+                }
+            }
+        }
+        if calls {
+            v.merge(args);
+            v = v.derived();
+            let path = shape
+                .segments
+                .iter()
+                .map(|s| s.name.trim_end_matches('!'))
+                .collect::<Vec<_>>()
+                .join("::");
+            match self.ctx.models.unstable_source(Language::Rust, &path) {
+                Some(SourceKind::Clock) => {
+                    v.sources.insert(Source::Clock(path));
+                }
+                Some(SourceKind::Random) => {
+                    v.sources.insert(Source::Random(path));
+                }
+                None => {}
+            }
+        }
+        v
+    }
+
+    /// The shared value a local stands for: `SEEN.lock().unwrap()` -> `SEEN`.
+    pub fn shared_path(&self, init: &Expr) -> Option<String> {
+        let (mut links, root) = flatten(init);
+        if root.is_some() {
+            return None;
+        }
+        links.reverse();
+        let locked = links
+            .iter()
+            .any(|l| l.args.is_some() && matches!(l.name.as_str(), "lock" | "read" | "write"));
+        if !locked {
+            return None;
+        }
+        let names: Vec<&str> = links
+            .iter()
+            .take_while(|l| l.args.is_none())
+            .map(|l| l.name.as_str())
+            .filter(|n| *n != "self")
+            .collect();
+        (!names.is_empty()).then(|| names.join("."))
+    }
+
+    /// The declared type of the value an initialiser evaluates to, when it is a path
+    /// through known names (a guard of `SEEN` has `SEEN`'s type).
+    pub fn type_of(&self, init: &Expr) -> Option<String> {
+        if let Expr::Struct(s) = init {
+            return Some(syntax::path_text(&s.path));
+        }
+        let (mut links, root) = flatten(init);
+        if root.is_some() {
+            return None;
+        }
+        links.reverse();
+        let named = links.iter().take_while(|l| l.args.is_none());
+        let last = named.last()?;
+        if links.len() == 1 {
+            return self.types.get(&last.name).cloned();
+        }
+        self.ctx
+            .types
+            .get(&last.name)
+            .or_else(|| self.types.get(&last.name))
+            .cloned()
+    }
+}
+
+/// `UPDATE t SET seats = $1` bound to `team.seats - 1`: a column whose new value is computed
+/// from the same field of an earlier read is derived, even when the SQL text cannot show it.
+fn derive_from_bound_values(kind: &mut EffectKind, args: &Val) {
+    let EffectKind::Write {
+        kind: WriteKind::Update { derived } | WriteKind::Conditional { derived },
+        sets,
+        ..
+    } = kind
+    else {
+        return;
+    };
+    let computed = !args.deps.is_empty();
+    for (_, field) in &args.fields {
+        if computed && sets.iter().any(|s| crate::ir::same_field(s, field)) {
+            derived.add(field);
+        }
+    }
+}
+
+fn has_source(v: &Val, f: impl Fn(&Source) -> bool) -> bool {
+    v.sources.iter().any(f)
+}
+
+/// The links of a chain from the outermost call inwards, and the expression it starts from
+/// when that is not a name.
+fn flatten(e: &Expr) -> (Vec<Link<'_>>, Option<&Expr>) {
+    let mut links = Vec::new();
+    let mut cur = e;
+    loop {
+        match cur {
+            Expr::MethodCall(m) => {
+                let name = m.method.to_string();
+                if !(TRANSPARENT.contains(&name.as_str()) && m.args.is_empty()) {
+                    links.push(Link {
+                        name,
+                        args: Some(Args::Syntax(m.args.iter().collect())),
+                        end: m.method.span().byte_range().end,
+                    });
+                }
+                cur = &m.receiver;
+            }
+            Expr::Field(f) => {
+                let name = match &f.member {
+                    syn::Member::Named(i) => i.to_string(),
+                    syn::Member::Unnamed(i) => i.index.to_string(),
+                };
+                links.push(Link {
+                    name,
+                    args: None,
+                    end: f.member.span().byte_range().end,
+                });
+                cur = &f.base;
+            }
+            Expr::Await(a) => cur = &a.base,
+            Expr::Paren(p) => cur = &p.expr,
+            Expr::Group(g) => cur = &g.expr,
+            Expr::Call(c) => match &*c.func {
+                Expr::Path(p) => {
+                    path_links(
+                        &p.path,
+                        Some(Args::Syntax(c.args.iter().collect())),
+                        &mut links,
+                    );
+                    return (links, None);
+                }
+                _ => return (links, Some(cur)),
+            },
+            Expr::Path(p) => {
+                path_links(&p.path, None, &mut links);
+                return (links, None);
+            }
+            Expr::Macro(m) => {
+                let args = macros::args(&m.mac).unwrap_or_default();
+                let name_at = links.len();
+                path_links(&m.mac.path, Some(Args::Macro(args)), &mut links);
+                if let Some(name) = links.get_mut(name_at) {
+                    // `sqlx::query!` and `sqlx::query` are different calls.
+                    name.name.push('!');
+                }
+                return (links, None);
+            }
+            _ => return (links, Some(cur)),
+        }
+    }
+}
+
+/// `sqlx::query(..)`: the path's names, the last one carrying the call's arguments; pushed
+/// outermost first like the rest of the chain.
+fn path_links<'e>(path: &'e syn::Path, args: Option<Args<'e>>, links: &mut Vec<Link<'e>>) {
+    let mut args = args;
+    for seg in path.segments.iter().rev() {
+        links.push(Link {
+            name: seg.ident.to_string(),
+            args: args.take(),
+            end: seg.ident.span().byte_range().end,
+        });
+    }
+}
+
+/// What an argument is, for the models: a string (SQL, a header name), a name, a struct
+/// literal's fields, a closure.
+fn arg_value(e: &Expr) -> ArgValue {
+    match e {
+        Expr::Lit(l) => match &l.lit {
+            Lit::Str(s) => ArgValue::Str(s.value()),
+            Lit::Bool(b) => ArgValue::Bool(b.value),
+            other => ArgValue::Other(syntax::tokens_text(other)),
+        },
+        Expr::Macro(m) if m.mac.path.is_ident("format") || m.mac.path.is_ident("concat") => {
+            match macros::args(&m.mac).as_deref() {
+                Some([Expr::Lit(l), ..]) => match &l.lit {
+                    Lit::Str(s) => ArgValue::Str(macros::format_template(&s.value())),
+                    _ => ArgValue::Other(syntax::tokens_text(e)),
+                },
+                _ => ArgValue::Other(syntax::tokens_text(e)),
+            }
+        }
+        Expr::Struct(s) => ArgValue::Object(
+            s.fields
+                .iter()
+                .filter_map(|f| match &f.member {
+                    syn::Member::Named(i) => Some((i.to_string(), field_arg(&f.expr))),
+                    syn::Member::Unnamed(_) => None,
+                })
+                .collect(),
+        ),
+        Expr::Closure(c) => ArgValue::Function {
+            param: c.inputs.first().and_then(syntax::pat_ident),
+            text: syntax::tokens_text(&c.body),
+        },
+        Expr::Reference(r) => arg_value(&r.expr),
+        Expr::Paren(p) => arg_value(&p.expr),
+        _ => match syntax::name_of(e) {
+            Some(name) => ArgValue::Path(name),
+            None => ArgValue::Other(syntax::tokens_text(e)),
+        },
+    }
+}
+
+fn field_arg(e: &Expr) -> Arg {
+    Arg {
+        value: arg_value(e),
+        span: crate::ir::Span::default(),
+        node: usize::MAX,
+    }
+}

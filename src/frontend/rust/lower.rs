@@ -1,0 +1,532 @@
+//! Lowering one function's statements and control flow to IR blocks.
+
+use super::syntax::{self, pat_names};
+use super::{macros, FileCtx, MAX_DEPTH};
+use crate::frontend::builder::Builder;
+use crate::ir::{Block, EffectId, FunctionIr, Node as IrNode, Source};
+use std::collections::{BTreeSet, HashMap};
+use syn::spanned::Spanned;
+use syn::{Expr, Stmt};
+
+/// What an expression evaluates to, as far as effects and key sources go.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Val {
+    /// The expression is (a projection of) this effect's result.
+    pub effect: Option<EffectId>,
+    /// Effects whose results the value is computed from.
+    pub deps: BTreeSet<EffectId>,
+    pub sources: BTreeSet<Source>,
+    /// Fields of earlier results the value was computed from (`order.status`).
+    pub fields: BTreeSet<(EffectId, String)>,
+}
+
+impl Val {
+    pub fn constant() -> Val {
+        Val {
+            sources: BTreeSet::from([Source::Constant]),
+            ..Val::default()
+        }
+    }
+
+    pub fn merge(&mut self, other: Val) {
+        self.deps.extend(other.deps);
+        self.deps.extend(other.effect);
+        self.sources.extend(other.sources);
+        self.fields.extend(other.fields);
+    }
+
+    /// The value of one of two branches: still a read's result when either branch is, or
+    /// when both are the same one.
+    pub fn join(&mut self, other: Val) {
+        match (self.effect, other.effect) {
+            (None, Some(_)) if self.deps.is_empty() => {
+                let effect = other.effect;
+                self.merge(other);
+                self.deps.retain(|d| Some(*d) != effect);
+                self.effect = effect;
+            }
+            (Some(a), Some(b)) if a == b => {
+                self.deps.extend(other.deps);
+                self.sources.extend(other.sources);
+                self.fields.extend(other.fields);
+            }
+            (Some(_), None) if other.deps.is_empty() => {
+                self.sources.extend(other.sources);
+                self.fields.extend(other.fields);
+            }
+            _ => self.merge(other),
+        }
+    }
+
+    pub fn derived(mut self) -> Val {
+        self.deps.extend(self.effect.take());
+        self
+    }
+}
+
+pub(super) struct Lowerer<'a> {
+    pub ctx: &'a FileCtx<'a>,
+    pub b: Builder,
+    pub vars: HashMap<String, Val>,
+    /// Declared or inferred types of local names (`tx: Transaction<..>`, a guard of a
+    /// `Mutex<HashMap<..>>`), for the models' receiver patterns.
+    pub types: HashMap<String, String>,
+    /// A local that stands for a shared value (`let mut seen = SEEN.lock().unwrap()`): the
+    /// value's path, so the guard and the map are one resource.
+    pub aliases: HashMap<String, String>,
+    /// Values of the arguments of the call shapes built so far, by `Arg::node`.
+    pub arg_vals: Vec<Val>,
+    /// The chain no model knew that a local was built by (`let client =
+    /// stripe.clone().with_strategy(..)`): options set on it apply to calls that pass it.
+    pub built_by: HashMap<String, crate::models::CallShape>,
+    /// Fields assigned on locals (`active.status = Set(..)`), and whether each new value is
+    /// computed from the same field as read.
+    pub mutations: HashMap<String, Vec<(String, bool)>>,
+    /// The last such chain lowered.
+    pub last_shape: Option<crate::models::CallShape>,
+    /// The local the expression being lowered is assigned to (`let tx = pool.begin()`).
+    pub assign_target: Option<String>,
+    pub depth: usize,
+}
+
+pub(super) fn lower_function(
+    ctx: &FileCtx,
+    name: String,
+    sig: &syn::Signature,
+    body: &syn::Block,
+) -> FunctionIr {
+    let mut l = Lowerer {
+        ctx,
+        b: Builder::default(),
+        vars: HashMap::new(),
+        types: HashMap::new(),
+        aliases: HashMap::new(),
+        arg_vals: Vec::new(),
+        built_by: HashMap::new(),
+        mutations: HashMap::new(),
+        last_shape: None,
+        assign_target: None,
+        depth: 0,
+    };
+    for input in &sig.inputs {
+        if let syn::FnArg::Typed(t) = input {
+            l.param(&t.pat, Some(syntax::type_text(&t.ty)));
+        }
+    }
+    let mut out = Block::new();
+    l.block(body, &mut out);
+    let header_end = body.brace_token.span.open().byte_range().start;
+    let start = sig.span().byte_range().start;
+    FunctionIr {
+        name,
+        span: ctx.lines.span(start, header_end.max(start)),
+        body: out,
+        effects: l.b.effects,
+        txns: l.b.txns,
+    }
+}
+
+impl<'a> Lowerer<'a> {
+    /// Parameters are request inputs; their types tell what a receiver is.
+    pub fn param(&mut self, pat: &syn::Pat, ty: Option<String>) {
+        let mut names = Vec::new();
+        pat_names(pat, &mut names);
+        for name in names {
+            if let Some(ty) = &ty {
+                self.types.insert(name.clone(), ty.clone());
+            }
+            self.vars.insert(
+                name,
+                Val {
+                    sources: BTreeSet::from([Source::Input]),
+                    ..Val::default()
+                },
+            );
+        }
+    }
+
+    pub fn block(&mut self, block: &syn::Block, out: &mut Block) -> Val {
+        let mut last = Val::default();
+        for stmt in &block.stmts {
+            last = self.stmt(stmt, out);
+        }
+        last
+    }
+
+    fn stmt(&mut self, stmt: &Stmt, out: &mut Block) -> Val {
+        match stmt {
+            Stmt::Local(local) => {
+                self.local(local, out);
+                Val::default()
+            }
+            Stmt::Expr(e, semi) => {
+                let v = self.expr(e, out);
+                if semi.is_some() {
+                    Val::default()
+                } else {
+                    v
+                }
+            }
+            Stmt::Macro(m) => self.macro_call(&m.mac, out),
+            Stmt::Item(_) => Val::default(),
+        }
+    }
+
+    fn local(&mut self, local: &syn::Local, out: &mut Block) {
+        let Some(init) = &local.init else { return };
+        let target = syntax::pat_ident(&local.pat);
+        self.assign_target = target.clone();
+        self.last_shape = None;
+        let val = self.expr(&init.expr, out);
+        self.assign_target = None;
+        if let Some((_, diverge)) = &init.diverge {
+            // `let Some(x) = read else { return }`: the else branch runs when it is absent.
+            let guard = self.pattern_guard(&local.pat, &val, local.pat.span());
+            let mut otherwise = Block::new();
+            self.expr(diverge, &mut otherwise);
+            out.push(IrNode::Guard {
+                guard,
+                then: Block::new(),
+                otherwise,
+            });
+        }
+        if let Some(t) = &target {
+            let ty = syntax::pat_type(&local.pat).or_else(|| self.type_of(&init.expr));
+            if let Some(entity) = ty.as_deref().and_then(syntax::entity_module) {
+                self.aliases.insert(t.clone(), entity.to_string());
+            }
+            if let Some(ty) = ty {
+                self.types.insert(t.clone(), ty);
+            }
+            if let Some(path) = self.shared_path(&init.expr) {
+                self.aliases.insert(t.clone(), path);
+            }
+            if let Some(shape) = self.last_shape.take() {
+                self.built_by.insert(t.clone(), shape);
+            }
+        }
+        self.bind(&local.pat, val);
+    }
+
+    /// Binds every name of a pattern to the value (projections keep the effect).
+    pub fn bind(&mut self, pat: &syn::Pat, val: Val) {
+        let mut names = Vec::new();
+        pat_names(pat, &mut names);
+        for n in names {
+            self.vars.insert(n, val.clone());
+        }
+    }
+
+    pub fn expr(&mut self, e: &Expr, out: &mut Block) -> Val {
+        if self.depth > MAX_DEPTH {
+            return Val::default();
+        }
+        self.depth += 1;
+        let v = self.expr_inner(e, out);
+        self.depth -= 1;
+        v
+    }
+
+    fn expr_inner(&mut self, e: &Expr, out: &mut Block) -> Val {
+        match e {
+            Expr::Await(a) => self.expr(&a.base, out),
+            Expr::Paren(p) => self.expr(&p.expr, out),
+            Expr::Group(g) => self.expr(&g.expr, out),
+            Expr::Reference(r) => self.expr(&r.expr, out),
+            Expr::Cast(c) => self.expr(&c.expr, out),
+            Expr::Unary(u) => {
+                let v = self.expr(&u.expr, out);
+                if matches!(u.op, syn::UnOp::Deref(_)) {
+                    v
+                } else {
+                    v.derived()
+                }
+            }
+            Expr::Try(t) => self.try_expr(t, out),
+            Expr::MethodCall(_) | Expr::Call(_) | Expr::Path(_) | Expr::Field(_) => {
+                self.chain(e, out)
+            }
+            Expr::Macro(m) => self.macro_call(&m.mac, out),
+            Expr::Index(i) => {
+                let mut v = self.expr(&i.expr, out);
+                let idx = self.expr(&i.index, out);
+                v.deps.extend(idx.deps);
+                v
+            }
+            Expr::Lit(_) => Val::constant(),
+            Expr::Binary(b) => {
+                let mut v = self.expr(&b.left, out);
+                let r = self.expr(&b.right, out);
+                v.merge(r);
+                v.derived()
+            }
+            Expr::Assign(a) => {
+                let v = self.expr(&a.right, out);
+                match syntax::name_of(&a.left) {
+                    Some(name) if !name.contains('.') => {
+                        self.vars.insert(name, v);
+                    }
+                    // `active.balance = Set(found.balance - amount)`: written back on save.
+                    Some(path) => {
+                        if let Some((var, field)) = path.rsplit_once('.') {
+                            let derived = !v.deps.is_empty()
+                                && v.fields
+                                    .iter()
+                                    .any(|(_, f)| crate::ir::same_field(f, field));
+                            self.mutations
+                                .entry(var.to_string())
+                                .or_default()
+                                .push((field.to_string(), derived));
+                        }
+                    }
+                    None => {}
+                }
+                Val::default()
+            }
+            Expr::If(i) => self.if_expr(i, out),
+            Expr::Match(m) => self.match_expr(m, out),
+            Expr::Block(b) => self.block(&b.block, out),
+            Expr::Unsafe(u) => self.block(&u.block, out),
+            Expr::Async(a) => self.block(&a.block, out),
+            Expr::TryBlock(t) => self.block(&t.block, out),
+            Expr::Closure(c) => {
+                // Runs zero or more times, later or now: its effects are a loop body.
+                let mut body = Block::new();
+                for p in &c.inputs {
+                    self.param(p, None);
+                }
+                let v = self.expr(&c.body, &mut body);
+                out.push(IrNode::Loop(body));
+                v.derived()
+            }
+            Expr::ForLoop(f) => {
+                let iter = self.expr(&f.expr, out);
+                self.bind(&f.pat, iter.derived());
+                let mut body = Block::new();
+                self.block(&f.body, &mut body);
+                out.push(IrNode::Loop(body));
+                Val::default()
+            }
+            Expr::While(w) => {
+                let mut body = Block::new();
+                let guard = self.guard(&w.cond, &mut body);
+                let mut inner = Block::new();
+                self.block(&w.body, &mut inner);
+                body.push(IrNode::Guard {
+                    guard,
+                    then: inner,
+                    otherwise: Block::new(),
+                });
+                out.push(IrNode::Loop(body));
+                Val::default()
+            }
+            Expr::Loop(l) => {
+                let mut body = Block::new();
+                self.block(&l.body, &mut body);
+                out.push(IrNode::Loop(body));
+                Val::default()
+            }
+            Expr::Return(r) => {
+                if let Some(e) = &r.expr {
+                    self.expr(e, out);
+                }
+                out.push(IrNode::Exit(self.ctx.span(r.span())));
+                Val::default()
+            }
+            Expr::Break(b) => {
+                if let Some(e) = &b.expr {
+                    self.expr(e, out);
+                }
+                out.push(IrNode::Exit(self.ctx.span(b.span())));
+                Val::default()
+            }
+            Expr::Continue(c) => {
+                out.push(IrNode::Exit(self.ctx.span(c.span())));
+                Val::default()
+            }
+            Expr::Struct(s) => {
+                let mut v = Val::default();
+                for f in &s.fields {
+                    let inner = self.expr(&f.expr, out);
+                    v.merge(inner);
+                }
+                if let Some(rest) = &s.rest {
+                    let inner = self.expr(rest, out);
+                    v.merge(inner);
+                }
+                v
+            }
+            Expr::Tuple(t) => self.all(t.elems.iter(), out),
+            Expr::Array(a) => self.all(a.elems.iter(), out),
+            Expr::Repeat(r) => self.expr(&r.expr, out),
+            Expr::Range(r) => self.all(r.start.iter().chain(r.end.iter()).map(|b| &**b), out),
+            Expr::Let(l) => self.expr(&l.expr, out),
+            _ => Val::default(),
+        }
+    }
+
+    pub fn all<'e>(&mut self, exprs: impl Iterator<Item = &'e Expr>, out: &mut Block) -> Val {
+        let mut v = Val::default();
+        for e in exprs {
+            let inner = self.expr(e, out);
+            v.merge(inner);
+        }
+        v
+    }
+
+    /// A macro whose body is a list of expressions: its calls are lowered; `format!` of
+    /// request data is a value built from its arguments.
+    pub fn macro_call(&mut self, mac: &syn::Macro, out: &mut Block) -> Val {
+        let name = mac
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        let Some(args) = macros::args(mac) else {
+            return Val::default();
+        };
+        let span = self.ctx.span(mac.path.span());
+        if name == "ensure" {
+            // `ensure!(cond, err)` returns the error unless the condition holds.
+            if let Some(cond) = args.first() {
+                let guard = self.guard(cond, out);
+                out.push(IrNode::Guard {
+                    guard,
+                    then: Block::new(),
+                    otherwise: vec![IrNode::Exit(span)],
+                });
+            }
+            return Val::default();
+        }
+        let v = self.all(args.iter(), out);
+        if macros::DIVERGING.contains(&name.as_str()) {
+            out.push(IrNode::Exit(span));
+        }
+        if name == "format" || name == "concat" {
+            v.derived()
+        } else {
+            v
+        }
+    }
+
+    fn if_expr(&mut self, i: &syn::ExprIf, out: &mut Block) -> Val {
+        let mut evaluated = Block::new();
+        let guard = self.guard(&i.cond, &mut evaluated);
+        let handles_error = matches!(&*i.cond, Expr::Let(l) if syntax::pat_variant(&l.pat).as_deref() == Some("Err"));
+        if handles_error {
+            let text = syntax::tokens_text(&i.then_branch);
+            self.handled_duplicates(evaluated, &text, out);
+        } else {
+            out.extend(evaluated);
+        }
+        let mut then = Block::new();
+        let mut v = self.block(&i.then_branch, &mut then);
+        let mut otherwise = Block::new();
+        if let Some((_, e)) = &i.else_branch {
+            let o = self.expr(e, &mut otherwise);
+            v.join(o);
+        }
+        out.push(IrNode::Guard {
+            guard,
+            then,
+            otherwise,
+        });
+        v
+    }
+
+    fn match_expr(&mut self, m: &syn::ExprMatch, out: &mut Block) -> Val {
+        let mut evaluated = Block::new();
+        let scrutinee = self.expr(&m.expr, &mut evaluated);
+        let arms_text = syntax::tokens_text(&m.arms.iter().map(|a| (&a.pat, &a.guard)).fold(
+            proc_macro2::TokenStream::new(),
+            |mut ts, (pat, guard)| {
+                quote::ToTokens::to_tokens(pat, &mut ts);
+                if let Some((_, g)) = guard {
+                    quote::ToTokens::to_tokens(g, &mut ts);
+                }
+                ts
+            },
+        ));
+        self.handled_duplicates(evaluated, &arms_text, out);
+        let mut v = Val::default();
+        // Each arm is a branch that runs when its pattern matches: a chain of guards.
+        let mut arms: Vec<(crate::ir::Guard, Block)> = Vec::new();
+        for arm in &m.arms {
+            let guard = self.pattern_guard(&arm.pat, &scrutinee, arm.pat.span());
+            self.bind(&arm.pat, scrutinee.clone());
+            let mut body = Block::new();
+            if let Some((_, cond)) = &arm.guard {
+                let g = self.guard(cond, &mut body);
+                let mut inner = Block::new();
+                let r = self.expr(&arm.body, &mut inner);
+                v.join(r);
+                body.push(IrNode::Guard {
+                    guard: g,
+                    then: inner,
+                    otherwise: Block::new(),
+                });
+            } else {
+                let r = self.expr(&arm.body, &mut body);
+                v.join(r);
+            }
+            arms.push((guard, body));
+        }
+        let mut rest = Block::new();
+        for (guard, body) in arms.into_iter().rev() {
+            let node = IrNode::Guard {
+                guard,
+                then: body,
+                otherwise: rest,
+            };
+            rest = vec![node];
+        }
+        out.extend(rest);
+        v
+    }
+
+    /// The statement that evaluated a write whose duplicate-key error the code handles
+    /// (`Err(e) if e.is_unique_violation()`) runs as in a try block that catches it.
+    fn handled_duplicates(&mut self, evaluated: Block, handler: &str, out: &mut Block) {
+        let models = self.ctx.models;
+        if models.handles_unique_violation(crate::models::Language::Rust, handler) {
+            out.push(IrNode::Try {
+                body: evaluated,
+                catch: Block::new(),
+                finally: Block::new(),
+                catches_unique_violation: true,
+            });
+        } else {
+            out.extend(evaluated);
+        }
+    }
+
+    /// `expr?`: an `Option` turned into an error (`.ok_or(..)?`, `.context(..)?`) leaves the
+    /// function when the value is absent, like `if x.is_none() { return Err(..) }`.
+    fn try_expr(&mut self, t: &syn::ExprTry, out: &mut Block) -> Val {
+        if let Expr::MethodCall(m) = &*t.expr {
+            let method = m.method.to_string();
+            if matches!(
+                method.as_str(),
+                "ok_or" | "ok_or_else" | "context" | "with_context" | "ok_or_not_found"
+            ) {
+                let v = self.expr(&m.receiver, out);
+                for a in &m.args {
+                    self.expr(a, out);
+                }
+                if let Some(e) = v.effect {
+                    out.push(IrNode::Guard {
+                        guard: crate::ir::Guard {
+                            span: self.ctx.span(t.span()),
+                            tests: vec![super::cond::presence(e, true)],
+                        },
+                        then: Block::new(),
+                        otherwise: vec![IrNode::Exit(self.ctx.span(t.question_token.span))],
+                    });
+                }
+                return v;
+            }
+        }
+        self.expr(&t.expr, out)
+    }
+}

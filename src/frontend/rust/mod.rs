@@ -1,0 +1,223 @@
+//! Rust front-end: syn syntax to the effect IR. Every `fn`, `impl` method and trait default
+//! method is a function; closures and `async` blocks are lowered where they are written.
+
+mod chain;
+mod cond;
+mod lower;
+mod macros;
+mod syntax;
+
+use super::LineIndex;
+use crate::ir::{FileIr, FileNote, Span};
+use crate::models::Models;
+use std::collections::HashMap;
+
+/// Deeper expressions than this are not descended into; the rest of the function is left out.
+pub(crate) const MAX_DEPTH: usize = 400;
+
+pub(crate) struct FileCtx<'a> {
+    pub lines: LineIndex<'a>,
+    pub models: &'a Models,
+    /// Crates the file uses (`sqlx`, `diesel`): their models are tried first.
+    pub crates: Vec<String>,
+    /// `use` imports: the name in scope -> its full path (`query` -> `sqlx::query`).
+    pub uses: HashMap<String, Vec<String>>,
+    /// Declared types of struct fields and statics, by name (`sessions` -> `DashMap<..>`).
+    pub types: HashMap<String, String>,
+}
+
+impl FileCtx<'_> {
+    pub fn span(&self, span: proc_macro2::Span) -> Span {
+        let range = span.byte_range();
+        self.lines.span(range.start, range.end)
+    }
+}
+
+pub fn lower_file(text: &str, models: &Models) -> FileIr {
+    let ir = parse_and_lower(text, models);
+    // proc-macro2 keeps every parsed file's text for span lookups; this file's spans are no
+    // longer needed, so free them rather than grow with every file the thread scans.
+    proc_macro2::extra::invalidate_current_thread_spans();
+    ir
+}
+
+/// syn parses recursively; deeper bracket nesting than this is refused before parsing so
+/// hostile input cannot overflow the stack. Real code stays far below it.
+const MAX_NESTING: usize = 2000;
+
+fn parse_and_lower(text: &str, models: &Models) -> FileIr {
+    let lines = LineIndex::new(text);
+    if let Some(at) = too_deep(text) {
+        return FileIr {
+            functions: Vec::new(),
+            notes: vec![FileNote {
+                span: Some(lines.span(at, at)),
+                message: format!("brackets nested deeper than {MAX_NESTING} levels; file skipped"),
+            }],
+        };
+    }
+    let file = match syn::parse_file(text) {
+        Ok(file) => file,
+        Err(e) => {
+            let range = e.span().byte_range();
+            return FileIr {
+                functions: Vec::new(),
+                notes: vec![FileNote {
+                    span: Some(lines.span(range.start, range.end)),
+                    message: format!("cannot parse: {e}; file skipped"),
+                }],
+            };
+        }
+    };
+    let mut ctx = FileCtx {
+        lines,
+        models,
+        crates: Vec::new(),
+        uses: HashMap::new(),
+        types: HashMap::new(),
+    };
+    collect_context(&file.items, &mut ctx);
+    let mut out = FileIr::default();
+    items(&ctx, &file.items, None, &mut out);
+    out
+}
+
+fn collect_context(items: &[syn::Item], ctx: &mut FileCtx) {
+    for item in items {
+        match item {
+            syn::Item::Use(u) => {
+                let mut prefix = Vec::new();
+                syntax::use_tree(&u.tree, &mut prefix, &mut ctx.uses);
+                if let syn::UseTree::Path(p) = &u.tree {
+                    ctx.crates.push(p.ident.to_string());
+                }
+            }
+            syn::Item::Struct(s) => {
+                for f in &s.fields {
+                    if let Some(name) = &f.ident {
+                        ctx.types.insert(name.to_string(), syntax::type_text(&f.ty));
+                    }
+                }
+            }
+            syn::Item::Static(s) => {
+                ctx.types
+                    .insert(s.ident.to_string(), syntax::type_text(&s.ty));
+            }
+            syn::Item::Macro(m) => {
+                // `lazy_static! { static ref SEEN: Mutex<HashMap<..>> = ..; }`
+                for (name, ty) in macros::lazy_statics(&m.mac) {
+                    ctx.types.insert(name, ty);
+                }
+            }
+            syn::Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    collect_context(inner, ctx);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn items(ctx: &FileCtx, list: &[syn::Item], owner: Option<&str>, out: &mut FileIr) {
+    for item in list {
+        match item {
+            syn::Item::Fn(f) => {
+                let name = qualified(owner, &f.sig.ident.to_string());
+                out.functions
+                    .push(lower::lower_function(ctx, name, &f.sig, &f.block));
+            }
+            syn::Item::Impl(i) => {
+                let ty = syntax::type_text(&i.self_ty);
+                for it in &i.items {
+                    if let syn::ImplItem::Fn(f) = it {
+                        let name = qualified(Some(&ty), &f.sig.ident.to_string());
+                        out.functions
+                            .push(lower::lower_function(ctx, name, &f.sig, &f.block));
+                    }
+                }
+            }
+            syn::Item::Trait(t) => {
+                let owner = t.ident.to_string();
+                for it in &t.items {
+                    if let syn::TraitItem::Fn(f) = it {
+                        if let Some(block) = &f.default {
+                            let name = qualified(Some(&owner), &f.sig.ident.to_string());
+                            out.functions
+                                .push(lower::lower_function(ctx, name, &f.sig, block));
+                        }
+                    }
+                }
+            }
+            syn::Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    items(ctx, inner, owner, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn qualified(owner: Option<&str>, name: &str) -> String {
+    match owner {
+        Some(o) => format!("{o}::{name}"),
+        None => name.to_string(),
+    }
+}
+
+/// Where bracket nesting first exceeds [`MAX_NESTING`], skipping strings, character literals
+/// and comments well enough for a bound.
+fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'\'' if bytes.get(i + 2) == Some(&b'\'') => i += 2,
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_nesting_is_refused_before_parsing() {
+        let deep = format!(
+            "fn a() {{ {}1{} }}",
+            "(".repeat(300_000),
+            ")".repeat(300_000)
+        );
+        let ir = lower_file(&deep, &Models::builtin());
+        assert!(
+            ir.notes[0].message.contains("nested deeper"),
+            "{:?}",
+            ir.notes
+        );
+        let fine = "fn a() { let s = \"((((\"; let c = '('; // ((((\n }";
+        assert!(too_deep(fine).is_none());
+    }
+}

@@ -1,0 +1,141 @@
+//! `fs-check-then-act`: a path is probed, and a later operation on the same path trusts what
+//! the probe saw (CWE-367).
+
+use super::flow::Flow;
+use super::{declare_rule, RuleContext};
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::ir::{Effect, EffectId, EffectKind, FunctionIr};
+
+declare_rule! {
+    /// ## What it does
+    /// Finds a file-system check of a path (`Path::exists`, `try_exists`, `is_file`,
+    /// `metadata`; `fs.existsSync`, `access`, `stat`) whose outcome decides whether a later
+    /// operation on the same path runs: a create, write, truncate, `mkdir`, rename or copy
+    /// onto it, or a removal. It stays quiet when the operation itself refuses to replace
+    /// what exists (`create_new(true)`, `File::create_new`, flag `'wx'`, `COPYFILE_EXCL`) or
+    /// is idempotent (`create_dir_all`, `mkdir` with `recursive: true`), when a file this
+    /// function wrote is renamed into place, and when check and operation name different
+    /// paths.
+    ///
+    /// ## Why is this bad?
+    /// Between the check and the operation another process (a second worker, the cron job
+    /// on another container sharing the volume, an attacker) can create, replace or remove
+    /// the path. Process A sees no lock file and creates one; process B saw no lock file
+    /// either and truncates A's. In the hostile case a symbolic link planted between the
+    /// check and the write redirects the write to a file of the attacker's choosing.
+    ///
+    /// ## Example
+    /// ```rust
+    /// if !lock_path.exists() {
+    ///     std::fs::write(&lock_path, std::process::id().to_string())?;
+    ///     run_job()?;
+    /// }
+    /// ```
+    /// Two workers both see no lock file, both write it, and both run the job.
+    ///
+    /// ## Fix
+    /// Let the operation decide atomically instead of asking first: open with
+    /// `OpenOptions::new().write(true).create_new(true)` (`fs.open(path, 'wx')` in Node) and
+    /// treat `AlreadyExists`/`EEXIST` as "someone else has it"; create directories with
+    /// `create_dir_all` or `mkdir(path, { recursive: true })`; write a temporary file and
+    /// rename it into place.
+    pub struct FsCheckThenAct {
+        id: "fs-check-then-act",
+        level: Severity::Warning,
+        languages: &["typescript", "javascript", "rust"],
+        summary: "a file-system check decides, and a later operation on the same path trusts it",
+    }
+}
+
+pub fn check(func: &FunctionIr, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    let flow = Flow::new(func);
+    for (check_id, check) in func.effects.iter().enumerate() {
+        let EffectKind::FsCheck { path } = &check.kind else {
+            continue;
+        };
+        let act =
+            func.effects
+                .iter()
+                .enumerate()
+                .skip(check_id + 1)
+                .find(|(act_id, act)| match &act.kind {
+                    EffectKind::FsWrite {
+                        path: target,
+                        exclusive: false,
+                        ..
+                    } => same_path(path, target) && flow.decided_by(check_id, *act_id),
+                    _ => false,
+                });
+        if let Some((act_id, act)) = act {
+            out.push(diagnostic(func, &flow, cx, check_id, act_id, act, path));
+        }
+    }
+}
+
+/// `&lock_path` ~ `lock_path`; `path.join(dir, key)` ~ `path.join(dir,key)`.
+fn same_path(a: &str, b: &str) -> bool {
+    let norm = |s: &str| {
+        s.chars()
+            .filter(|c| !c.is_whitespace() && !matches!(c, '&' | '*' | '\'' | '"' | '`'))
+            .collect::<String>()
+    };
+    norm(a) == norm(b)
+}
+
+fn diagnostic(
+    func: &FunctionIr,
+    flow: &Flow,
+    cx: &RuleContext,
+    check_id: EffectId,
+    act_id: EffectId,
+    act: &Effect,
+    path: &str,
+) -> Diagnostic {
+    let check = &func.effects[check_id];
+    let op = match &act.kind {
+        EffectKind::FsWrite { op, .. } => op.as_str(),
+        _ => "write",
+    };
+    let (cl, al) = (check.span.line, act.span.line);
+    let mut secondary = vec![Label {
+        span: check.span,
+        message: format!("checks `{path}` here"),
+    }];
+    let guard = flow
+        .guards_testing(check_id)
+        .find(|g| flow.at[act_id].guards.iter().any(|(ag, _)| ag == g));
+    if let Some(g) = guard {
+        secondary.push(Label {
+            span: flow.guards[g].span,
+            message: "decides on what the check saw".into(),
+        });
+    }
+    let help = cx
+        .models
+        .help(&act.library, FsCheckThenAct::META.id)
+        .or_else(|| cx.models.help(&check.library, FsCheckThenAct::META.id))
+        .unwrap_or("drop the check and let the operation decide atomically: create with an exclusive flag and treat \"already exists\" as taken, or write a temporary file and rename it into place")
+        .to_string();
+    Diagnostic {
+        rule: FsCheckThenAct::META.id,
+        severity: FsCheckThenAct::META.level,
+        message: format!(
+            "`{path}` can change between the check at line {cl} and the `{op}` at line {al}"
+        ),
+        file: cx.file.to_path_buf(),
+        function: func.name.clone(),
+        primary: Label {
+            span: act.span,
+            message: format!("`{op}` trusts the check"),
+        },
+        secondary,
+        steps: vec![
+            format!("process A checks `{path}` at line {cl}"),
+            format!("process B checks `{path}` at line {cl} before A reaches line {al}, and sees the same"),
+            format!("A runs `{op}` at line {al}"),
+            format!("B runs `{op}` at line {al} too, on a path that is no longer what it checked (or a symbolic link planted in between)"),
+        ],
+        notes: Vec::new(),
+        help,
+    }
+}
