@@ -217,6 +217,15 @@ fn resource(from: &ResourceFrom, shape: &CallShape, trigger: usize) -> Option<St
             .and_then(Arg::as_name)
             .map(str::to_string),
         ResourceFrom::Head => segs.first().map(|s| s.name.clone()),
+        ResourceFrom::Entity => {
+            let names: Vec<&str> = segs
+                .iter()
+                .take_while(|s| !s.is_call())
+                .map(|s| s.name.as_str())
+                .filter(|n| !matches!(*n, "Entity" | "ActiveModel"))
+                .collect();
+            names.last().map(|n| n.to_string())
+        }
         ResourceFrom::Path => {
             let parts: Vec<String> = segs[..trigger]
                 .iter()

@@ -170,6 +170,9 @@ pub enum ResourceFrom {
     Arg1,
     /// The name the chain starts with: Diesel `orders::table.filter(..)` -> `orders`.
     Head,
+    /// The entity the chain starts from, its last name before the first call, or the module
+    /// before `Entity`: SeaORM `model::User::find()` -> `User`, `user::Entity::find()` -> `user`.
+    Entity,
     /// Everything before the method, as written, without `self` and lock calls: the value
     /// itself (`self.sessions`, `SEEN`, `cache_dir.join(key)`).
     Path,

@@ -135,7 +135,8 @@ fn races_for(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Vec<Race> {
                 TestKind::Value { fields } => fields.as_slice(),
                 _ => &[],
             };
-            let record = records_state(func, read_id, fields);
+            let record =
+                records_state(func, read_id, fields).filter(|&r| flow.compatible(r, act_id));
             if !is_racy_act(read, act, path, fields, record.is_some()) {
                 continue;
             }

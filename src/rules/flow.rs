@@ -117,6 +117,17 @@ impl<'f> Flow<'f> {
             .filter(move |&g| self.guards[g].tests.iter().any(|t| t.effect == effect))
     }
 
+    /// Whether two effects can run in one execution: no guard sends them down different
+    /// branches.
+    pub fn compatible(&self, a: EffectId, b: EffectId) -> bool {
+        self.at[a].guards.iter().all(|(g, branch)| {
+            self.at[b]
+                .guards
+                .iter()
+                .all(|(g2, branch2)| g != g2 || branch == branch2)
+        })
+    }
+
     pub fn is_tested(&self, effect: EffectId) -> bool {
         self.guards_testing(effect).next().is_some()
     }

@@ -17,6 +17,9 @@ use std::collections::BTreeSet;
 use syn::spanned::Spanned;
 use syn::{Expr, Lit};
 
+/// Calls that map or recover from the error of the call before them.
+const ERROR_HANDLERS: &[&str] = &["map_err", "or_else", "unwrap_or_else", "inspect_err"];
+
 /// Row accessors that read a column by name (sqlx, tokio-postgres).
 const ROW_GETTERS: &[&str] = &["get", "try_get", "get_unchecked"];
 
@@ -82,7 +85,16 @@ impl Lowerer<'_> {
         if let Some(c) = models.classify(Language::Rust, &self.ctx.crates, &shape) {
             let start = e.span().byte_range().start;
             let span = self.ctx.lines.span(start, links[c.trigger].end.max(start));
-            if let Some(v) = self.classified(&shape, &c, span, &args_val, &closures, out) {
+            let mut evaluated = Block::new();
+            let v = self.classified(&shape, &c, span, &args_val, &closures, &mut evaluated);
+            // `.map_err(http_error_on_conflict)` after the call handles its duplicate error.
+            let handler: Vec<String> = shape.segments[c.trigger + 1..]
+                .iter()
+                .filter(|s| ERROR_HANDLERS.contains(&s.name.as_str()))
+                .flat_map(|s| s.args().iter().map(Arg::text))
+                .collect();
+            self.handled_duplicates(evaluated, &handler.join(" "), out);
+            if let Some(v) = v {
                 return v;
             }
         }

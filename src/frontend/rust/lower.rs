@@ -487,7 +487,7 @@ impl<'a> Lowerer<'a> {
 
     /// The statement that evaluated a write whose duplicate-key error the code handles
     /// (`Err(e) if e.is_unique_violation()`) runs as in a try block that catches it.
-    fn handled_duplicates(&mut self, evaluated: Block, handler: &str, out: &mut Block) {
+    pub fn handled_duplicates(&mut self, evaluated: Block, handler: &str, out: &mut Block) {
         let models = self.ctx.models;
         if models.handles_unique_violation(crate::models::Language::Rust, handler) {
             out.push(IrNode::Try {
