@@ -19,7 +19,7 @@ const EXIT_ERROR: u8 = 2;
 #[command(
     name = "toctou",
     version,
-    about = "Finds check-then-act races and idempotency-key bugs in TypeScript/JavaScript services",
+    about = "Finds check-then-act races and idempotency-key bugs in TypeScript/JavaScript and Rust services",
     after_help = "Examples:\n  toctou check                      scan the current directory\n  toctou check src/ --format sarif --output toctou.sarif\n  toctou check $(git diff --name-only) --fail-on error\n\nExit codes: 0 no findings at or above --fail-on, 1 findings, 2 usage or internal error."
 )]
 struct Cli {
@@ -109,7 +109,7 @@ fn main() -> ExitCode {
                 }
                 (None, _) => {
                     eprintln!(
-                        "error: {} is not a TypeScript or JavaScript file",
+                        "error: {} is not a TypeScript, JavaScript or Rust file",
                         file.display()
                     );
                     ExitCode::from(EXIT_ERROR)
@@ -145,6 +145,7 @@ fn run_check(args: CheckArgs) -> Result<u8, String> {
     let mut outcome = pool.install(|| check(&found.files, &models, &options));
     outcome.notes.extend(found.notes);
     outcome.notes.sort();
+    outcome.notes.dedup();
     let source = |p: &Path| std::fs::read_to_string(p).ok();
     let to_stdout = args.output.is_none();
     let report = Report {

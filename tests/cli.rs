@@ -122,6 +122,15 @@ fn bad_input_gets_notes_and_the_scan_goes_on() {
     std::fs::write(p.join("big.js"), "x".repeat(3 * 1024 * 1024)).unwrap();
     let deep = format!("const a = {}1{};\n", "(".repeat(20_000), ")".repeat(20_000));
     std::fs::write(p.join("deep.ts"), deep).unwrap();
+    let bundle = "var a=function(){return 1};".repeat(4_000);
+    std::fs::write(p.join("bundle.js"), bundle).unwrap();
+    std::fs::write(p.join("broken.rs"), "fn broken( {\n").unwrap();
+    let deep_rs = format!(
+        "fn a() {{ {}1{} }}",
+        "(\n".repeat(300_000),
+        ")".repeat(300_000)
+    );
+    std::fs::write(p.join("deep.rs"), deep_rs).unwrap();
     std::fs::create_dir(p.join("node_modules")).unwrap();
     std::fs::write(p.join("node_modules/racy.ts"), RACY).unwrap();
     #[cfg(unix)]
@@ -154,6 +163,9 @@ fn bad_input_gets_notes_and_the_scan_goes_on() {
     assert!(has("broken.ts", "syntax error"), "{notes:?}");
     assert!(has("big.js", "over the"), "{notes:?}");
     assert!(has("missing-dir", "cannot read"), "{notes:?}");
+    assert!(has("bundle.js", "looks minified"), "{notes:?}");
+    assert!(has("broken.rs", "cannot parse"), "{notes:?}");
+    assert!(has("deep.rs", "nested deeper"), "{notes:?}");
     #[cfg(unix)]
     assert!(has("loop", "loop"), "{notes:?}");
     let files: Vec<&str> = json["findings"]
