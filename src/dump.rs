@@ -117,12 +117,14 @@ fn effect(id: usize, e: &Effect) -> String {
             locking,
             window,
             fresh_key,
+            filters_state,
         } => format!(
-            "read {}{}{}{}",
+            "read {}{}{}{}{}",
             res(resource.as_ref()),
             if *locking { " locking" } else { "" },
             if *window { " window" } else { "" },
-            if *fresh_key { " fresh-key" } else { "" }
+            if *fresh_key { " fresh-key" } else { "" },
+            if *filters_state { " state-filter" } else { "" }
         ),
         EffectKind::Write {
             resource,

@@ -145,6 +145,9 @@ pub enum EffectKind {
         /// The filter uses a value made fresh at random for this request (`slug-${nanoid()}`),
         /// so no concurrent request can be checking the same key.
         fresh_key: bool,
+        /// The filter tests row state (`status = 'unpaid'`), so finding a row is a check of
+        /// that state, not only of existence.
+        filters_state: bool,
     },
     Write {
         resource: Option<Resource>,

@@ -54,7 +54,8 @@ pub struct SqlInfo {
     pub on_conflict: Option<Conflict>,
     pub returning: bool,
     /// UPDATE whose WHERE also tests row state, so its row count tells whether this caller won;
-    /// every DELETE with a WHERE.
+    /// every DELETE with a WHERE; a SELECT whose WHERE tests row state (`status = 'unpaid'`), so
+    /// finding a row is itself a check of that state.
     pub conditional: bool,
     /// Columns assigned by UPDATE SET / upsert SET, lowercased and unquoted.
     pub sets: Vec<String>,
@@ -141,6 +142,7 @@ fn scan_clauses(body: &[Tok]) -> SqlInfo {
         SqlKind::Select => {
             info.locking = LOCKING_CLAUSES.iter().any(|c| find_seq(body, c).is_some());
             info.window = lex_window(where_part(body));
+            info.conditional = where_part(body).iter().any(|t| token_tests_state(t, &[]));
         }
         SqlKind::Insert => (info.on_conflict, info.returning) = (scan_conflict(body), returning),
         SqlKind::Update | SqlKind::Delete => {

@@ -104,6 +104,7 @@ impl Builder {
                 locking: c.locking,
                 window: facts.clock,
                 fresh_key: facts.random,
+                filters_state: c.state_filter,
             },
             EffectModel::Insert => write(WriteKind::Insert),
             EffectModel::Update | EffectModel::Conditional => EffectKind::Write {
@@ -192,6 +193,7 @@ impl Builder {
                 locking: sql.locking,
                 window: sql.window,
                 fresh_key: false,
+                filters_state: sql.conditional,
             },
             SqlKind::Insert => EffectKind::Write {
                 resource: table,

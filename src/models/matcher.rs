@@ -24,6 +24,8 @@ pub struct Classified<'m> {
     pub kv: Option<KvSet>,
     /// A file-system write that cannot replace an existing file.
     pub exclusive: bool,
+    /// A read that filters on row state.
+    pub state_filter: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -118,6 +120,7 @@ fn build<'m>(
         txn_handle: None,
         kv: None,
         exclusive: false,
+        state_filter: false,
     };
     if model.effect == EffectModel::Sql {
         let text = sql_text(&shape.segments[trigger], model.sql_arg)?;
@@ -130,6 +133,7 @@ fn build<'m>(
     {
         out.locking |= m.locking;
         out.exclusive |= m.exclusive;
+        out.state_filter |= m.state_filter;
         if let Some(becomes) = m.becomes {
             out.effect = becomes;
         }
@@ -334,7 +338,16 @@ fn modifier_applies(m: &Modifier, shape: &CallShape, trigger: usize) -> bool {
         }
     }
     if !m.arg_contains.is_empty() {
-        let hit = shape.segments[trigger].args().iter().any(|a| {
+        let mut calls: Vec<&Segment> = if m.methods.is_empty() {
+            vec![&shape.segments[trigger]]
+        } else {
+            shape
+                .segments
+                .iter()
+                .filter(|s| s.is_call() && m.methods.contains(&s.name))
+                .collect()
+        };
+        let hit = calls.drain(..).flat_map(Segment::args).any(|a| {
             let text = a.text();
             m.arg_contains.iter().any(|w| text.contains(w.as_str()))
         });

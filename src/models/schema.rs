@@ -217,8 +217,8 @@ pub struct Modifier {
     /// A string argument equal to one of these, case-insensitive (`'NX'`).
     #[serde(default)]
     pub string_arg: Vec<String>,
-    /// An argument of the call whose text contains one of these (`'wx'`, `{ flag: 'wx' }`,
-    /// `fs.constants.COPYFILE_EXCL`).
+    /// An argument of the call named in `methods` (else of the matched call) whose text
+    /// contains one of these (`'wx'`, `{ flag: 'wx' }`, `fs.constants.COPYFILE_EXCL`).
     #[serde(default)]
     pub arg_contains: Vec<String>,
     /// The read takes a row lock.
@@ -230,6 +230,9 @@ pub struct Modifier {
     /// call runs on (`{ transaction: t }`, `.transacting(trx)`).
     #[serde(default)]
     pub txn_handle: bool,
+    /// A read whose chain has this call filters on row state (Diesel `.filter(status.eq("unpaid"))`).
+    #[serde(default)]
+    pub state_filter: bool,
     /// The file-system write fails rather than replace what exists (`create_new(true)`,
     /// `flag: 'wx'`) or is idempotent (`recursive: true`, `create_dir_all`).
     #[serde(default)]

@@ -125,6 +125,13 @@ fn races_for(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Vec<Race> {
                 continue;
             };
             let path = match &test {
+                // Finding a row that a filter on its state selected (`status = 'unpaid'`) is
+                // a value check of that state.
+                TestKind::Presence { present_when_true }
+                    if *present_when_true == branch && filters_state(read) =>
+                {
+                    Path::Value
+                }
                 TestKind::Presence { present_when_true } if *present_when_true == branch => {
                     Path::Present
                 }
@@ -157,6 +164,16 @@ fn races_for(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Vec<Race> {
     races
 }
 
+fn filters_state(read: &Effect) -> bool {
+    matches!(
+        read.kind,
+        EffectKind::Read {
+            filters_state: true,
+            ..
+        }
+    )
+}
+
 fn is_external(e: &Effect) -> bool {
     matches!(e.kind, EffectKind::External { .. })
 }
@@ -170,7 +187,12 @@ fn is_racy_act(read: &Effect, act: &Effect, path: Path, fields: &[String], recor
     match &act.kind {
         EffectKind::External { .. } => path == Path::Absent || (path == Path::Value && records),
         EffectKind::Write { kind, sets, .. } => match kind {
-            WriteKind::Insert | WriteKind::Put => path != Path::Present && same_table(),
+            // An insert the check was meant to stop: into the table read, or, after a value
+            // check whose state a later write records, into any table (the membership row
+            // between "invite not accepted" and "mark accepted").
+            WriteKind::Insert | WriteKind::Put => {
+                (path != Path::Present && same_table()) || (path == Path::Value && records)
+            }
             // A stale check only loses an update that computes what it tested from the old
             // value (`balance < amount`, then `balance - amount`); counting up another field,
             // even atomically, loses nothing.

@@ -4,7 +4,7 @@
 use super::flow::Flow;
 use super::{declare_rule, RuleContext};
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::ir::{Effect, EffectId, EffectKind, FunctionIr};
+use crate::ir::{Effect, EffectId, EffectKind, FunctionIr, TestKind};
 
 declare_rule! {
     /// ## What it does
@@ -61,14 +61,53 @@ pub fn check(func: &FunctionIr, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
                 .find(|(act_id, act)| match &act.kind {
                     EffectKind::FsWrite {
                         path: target,
+                        op,
                         exclusive: false,
-                        ..
-                    } => same_path(path, target) && flow.decided_by(check_id, *act_id),
+                    } => {
+                        same_path(path, target)
+                            && flow.decided_by(check_id, *act_id)
+                            && trusts_outcome(&flow, check_id, *act_id, is_removal(op))
+                    }
                     _ => false,
                 });
         if let Some((act_id, act)) = act {
             out.push(diagnostic(func, &flow, cx, check_id, act_id, act, path));
         }
+    }
+}
+
+/// Operations that remove a path rather than create or replace one.
+fn is_removal(op: &str) -> bool {
+    ["remove", "unlink", "rm"].iter().any(|r| op.starts_with(r))
+}
+
+/// The race is in trusting the outcome: creating what the check found absent (two creators,
+/// or a link planted in between), or removing what it found present (someone else's file by
+/// then). Rewriting a file found present creates and removes nothing.
+fn trusts_outcome(flow: &Flow, check: EffectId, act: EffectId, removes: bool) -> bool {
+    let failed = flow.at[check]
+        .try_bodies
+        .iter()
+        .any(|t| flow.at[act].try_failures.contains(t));
+    // What the check said on the act's path: a presence test decides; a value test of what
+    // it found (`stats.mtimeMs < cutoff`) means it found something.
+    let mut presence = None;
+    let mut value = false;
+    for &(g, branch) in &flow.at[act].guards {
+        for test in flow.guards[g].tests.iter().filter(|t| t.effect == check) {
+            match test.kind {
+                TestKind::Presence { present_when_true } => {
+                    presence = Some(present_when_true == branch)
+                }
+                TestKind::Value { .. } => value = true,
+            }
+        }
+    }
+    let found = presence.or(value.then_some(true));
+    match (failed, found) {
+        (true, _) | (false, Some(false)) => !removes,
+        (false, Some(true)) => removes,
+        (false, None) => true,
     }
 }
 

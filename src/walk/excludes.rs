@@ -16,6 +16,7 @@ const DEFAULT_EXCLUDES: &[&str] = &[
     "*.spec.*",
     "*.e2e-spec.*",
     "seed.*",
+    "seed/",
     "seeds/",
     "seeders/",
     "populate.*",

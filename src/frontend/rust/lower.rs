@@ -450,36 +450,31 @@ impl<'a> Lowerer<'a> {
         ));
         self.handled_duplicates(evaluated, &arms_text, out);
         let mut v = Val::default();
-        // Each arm is a branch that runs when its pattern matches: a chain of guards.
-        let mut arms: Vec<(crate::ir::Guard, Block)> = Vec::new();
+        // Each arm is a branch that runs when its pattern (and its `if`) matches: a chain of
+        // guards, each in the previous one's `else`. A guarded arm tests both at once, since
+        // the next arm also runs when the pattern matched but the `if` did not.
+        let mut arms: Vec<(Block, crate::ir::Guard, Block)> = Vec::new();
         for arm in &m.arms {
-            let guard = self.pattern_guard(&arm.pat, &scrutinee, arm.pat.span());
+            let mut guard = self.pattern_guard(&arm.pat, &scrutinee, arm.pat.span());
             self.bind(&arm.pat, scrutinee.clone());
-            let mut body = Block::new();
+            let mut before = Block::new();
             if let Some((_, cond)) = &arm.guard {
-                let g = self.guard(cond, &mut body);
-                let mut inner = Block::new();
-                let r = self.expr(&arm.body, &mut inner);
-                v.join(r);
-                body.push(IrNode::Guard {
-                    guard: g,
-                    then: inner,
-                    otherwise: Block::new(),
-                });
-            } else {
-                let r = self.expr(&arm.body, &mut body);
-                v.join(r);
+                let g = self.guard(cond, &mut before);
+                guard.tests.extend(g.tests);
             }
-            arms.push((guard, body));
+            let mut body = Block::new();
+            let r = self.expr(&arm.body, &mut body);
+            v.join(r);
+            arms.push((before, guard, body));
         }
         let mut rest = Block::new();
-        for (guard, body) in arms.into_iter().rev() {
-            let node = IrNode::Guard {
+        for (mut before, guard, body) in arms.into_iter().rev() {
+            before.push(IrNode::Guard {
                 guard,
                 then: body,
                 otherwise: rest,
-            };
-            rest = vec![node];
+            });
+            rest = before;
         }
         out.extend(rest);
         v
