@@ -2,6 +2,8 @@
 //! and Rust services. Front-ends lower each function to an effect IR, rules read the IR, reporters
 //! render the diagnostics.
 
+pub mod baseline;
+pub mod config;
 pub mod diagnostic;
 pub mod dump;
 pub mod frontend;
@@ -10,6 +12,7 @@ pub mod models;
 pub mod report;
 pub mod rules;
 pub mod sql;
+pub mod suppress;
 mod walk;
 
 use diagnostic::{Diagnostic, ScanNote};
@@ -26,12 +29,15 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 2 * 1024 * 1024;
 
 pub struct Options {
     pub max_file_size: u64,
+    /// A suppression comment without a reason is an error.
+    pub require_reasons: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            require_reasons: false,
         }
     }
 }
@@ -41,6 +47,64 @@ pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
     pub notes: Vec<ScanNote>,
     pub files_scanned: usize,
+}
+
+/// Scans files, each under the nearest `toctou.toml` above it (or the one given): its models,
+/// excludes and rule levels. A configuration that does not load is an error.
+pub fn check_project(
+    files: &[PathBuf],
+    explicit: Option<&Path>,
+    options: &Options,
+) -> Result<Outcome, miette::Report> {
+    let mut groups: std::collections::BTreeMap<Option<PathBuf>, Vec<PathBuf>> = Default::default();
+    for f in files {
+        let path = explicit
+            .map(Path::to_path_buf)
+            .or_else(|| config::find_for(f));
+        groups.entry(path).or_default().push(f.clone());
+    }
+    let mut outcome = Outcome::default();
+    for (path, files) in groups {
+        let config = match &path {
+            Some(p) => config::Config::load(p)?,
+            None => config::Config::builtin(),
+        };
+        let files = without_excluded(files, &config)?;
+        let mut part = check(&files, &config.models, options);
+        config.apply_levels(&mut part.diagnostics);
+        outcome.diagnostics.append(&mut part.diagnostics);
+        outcome.notes.append(&mut part.notes);
+        outcome.files_scanned += part.files_scanned;
+    }
+    outcome
+        .diagnostics
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    Ok(outcome)
+}
+
+/// The configuration's `exclude` patterns, relative to its directory.
+fn without_excluded(
+    files: Vec<PathBuf>,
+    config: &config::Config,
+) -> Result<Vec<PathBuf>, miette::Report> {
+    let Some(root) = config.root().filter(|_| !config.exclude.is_empty()) else {
+        return Ok(files);
+    };
+    let selection = Selection {
+        exclude: config.exclude.clone(),
+        no_default_excludes: true,
+        force_exclude: true,
+    };
+    let matcher = selection
+        .matcher(root)
+        .map_err(|e| miette::miette!("{e}"))?;
+    Ok(files
+        .into_iter()
+        .filter(|f| {
+            let absolute = std::path::absolute(f).unwrap_or_else(|_| f.clone());
+            !matcher.excludes(&absolute, false)
+        })
+        .collect())
 }
 
 /// Scans files and returns findings and notes, both sorted.
@@ -103,12 +167,60 @@ fn check_file(
         let msg = "skipped: looks minified or generated (very long lines)".to_string();
         return (vec![], vec![note(None, msg)], false);
     }
-    let (diagnostics, file_notes) = check_source(path, kind, &text, models);
+    let (diagnostics, notes) = analyse(path, kind, &text, models, options);
+    (diagnostics, notes, true)
+}
+
+/// Findings of one source text after its suppression comments, and its notes.
+fn analyse(
+    path: &Path,
+    kind: SourceKind,
+    text: &str,
+    models: &Models,
+    options: &Options,
+) -> (Vec<Diagnostic>, Vec<ScanNote>) {
+    let (mut diagnostics, file_notes) = check_source(path, kind, text, models);
+    suppress::apply(text, path, &mut diagnostics, options.require_reasons);
     let notes = file_notes
         .into_iter()
-        .map(|n| note(n.span.map(|s| s.line), n.message))
+        .map(|n| ScanNote {
+            file: path.to_path_buf(),
+            line: n.span.map(|s| s.line),
+            message: n.message,
+        })
         .collect();
-    (diagnostics, notes, true)
+    (diagnostics, notes)
+}
+
+/// A buffer from an editor, analysed as if it were the file at `path` (its language, its
+/// configuration, its suppressions).
+pub fn check_buffer(
+    path: &Path,
+    text: &str,
+    explicit: Option<&Path>,
+    options: &Options,
+) -> Result<Outcome, miette::Report> {
+    let kind = SourceKind::from_path(path).ok_or_else(|| {
+        miette::miette!(
+            "{} is not a TypeScript, JavaScript or Rust file name",
+            path.display()
+        )
+    })?;
+    let config = match explicit
+        .map(Path::to_path_buf)
+        .or_else(|| config::find_for(path))
+    {
+        Some(p) => config::Config::load(&p)?,
+        None => config::Config::builtin(),
+    };
+    let (mut diagnostics, notes) = analyse(path, kind, text, &config.models, options);
+    config.apply_levels(&mut diagnostics);
+    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    Ok(Outcome {
+        diagnostics,
+        notes,
+        files_scanned: 1,
+    })
 }
 
 /// Bundled or minified code (vendored `swagger-ui-bundle.js`) is machine-written: its lines

@@ -2,13 +2,13 @@
 //! library.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use toctou::diagnostic::Severity;
 use toctou::models::Models;
 use toctou::report::{self, Format, Report};
-use toctou::{check, discover, Options, Selection};
+use toctou::{check_buffer, check_project, discover, Options, Selection};
 
 /// Exit codes: stable, documented in README.md.
 const EXIT_CLEAN: u8 = 0;
@@ -31,6 +31,12 @@ struct Cli {
 enum Command {
     /// Scan files and directories for races.
     Check(CheckArgs),
+    /// Write a commented starter `toctou.toml` in the current directory.
+    Init,
+    /// List the rules with their default level and languages.
+    Rules,
+    /// Print a rule's documentation: what it finds, why it matters, an example, the fix.
+    Explain { rule: String },
     /// Print the effect IR of a file (for debugging front-ends).
     #[command(hide = true)]
     DumpIr { file: PathBuf },
@@ -70,6 +76,22 @@ struct CheckArgs {
     /// Apply the excludes to files named on the command line too (for pre-commit hooks).
     #[arg(long)]
     force_exclude: bool,
+    /// A `toctou-ignore` comment without a reason is an error.
+    #[arg(long)]
+    require_reasons: bool,
+    /// Use this configuration for every file instead of the nearest `toctou.toml`.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Record the findings of this run in FILE and exit 0, to adopt the tool in an existing
+    /// codebase.
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    write_baseline: Option<PathBuf>,
+    /// Report only findings that FILE (written by --write-baseline) does not record.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Read the source from standard input and report it as PATH (for editor plugins).
+    #[arg(long, value_name = "PATH")]
+    stdin_filename: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -95,7 +117,33 @@ fn main() -> ExitCode {
         Command::Check(args) => match run_check(args) {
             Ok(code) => ExitCode::from(code),
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("{e:?}");
+                ExitCode::from(EXIT_ERROR)
+            }
+        },
+        Command::Init => init(),
+        Command::Rules => {
+            for meta in toctou::rules::all_metas() {
+                println!(
+                    "{:<22} {:<8} {:<32} {}",
+                    meta.id,
+                    meta.level.as_str(),
+                    meta.languages.join(", "),
+                    meta.summary
+                );
+            }
+            ExitCode::from(EXIT_CLEAN)
+        }
+        Command::Explain { rule } => match toctou::rules::all_metas().find(|m| m.id == rule) {
+            Some(meta) => {
+                println!("# {}\n\n{}", meta.id, toctou::rules::docs(meta).trim_end());
+                ExitCode::from(EXIT_CLEAN)
+            }
+            None => {
+                let hint = toctou::rules::closest(&rule)
+                    .map(|c| format!("; did you mean `{c}`?"))
+                    .unwrap_or_default();
+                eprintln!("error: unknown rule `{rule}`{hint} (`toctou rules` lists them)");
                 ExitCode::from(EXIT_ERROR)
             }
         },
@@ -123,7 +171,28 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_check(args: CheckArgs) -> Result<u8, String> {
+fn init() -> ExitCode {
+    let path = Path::new(toctou::config::FILE_NAME);
+    if path.exists() {
+        eprintln!(
+            "error: {} already exists; not overwriting it",
+            path.display()
+        );
+        return ExitCode::from(EXIT_ERROR);
+    }
+    match std::fs::write(path, toctou::config::STARTER) {
+        Ok(()) => {
+            println!("wrote {}", path.display());
+            ExitCode::from(EXIT_CLEAN)
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn run_check(args: CheckArgs) -> Result<u8, miette::Report> {
     // Deep syntax is walked recursively; a large stack keeps hostile input from overflowing it.
     let mut pool = rayon::ThreadPoolBuilder::new().stack_size(64 * 1024 * 1024);
     if let Some(n) = args.threads {
@@ -131,22 +200,60 @@ fn run_check(args: CheckArgs) -> Result<u8, String> {
     }
     let pool = pool
         .build()
-        .map_err(|e| format!("cannot start worker threads: {e}"))?;
-    let models = Models::builtin();
+        .map_err(|e| miette::miette!("cannot start worker threads: {e}"))?;
     let selection = Selection {
         exclude: args.exclude,
         no_default_excludes: args.no_default_excludes,
         force_exclude: args.force_exclude,
     };
-    let found = discover(&args.paths, &selection)?;
     let options = Options {
         max_file_size: args.max_file_size,
+        require_reasons: args.require_reasons,
     };
-    let mut outcome = pool.install(|| check(&found.files, &models, &options));
-    outcome.notes.extend(found.notes);
+    let mut buffer = String::new();
+    let mut outcome = match &args.stdin_filename {
+        Some(path) => {
+            std::io::stdin()
+                .read_to_string(&mut buffer)
+                .map_err(|e| miette::miette!("cannot read standard input: {e}"))?;
+            check_buffer(path, &buffer, args.config.as_deref(), &options)?
+        }
+        None => {
+            let found = discover(&args.paths, &selection).map_err(|e| miette::miette!("{e}"))?;
+            let mut outcome =
+                pool.install(|| check_project(&found.files, args.config.as_deref(), &options))?;
+            outcome.notes.extend(found.notes);
+            outcome
+        }
+    };
+    if let Some(path) = &args.write_baseline {
+        toctou::baseline::write(path, &outcome.diagnostics).map_err(|e| miette::miette!("{e}"))?;
+        eprintln!(
+            "recorded {} findings in {}",
+            outcome.diagnostics.len(),
+            path.display()
+        );
+        return Ok(EXIT_CLEAN);
+    }
+    if let Some(path) = &args.baseline {
+        let gone = toctou::baseline::filter(path, &mut outcome.diagnostics)
+            .map_err(|e| miette::miette!("{e}"))?;
+        if gone > 0 {
+            outcome.notes.push(toctou::diagnostic::ScanNote {
+                file: path.clone(),
+                line: None,
+                message: format!(
+                    "{gone} baseline entries no longer occur; rewrite it with --write-baseline"
+                ),
+            });
+        }
+    }
     outcome.notes.sort();
     outcome.notes.dedup();
-    let source = |p: &Path| std::fs::read_to_string(p).ok();
+    let source = |p: &Path| match &args.stdin_filename {
+        Some(named) if named == p => Some(buffer.clone()),
+        _ => std::fs::read_to_string(p).ok(),
+    };
     let to_stdout = args.output.is_none();
     let report = Report {
         diagnostics: &outcome.diagnostics,
@@ -165,7 +272,7 @@ fn run_check(args: CheckArgs) -> Result<u8, String> {
     };
     match &args.output {
         Some(path) => std::fs::write(path, text)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+            .map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?,
         None => {
             let mut stdout = std::io::stdout().lock();
             // A closed pipe (`| head`) is not an error worth a non-zero exit.

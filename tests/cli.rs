@@ -1,16 +1,10 @@
 //! End-to-end tests of the built binary: exit codes, formats, bad input.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn toctou(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_toctou"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("binary runs")
-}
+use common::{toctou, RACY};
+use std::path::Path;
+use std::process::Output;
 
 fn fixtures() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -19,18 +13,6 @@ fn fixtures() -> &'static Path {
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string()
 }
-
-const RACY: &str = r#"import { PrismaClient } from '@prisma/client';
-import Stripe from 'stripe';
-const prisma = new PrismaClient();
-const stripe = new Stripe('sk');
-export async function redeem(code: string) {
-  const coupon = await prisma.coupon.findUnique({ where: { code } });
-  if (!coupon || coupon.redeemedAt) throw new Error('used');
-  await stripe.refunds.create({ payment_intent: coupon.pi });
-  await prisma.coupon.update({ where: { code }, data: { redeemedAt: new Date() } });
-}
-"#;
 
 const GET_OR_CREATE: &str = r#"export async function tag(prisma, name: string) {
   const found = await prisma.tag.findFirst({ where: { name } });

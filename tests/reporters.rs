@@ -66,6 +66,63 @@ fn sarif_matches_snapshot_and_validates_against_the_2_1_0_schema() {
     insta::assert_snapshot!(text);
 }
 
+/// The interleaving of a fire fixture as a SARIF code flow: one thread flow per request, whose
+/// `executionOrder` values, merged across both threads, run strictly increasing in the order of
+/// the diagnostic's steps, each at the line of one of the diagnostic's labels.
+#[test]
+fn sarif_code_flow_interleaves_two_requests_in_step_order() {
+    let diagnostics = diagnostics();
+    let d = &diagnostics[0];
+    assert!(d.file.ends_with("fire_seed003_process_payment_pg.ts"));
+    let text = common::render(Format::Sarif, &diagnostics, SET.len());
+    let sarif: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let result = &sarif["runs"][0]["results"][0];
+    let flows = result["codeFlows"].as_array().unwrap();
+    assert_eq!(flows.len(), 1);
+    let threads = flows[0]["threadFlows"].as_array().unwrap();
+    let ids: Vec<&str> = threads.iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["request A", "request B"]);
+
+    let label_lines: Vec<u64> = std::iter::once(&d.primary)
+        .chain(&d.secondary)
+        .map(|l| u64::from(l.span.line))
+        .collect();
+    let mut merged: Vec<(u64, String)> = Vec::new();
+    for thread in threads {
+        let orders: Vec<u64> = thread["locations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                assert_eq!(l["nestingLevel"], 0);
+                let line = l["location"]["physicalLocation"]["region"]["startLine"]
+                    .as_u64()
+                    .unwrap();
+                assert!(label_lines.contains(&line), "line {line} is no label's");
+                let step = l["location"]["message"]["text"].as_str().unwrap();
+                let order = l["executionOrder"].as_u64().unwrap();
+                merged.push((order, step.to_string()));
+                order
+            })
+            .collect();
+        assert!(
+            orders.windows(2).all(|w| w[0] < w[1]),
+            "{}: {orders:?}",
+            thread["id"]
+        );
+    }
+    merged.sort();
+    assert!(
+        merged.windows(2).all(|w| w[0].0 < w[1].0),
+        "executionOrder repeats across threads: {merged:?}"
+    );
+    // In executionOrder, the steps come in the diagnostic's order; a step both requests take
+    // appears once per request, one right after the other.
+    let mut in_order: Vec<String> = merged.into_iter().map(|(_, step)| step).collect();
+    in_order.dedup();
+    assert_eq!(in_order, d.steps);
+}
+
 #[test]
 fn fingerprints_survive_unrelated_line_shifts() {
     let models = Models::builtin();
@@ -87,13 +144,13 @@ fn fingerprints_survive_unrelated_line_shifts() {
 #[test]
 fn rule_docs_are_generated_from_the_rules() {
     let dir = common::root().join("docs/rules");
-    for rule in toctou::rules::RULES {
-        let path = dir.join(format!("{}.md", rule.meta.id));
+    for meta in toctou::rules::all_metas() {
+        let path = dir.join(format!("{}.md", meta.id));
         let text = format!(
             "# {}\n\n{}\n\nDefault level: {}.\n",
-            rule.meta.id,
-            toctou::rules::docs(&rule.meta).trim_end(),
-            rule.meta.level.as_str()
+            meta.id,
+            toctou::rules::docs(meta).trim_end(),
+            meta.level.as_str()
         );
         if std::env::var_os("TOCTOU_UPDATE_DOCS").is_some() {
             std::fs::create_dir_all(&dir).unwrap();

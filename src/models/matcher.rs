@@ -221,6 +221,7 @@ fn resource(from: &ResourceFrom, shape: &CallShape, trigger: usize) -> Option<St
             .and_then(Arg::as_name)
             .map(str::to_string),
         ResourceFrom::Head => segs.first().map(|s| s.name.clone()),
+        ResourceFrom::Name(name) => Some(name.clone()),
         ResourceFrom::Entity => {
             let names: Vec<&str> = segs
                 .iter()

@@ -181,6 +181,8 @@ pub enum ResourceFrom {
     Root,
     /// The first argument of another call in the chain: `{ call = "from" }`.
     Call(String),
+    /// A fixed name, for a project's own wrappers: `{ name = "orders" }`.
+    Name(String),
     /// The name another call's first argument starts with: Diesel
     /// `update(orders::table.find(id))` -> `orders::table` with `{ call-head = "update" }`.
     CallHead(String),

@@ -74,6 +74,40 @@ pub fn find(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.meta.id == id)
 }
 
+/// Every rule's description, including the checks of suppression comments.
+pub fn all_metas() -> impl Iterator<Item = &'static RuleMeta> {
+    RULES
+        .iter()
+        .map(|r| &r.meta)
+        .chain([&crate::suppress::UNUSED, &crate::suppress::INVALID])
+}
+
+/// The rule id closest to a misspelt one, for "did you mean".
+pub fn closest(id: &str) -> Option<&'static str> {
+    RULES
+        .iter()
+        .map(|r| (edit_distance(id, r.meta.id), r.meta.id))
+        .filter(|(d, _)| *d <= 3)
+        .min()
+        .map(|(_, id)| id)
+}
+
+/// Levenshtein distance over characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
 /// The rule documentation with the doc-comment indentation removed.
 pub fn docs(meta: &RuleMeta) -> String {
     meta.docs

@@ -1,6 +1,8 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests; each test crate uses some of them.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use toctou::diagnostic::Diagnostic;
 use toctou::report::{self, Format, Report};
 
@@ -20,3 +22,27 @@ pub fn render(format: Format, diagnostics: &[Diagnostic], files_scanned: usize) 
     };
     report::render(format, &report)
 }
+
+/// Runs the built binary in `cwd`, without colours.
+pub fn toctou(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_toctou"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("binary runs")
+}
+
+/// A handler that checks a coupon, refunds through Stripe and only then records it: one
+/// `check-then-act` finding, at line 8.
+pub const RACY: &str = r#"import { PrismaClient } from '@prisma/client';
+import Stripe from 'stripe';
+const prisma = new PrismaClient();
+const stripe = new Stripe('sk');
+export async function redeem(code: string) {
+  const coupon = await prisma.coupon.findUnique({ where: { code } });
+  if (!coupon || coupon.redeemedAt) throw new Error('used');
+  await stripe.refunds.create({ payment_intent: coupon.pi });
+  await prisma.coupon.update({ where: { code }, data: { redeemedAt: new Date() } });
+}
+"#;
