@@ -1,4 +1,5 @@
-//! Each output format pinned on one small set: the seed incidents of the check-then-act rule.
+//! Each output format pinned on one small set: the seed incidents of the check-then-act rule,
+//! and one Rust finding of each rule.
 //! The SARIF is also validated against the official 2.1.0 schema.
 
 mod common;
@@ -10,6 +11,8 @@ const SET: &[&str] = &[
     "fixtures/ts/check-then-act/fire_seed003_process_payment_pg.ts",
     "fixtures/ts/check-then-act/fire_seed004_charge_customer_time_window.ts",
     "fixtures/ts/check-then-act/quiet_seed003_fixed_for_update_idempotency_key.ts",
+    "fixtures/rust/check-then-act/fire_sqlx_query_macro_refund_create.rs",
+    "fixtures/rust/fs-check-then-act/fire_cli_init_not_exists_then_fs_write_config.rs",
 ];
 
 fn diagnostics() -> Vec<toctou::diagnostic::Diagnostic> {
@@ -52,9 +55,15 @@ fn sarif_matches_snapshot_and_validates_against_the_2_1_0_schema() {
     )
     .unwrap();
     let instance: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    assert_valid_sarif(&schema, &instance);
+    assert_eq!(instance["runs"][0]["results"].as_array().unwrap().len(), 4);
+    insta::assert_snapshot!(text);
+}
+
+fn assert_valid_sarif(schema: &serde_json::Value, instance: &serde_json::Value) {
+    let validator = jsonschema::validator_for(schema).expect("schema compiles");
     let errors: Vec<String> = validator
-        .iter_errors(&instance)
+        .iter_errors(instance)
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
     assert!(
@@ -62,8 +71,29 @@ fn sarif_matches_snapshot_and_validates_against_the_2_1_0_schema() {
         "SARIF does not validate:\n{}",
         errors.join("\n")
     );
-    assert_eq!(instance["runs"][0]["results"].as_array().unwrap().len(), 2);
-    insta::assert_snapshot!(text);
+}
+
+/// Every fixture of every rule and language, in one SARIF log, validates.
+#[test]
+fn sarif_of_every_fixture_validates() {
+    let root = common::root();
+    let found = toctou::discover(&[root.join("fixtures")], &toctou::Selection::default()).unwrap();
+    let outcome = toctou::check(
+        &found.files,
+        &Models::builtin(),
+        &toctou::Options::default(),
+    );
+    assert!(
+        outcome.diagnostics.len() > 80,
+        "{}",
+        outcome.diagnostics.len()
+    );
+    let text = common::render(Format::Sarif, &outcome.diagnostics, outcome.files_scanned);
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("tests/schemas/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    assert_valid_sarif(&schema, &serde_json::from_str(&text).unwrap());
 }
 
 /// The interleaving of a fire fixture as a SARIF code flow: one thread flow per request, whose
@@ -72,11 +102,14 @@ fn sarif_matches_snapshot_and_validates_against_the_2_1_0_schema() {
 #[test]
 fn sarif_code_flow_interleaves_two_requests_in_step_order() {
     let diagnostics = diagnostics();
-    let d = &diagnostics[0];
-    assert!(d.file.ends_with("fire_seed003_process_payment_pg.ts"));
+    let (index, d) = diagnostics
+        .iter()
+        .enumerate()
+        .find(|(_, d)| d.file.ends_with("fire_seed003_process_payment_pg.ts"))
+        .unwrap();
     let text = common::render(Format::Sarif, &diagnostics, SET.len());
     let sarif: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let result = &sarif["runs"][0]["results"][0];
+    let result = &sarif["runs"][0]["results"][index];
     let flows = result["codeFlows"].as_array().unwrap();
     assert_eq!(flows.len(), 1);
     let threads = flows[0]["threadFlows"].as_array().unwrap();
