@@ -21,8 +21,10 @@ pub const STARTER: &str = r#"# toctou configuration. Every key is optional; unkn
 # check-then-act = "error"
 # fs-check-then-act = "off"
 
-# Paths to leave out, in .gitignore syntax, relative to this file. Tests, seeds and
-# migrations are already left out unless --no-default-excludes is given.
+# Paths to scan (default: everything) and to leave out, in .gitignore syntax, relative to
+# this file. Tests, seeds and migrations are already left out unless --no-default-excludes
+# is given.
+# include = ["apps/api/", "services/"]
 # exclude = ["scripts/", "legacy/**/*.js"]
 
 # The project's own wrappers, in the schema of the built-in library models (rules/README.md):
@@ -41,6 +43,8 @@ pub const STARTER: &str = r#"# toctou configuration. Every key is optional; unkn
 struct RawConfig {
     #[serde(default)]
     rules: BTreeMap<Spanned<String>, Spanned<Level>>,
+    #[serde(default)]
+    include: Vec<String>,
     #[serde(default)]
     exclude: Vec<String>,
     #[serde(default)]
@@ -63,6 +67,8 @@ pub struct Config {
     pub path: Option<PathBuf>,
     pub models: Models,
     levels: BTreeMap<String, Level>,
+    /// When given, only paths matching one of these are scanned.
+    pub include: Vec<String>,
     pub exclude: Vec<String>,
 }
 
@@ -73,6 +79,7 @@ impl Config {
             path: None,
             models: Models::builtin(),
             levels: BTreeMap::new(),
+            include: Vec::new(),
             exclude: Vec::new(),
         }
     }
@@ -123,6 +130,7 @@ impl Config {
             path: Some(path.to_path_buf()),
             models,
             levels,
+            include: raw.include,
             exclude: raw.exclude,
         })
     }
@@ -213,6 +221,7 @@ mod tests {
         let config = load(
             r#"
 exclude = ["scripts/"]
+include = ["src/"]
 [rules]
 fs-check-then-act = "off"
 [[models]]
@@ -225,6 +234,7 @@ effect = "read"
         .unwrap();
         assert_eq!(config.levels["fs-check-then-act"], Level::Off);
         assert_eq!(config.exclude, ["scripts/"]);
+        assert_eq!(config.include, ["src/"]);
     }
 
     #[test]

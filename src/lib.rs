@@ -82,27 +82,30 @@ pub fn check_project(
     Ok(outcome)
 }
 
-/// The configuration's `exclude` patterns, relative to its directory.
+/// The configuration's `include` and `exclude` patterns, relative to its directory.
 fn without_excluded(
     files: Vec<PathBuf>,
     config: &config::Config,
 ) -> Result<Vec<PathBuf>, miette::Report> {
-    let Some(root) = config.root().filter(|_| !config.exclude.is_empty()) else {
+    let Some(root) = config.root() else {
         return Ok(files);
     };
-    let selection = Selection {
-        exclude: config.exclude.clone(),
-        no_default_excludes: true,
-        force_exclude: true,
-    };
-    let matcher = selection
+    let matcher = |patterns: &[String]| {
+        Selection {
+            exclude: patterns.to_vec(),
+            no_default_excludes: true,
+            force_exclude: true,
+        }
         .matcher(root)
-        .map_err(|e| miette::miette!("{e}"))?;
+        .map_err(|e| miette::miette!("{e}"))
+    };
+    let (include, exclude) = (matcher(&config.include)?, matcher(&config.exclude)?);
     Ok(files
         .into_iter()
         .filter(|f| {
             let absolute = std::path::absolute(f).unwrap_or_else(|_| f.clone());
-            !matcher.excludes(&absolute, false)
+            (config.include.is_empty() || include.excludes(&absolute, false))
+                && !exclude.excludes(&absolute, false)
         })
         .collect())
 }
