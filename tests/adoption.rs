@@ -123,6 +123,10 @@ provider = "payments"
         Some(0),
         "a note is below --fail-on warning"
     );
+    std::fs::write(p.join("toctou.toml"), "include = [\"legacy/\"]\n").unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&toctou(&json, p).stdout).unwrap();
+    assert_eq!(report["findings"][0]["file"], "legacy/racy.ts");
+    assert_eq!(report["summary"]["files_scanned"], 1);
 }
 
 #[test]
