@@ -147,7 +147,25 @@ fn effect(id: usize, e: &Effect) -> String {
             "fs-write {op} {path}{}",
             if *exclusive { " exclusive" } else { "" }
         ),
-        EffectKind::Claim { resource } => format!("claim {}", res(resource.as_ref())),
+        EffectKind::Claim {
+            resource,
+            key,
+            ttl_ms,
+        } => format!(
+            "claim {}{}{}",
+            res(resource.as_ref()),
+            key.as_ref()
+                .map(|k| format!(" key[{k}]"))
+                .unwrap_or_default(),
+            ttl_ms.map(|t| format!(" ttl[{t}ms]")).unwrap_or_default()
+        ),
+        EffectKind::KvPut { key, ttl_ms } => format!(
+            "kv-put{}{}",
+            key.as_ref()
+                .map(|k| format!(" key[{k}]"))
+                .unwrap_or_default(),
+            ttl_ms.map(|t| format!(" ttl[{t}ms]")).unwrap_or_default()
+        ),
         EffectKind::Lock { .. } => "lock".into(),
         EffectKind::Unlock => "unlock".into(),
         EffectKind::TxnBegin(t) => format!("begin txn#{t}"),

@@ -159,6 +159,15 @@ pub enum EffectKind {
     /// `create_new`) that reports who won. It decides only when a guard tests its result.
     Claim {
         resource: Option<Resource>,
+        /// The key claimed, as written (`\`pay:${id}\``, `&key`).
+        key: Option<String>,
+        /// The claim's expiry, when the code states it in a way that evaluates.
+        ttl_ms: Option<u64>,
+    },
+    /// A key-value store that replaces any value (`SET k v`, `setex`).
+    KvPut {
+        key: Option<String>,
+        ttl_ms: Option<u64>,
     },
     Lock {
         key: Option<String>,
@@ -171,6 +180,8 @@ pub enum EffectKind {
         operation: String,
         /// The provider deduplicates calls that carry a key, so a key could be passed.
         accepts_key: bool,
+        /// The call moves money or creates something billable: it should carry a key.
+        key_required: bool,
         key: Option<Key>,
     },
     /// A file-system probe of a path (`Path::exists`, `fs.existsSync`, `stat`).

@@ -84,6 +84,15 @@ const LEADING_KEYWORDS: &[&str] = &["SELECT", "WITH", "INSERT", "UPDATE", "DELET
     "RELEASE"];
 
 /// Classify one SQL text; None when it does not start like SQL at all.
+/// Whether a fragment of SQL compares against a time relative to now (`now() - interval '5
+/// minutes'`), as in a raw piece of a query builder (`knex.raw(..)`, drizzle's `sql`).
+pub fn mentions_window(fragment: &str) -> bool {
+    // The fragment may be the host language's call around the SQL: its quotes are not SQL's.
+    let unquoted = fragment.replace(['"', '`'], " ");
+    let toks: Vec<Tok> = Lexer::new(&unquoted).collect();
+    lex_window(&toks)
+}
+
 pub fn classify(sql: &str) -> Option<SqlInfo> {
     let first = Lexer::new(sql).find(|t| !t.is_punct("("))?;
     if !first.is_any(LEADING_KEYWORDS) {
@@ -141,7 +150,11 @@ fn scan_clauses(body: &[Tok]) -> SqlInfo {
     match info.kind {
         SqlKind::Select => {
             info.locking = LOCKING_CLAUSES.iter().any(|c| find_seq(body, c).is_some());
-            info.window = lex_window(where_part(body));
+            // From the FROM on, where filters are (a computed column of the select list is
+            // not one); with no FROM, in the select list itself: `SELECT EXISTS(.. WHERE
+            // created_at > now() - ..)`.
+            let from = find_top(body, 1, |t| t.is("FROM")).unwrap_or(0);
+            info.window = lex_window(&body[from..]);
             info.conditional = where_part(body).iter().any(|t| token_tests_state(t, &[]));
         }
         SqlKind::Insert => (info.on_conflict, info.returning) = (scan_conflict(body), returning),

@@ -9,7 +9,7 @@ use toctou::report::Format;
 
 const SET: &[&str] = &[
     "fixtures/ts/check-then-act/fire_seed003_process_payment_pg.ts",
-    "fixtures/ts/check-then-act/fire_seed004_charge_customer_time_window.ts",
+    "fixtures/ts/time-window-dedup/fire_seed004_charge_customer_time_window.ts",
     "fixtures/ts/check-then-act/quiet_seed003_fixed_for_update_idempotency_key.ts",
     "fixtures/rust/check-then-act/fire_sqlx_query_macro_refund_create.rs",
     "fixtures/rust/fs-check-then-act/fire_cli_init_not_exists_then_fs_write_config.rs",
@@ -56,7 +56,7 @@ fn sarif_matches_snapshot_and_validates_against_the_2_1_0_schema() {
     .unwrap();
     let instance: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_valid_sarif(&schema, &instance);
-    assert_eq!(instance["runs"][0]["results"].as_array().unwrap().len(), 4);
+    assert_eq!(instance["runs"][0]["results"].as_array().unwrap().len(), 8);
     insta::assert_snapshot!(text);
 }
 

@@ -2,12 +2,12 @@
 //! that name them, and the mapping from a classified call to an effect.
 
 use crate::ir::{
-    Block, Derived, Effect, EffectId, EffectKind, Isolation, Key, Node, Resource, Span, Txn, TxnId,
-    WriteKind,
+    Block, Derived, Effect, EffectId, EffectKind, Isolation, Key, Node, Resource, Source, Span,
+    Txn, TxnId, WriteKind,
 };
-use crate::models::{CallShape, Classified, EffectModel};
+use crate::models::{CallShape, Classified, EffectModel, Language, Models, SourceKind};
 use crate::sql::{Conflict, SqlInfo, SqlKind};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 #[derive(Debug, Default)]
 pub(crate) struct Builder {
@@ -125,15 +125,17 @@ impl Builder {
             EffectModel::ClaimInsert => write(WriteKind::InsertIgnore),
             EffectModel::Put => write(WriteKind::Put),
             EffectModel::KvSet => {
-                if c.kv.is_some_and(|k| k.if_absent) {
-                    EffectKind::Claim { resource: None }
-                } else {
-                    EffectKind::Write {
+                let kv = c.kv.clone().unwrap_or_default();
+                if kv.if_absent {
+                    EffectKind::Claim {
                         resource: None,
-                        kind: WriteKind::Update {
-                            derived: Derived::Nothing,
-                        },
-                        sets: vec![],
+                        key: kv.key,
+                        ttl_ms: kv.ttl_ms,
+                    }
+                } else {
+                    EffectKind::KvPut {
+                        key: kv.key,
+                        ttl_ms: kv.ttl_ms,
                     }
                 }
             }
@@ -153,6 +155,7 @@ impl Builder {
                     .clone()
                     .unwrap_or_else(|| operation(shape, c.trigger)),
                 accepts_key: !c.model.key.is_empty(),
+                key_required: c.model.key_required,
                 key: facts.key,
             },
             EffectModel::FsCheck => EffectKind::FsCheck { path: resource?.0 },
@@ -179,8 +182,15 @@ impl Builder {
             .any(|e| matches!(&e.kind, EffectKind::FsWrite { path: p, .. } if p == path))
     }
 
-    /// The effect of an SQL statement run through `handle`.
-    pub fn sql_effect(&mut self, sql: &SqlInfo, handle: &str, span: Span) -> Option<EffectKind> {
+    /// The effect of an SQL statement run through `handle`. `clock`: a bound parameter reads
+    /// the clock (`$2` is `Utc::now() - Duration::minutes(5)`), so a SELECT filters on a window.
+    pub fn sql_effect(
+        &mut self,
+        sql: &SqlInfo,
+        handle: &str,
+        span: Span,
+        clock: bool,
+    ) -> Option<EffectKind> {
         let table = sql.tables.first().cloned().map(Resource);
         let derived = if sql.derived.is_empty() {
             Derived::Nothing
@@ -191,7 +201,7 @@ impl Builder {
             SqlKind::Select => EffectKind::Read {
                 resource: table,
                 locking: sql.locking,
-                window: sql.window,
+                window: sql.window || clock,
                 fresh_key: false,
                 filters_state: sql.conditional,
             },
@@ -241,6 +251,40 @@ impl Builder {
             SqlKind::AdvisoryUnlock => EffectKind::Unlock,
             SqlKind::Other => return None,
         })
+    }
+}
+
+/// A raw SQL fragment among the chain's arguments filters on a window relative to now
+/// (`.where('created_at', '>', knex.raw("now() - interval '30 seconds'"))`).
+pub(crate) fn window_in_args(shape: &CallShape) -> bool {
+    shape
+        .segments
+        .iter()
+        .flat_map(|s| s.args())
+        .any(|a| crate::sql::mentions_window(&a.source_text()))
+}
+
+/// Sources of a chain no model classifies: the clock or randomness it calls
+/// (`Math.random().toString(36)`), unless it cuts a time down to its calendar date, which
+/// also makes a clock value it was given stable for the day.
+pub(crate) fn chain_sources(
+    models: &Models,
+    language: Language,
+    shape: &CallShape,
+    sources: &mut BTreeSet<Source>,
+) {
+    if models.truncates_to_date(language, shape) {
+        sources.retain(|s| !matches!(s, Source::Clock(_)));
+        return;
+    }
+    match models.chain_source(language, shape) {
+        Some((SourceKind::Clock, path)) => {
+            sources.insert(Source::Clock(path));
+        }
+        Some((SourceKind::Random, path)) => {
+            sources.insert(Source::Random(path));
+        }
+        None => {}
     }
 }
 

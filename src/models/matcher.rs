@@ -35,10 +35,14 @@ pub struct TxnInfo {
     pub callback: Option<Arg>,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct KvSet {
     /// Set only if absent (`NX`): a claim.
     pub if_absent: bool,
+    /// The key, as written.
+    pub key: Option<String>,
+    /// The expiry, when it evaluates (`'EX', 60`, `{ PX: 30_000 }`, `setex(k, 600, v)`).
+    pub ttl_ms: Option<u64>,
 }
 
 pub(super) fn classify<'m>(lib: &'m LibraryModel, shape: &CallShape) -> Option<Classified<'m>> {
@@ -96,6 +100,17 @@ fn find_trigger(model: &CallModel, shape: &CallShape) -> Option<usize> {
         })
     };
     if !model.when_option.iter().all(option_holds) {
+        return None;
+    }
+    let arg0_holds = |(call, values): (&String, &Vec<String>)| {
+        shape.calls_named(call).any(|s| {
+            s.args()
+                .first()
+                .and_then(Arg::as_str)
+                .is_some_and(|a| values.iter().any(|v| v.eq_ignore_ascii_case(a)))
+        })
+    };
+    if !model.when_arg0.iter().all(arg0_holds) {
         return None;
     }
     Some(index)
@@ -158,21 +173,7 @@ fn build<'m>(
         });
     }
     if out.effect == EffectModel::KvSet {
-        // Redis names its set-if-absent commands with an NX suffix (SETNX, HSETNX).
-        let nx_command = shape.segments[trigger]
-            .name
-            .to_ascii_lowercase()
-            .ends_with("nx");
-        out.kv = Some(KvSet {
-            if_absent: nx_command
-                || args.iter().any(|a| {
-                    a.as_str().is_some_and(|s| s.eq_ignore_ascii_case("nx"))
-                        || a.lookup("NX").is_some_and(Arg::is_truthy)
-                        || a.lookup("condition")
-                            .and_then(Arg::as_str)
-                            .is_some_and(|s| s.eq_ignore_ascii_case("nx"))
-                }),
-        });
+        out.kv = Some(kv_set(shape, trigger));
     }
     Some(out)
 }
@@ -192,6 +193,61 @@ pub fn call_key<'s>(spec: &'s str, shape: &'s CallShape) -> Option<&'s Arg> {
             })
         })
         .find_map(|s| s.args().last())
+}
+
+/// A key-value store: its key, whether it only sets an absent key, and its expiry. The
+/// command's words are the call's arguments, or the `.arg(..)` calls of `redis::cmd("SET")`.
+fn kv_set(shape: &CallShape, trigger: usize) -> KvSet {
+    let command = shape.segments[trigger].name.to_ascii_lowercase();
+    let words: Vec<&Arg> = if shape.calls_named("cmd").next().is_some() {
+        shape.calls_named("arg").flat_map(Segment::args).collect()
+    } else {
+        shape.segments[trigger].args().iter().collect()
+    };
+    let is_word = |a: &Arg, w: &str| a.as_str().is_some_and(|s| s.eq_ignore_ascii_case(w));
+    let option = |name: &str| words.iter().find_map(|a| a.lookup(name));
+    // Redis names its set-if-absent commands with an NX suffix (SETNX, HSETNX).
+    let if_absent = command.ends_with("nx")
+        || words.iter().any(|a| is_word(a, "nx"))
+        || option("NX").is_some_and(Arg::is_truthy)
+        || option("condition").is_some_and(|c| is_word(c, "nx"));
+    let after = |w: &str| {
+        words
+            .iter()
+            .position(|a| is_word(a, w))
+            .and_then(|i| words.get(i + 1))
+            .and_then(|a| evaluate(&a.source_text()))
+    };
+    // `setex(key, seconds, value)` in Node, `set_ex(key, value, seconds)` in redis-rs.
+    let positional = |i: usize| words.get(i).and_then(|a| evaluate(&a.source_text()));
+    let ttl_ms = match command.as_str() {
+        "setex" => positional(1).map(|s| s * 1000),
+        "psetex" => positional(1),
+        "set_ex" => positional(2).map(|s| s * 1000),
+        "pset_ex" => positional(2),
+        _ => after("ex")
+            .map(|s| s * 1000)
+            .or_else(|| after("px"))
+            .or_else(|| {
+                option("EX")
+                    .and_then(|a| evaluate(&a.source_text()))
+                    .map(|s| s * 1000)
+            })
+            .or_else(|| option("PX").and_then(|a| evaluate(&a.source_text()))),
+    };
+    KvSet {
+        if_absent,
+        key: words.first().map(|a| a.source_text()),
+        ttl_ms,
+    }
+}
+
+/// A duration written as digits and products (`60`, `30_000`, `60 * 60 * 24`).
+fn evaluate(text: &str) -> Option<u64> {
+    text.split('*').try_fold(1u64, |acc, part| {
+        let digits: String = part.trim().chars().filter(|c| *c != '_').collect();
+        acc.checked_mul(digits.parse::<u64>().ok()?)
+    })
 }
 
 fn resource(from: &ResourceFrom, shape: &CallShape, trigger: usize) -> Option<String> {

@@ -156,6 +156,49 @@ impl Models {
 }
 
 impl Models {
+    /// The first call of a chain whose value changes on every retry (`Math.random` in
+    /// `Math.random().toString(36)`, `Uuid::new_v4` in `Uuid::new_v4().to_string()`), as the
+    /// path written up to it.
+    pub fn chain_source(
+        &self,
+        language: Language,
+        shape: &CallShape,
+    ) -> Option<(SourceKind, String)> {
+        let separator = if language == Language::Rust {
+            "::"
+        } else {
+            "."
+        };
+        let names: Vec<&str> = shape
+            .segments
+            .iter()
+            .map(|s| s.name.trim_end_matches('!'))
+            .collect();
+        shape
+            .segments
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_call())
+            .find_map(|(i, _)| {
+                let path = names[..=i].join(separator);
+                self.unstable_source(language, &path).map(|k| (k, path))
+            })
+    }
+
+    /// Whether a chain cuts a time down to its calendar date (`.toISOString().slice(0, 10)`,
+    /// `.date_naive()`): a once-a-day key, stable for the day.
+    pub fn truncates_to_date(&self, language: Language, shape: &CallShape) -> bool {
+        let truncations: Vec<&String> = self
+            .libraries(language)
+            .flat_map(|l| &l.calendar_dates)
+            .collect();
+        shape.segments.iter().filter(|s| s.is_call()).any(|s| {
+            let args: Vec<String> = s.args().iter().map(Arg::source_text).collect();
+            let call = format!("{}({})", s.name, args.join(", "));
+            truncations.iter().any(|t| **t == s.name || **t == call)
+        })
+    }
+
     /// Whether a `catch` handler's text shows it handles a unique-constraint violation.
     pub fn handles_unique_violation(&self, language: Language, handler: &str) -> bool {
         self.libraries(language)
@@ -164,8 +207,10 @@ impl Models {
     }
 }
 
-/// `crypto.randomUUID` matches the pattern `randomUUID`; `Date.now` matches `Date.now`.
+/// `crypto.randomUUID` matches the pattern `randomUUID`; `Date.now` matches `Date.now`;
+/// `chrono::Utc::now` matches `Utc::now`.
 fn path_matches(path: &str, pattern: &str) -> bool {
+    let (path, pattern) = (path.replace("::", "."), pattern.replace("::", "."));
     path == pattern || path.ends_with(&format!(".{pattern}"))
 }
 

@@ -21,6 +21,10 @@ pub struct LibraryModel {
     /// Calls whose result is unstable across retries (clock, randomness).
     #[serde(default)]
     pub sources: Vec<SourceModel>,
+    /// Calls that cut a time down to its calendar date (`toDateString`, `slice(0, 10)`,
+    /// `date_naive`): a key built from the result is stable for the day.
+    #[serde(default)]
+    pub calendar_dates: Vec<String>,
     /// Text in a `catch` handler that shows it handles a unique-constraint violation
     /// (`23505`, `P2002`), turning the insert it guards into a claim.
     #[serde(default)]
@@ -79,6 +83,10 @@ pub struct CallModel {
     /// some object argument has key `method` with one of the string values (case-insensitive).
     #[serde(default)]
     pub when_option: BTreeMap<String, Vec<String>>,
+    /// Calls of the chain whose first argument must be one of these strings
+    /// (case-insensitive): `{ cmd = ["SET"] }` for `redis::cmd("SET")`.
+    #[serde(default)]
+    pub when_arg0: BTreeMap<String, Vec<String>>,
     pub effect: EffectModel,
     /// Where the table/model/collection name comes from.
     #[serde(default)]
@@ -106,6 +114,10 @@ pub struct CallModel {
     /// the result is assigned to (`result`).
     #[serde(default)]
     pub handle: HandleFrom,
+    /// Externals: the call moves money or creates something billable, so it should carry a
+    /// key (`missing-idempotency-key`).
+    #[serde(default)]
+    pub key_required: bool,
     /// The result reaches a callback instead of the caller: as its first parameter
     /// (`result`, `fs.exists(p, (found) => ..)`), or as the second after an error that is set
     /// when the thing looked for is absent (`error-first`, `fs.stat(p, (err, st) => ..)`).

@@ -80,20 +80,33 @@ struct Race {
 }
 
 pub fn check(func: &FunctionIr, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
-    let flow = Flow::new(func);
+    out.extend(findings(func, &Flow::new(func), cx, false));
+}
+
+/// One finding per read that decides a racy act. `window`: only reads that look for recent
+/// rows (whose findings `time-window-dedup` reports), or only the others.
+pub(super) fn findings(
+    func: &FunctionIr,
+    flow: &Flow,
+    cx: &RuleContext,
+    window: bool,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
     let mut reported = Vec::new();
     for (read_id, read) in func.effects.iter().enumerate() {
         // A key fresh to this request cannot be checked by a concurrent one.
-        if !matches!(
-            read.kind,
-            EffectKind::Read {
-                fresh_key: false,
-                ..
-            }
-        ) {
+        let EffectKind::Read {
+            fresh_key: false,
+            window: is_window,
+            ..
+        } = read.kind
+        else {
+            continue;
+        };
+        if is_window != window {
             continue;
         }
-        let races = races_for(func, &flow, read_id);
+        let races = races_for(func, flow, read_id);
         let Some(primary) = races
             .iter()
             .find(|r| is_external(&func.effects[r.act]))
@@ -105,8 +118,26 @@ pub fn check(func: &FunctionIr, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
             continue;
         }
         reported.push(primary.act);
-        out.push(diagnostic(func, &flow, cx, read_id, primary, &races));
+        out.push(diagnostic(func, flow, cx, read_id, primary, &races));
     }
+    out
+}
+
+/// Acts that run on a check another request can pass at the same time; `windows`: also on
+/// checks for recent rows (which `time-window-dedup` reports).
+pub(super) fn raced_acts(func: &FunctionIr, flow: &Flow, windows: bool) -> Vec<EffectId> {
+    (0..func.effects.len())
+        .filter(|&r| match func.effects[r].kind {
+            EffectKind::Read {
+                fresh_key: false,
+                window,
+                ..
+            } => windows || !window,
+            _ => false,
+        })
+        .flat_map(|r| races_for(func, flow, r))
+        .map(|race| race.act)
+        .collect()
 }
 
 fn races_for(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Vec<Race> {

@@ -4,6 +4,11 @@
 mod check_then_act;
 pub mod flow;
 mod fs_check_then_act;
+mod missing_idempotency_key;
+mod short_idempotency_ttl;
+mod side_effect_before_claim;
+mod time_window_dedup;
+mod unstable_idempotency_key;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::ir::FunctionIr;
@@ -63,6 +68,26 @@ pub static RULES: &[Rule] = &[
     Rule {
         meta: check_then_act::CheckThenAct::META,
         check: check_then_act::check,
+    },
+    Rule {
+        meta: time_window_dedup::TimeWindowDedup::META,
+        check: time_window_dedup::check,
+    },
+    Rule {
+        meta: unstable_idempotency_key::UnstableIdempotencyKey::META,
+        check: unstable_idempotency_key::check,
+    },
+    Rule {
+        meta: missing_idempotency_key::MissingIdempotencyKey::META,
+        check: missing_idempotency_key::check,
+    },
+    Rule {
+        meta: side_effect_before_claim::SideEffectBeforeClaim::META,
+        check: side_effect_before_claim::check,
+    },
+    Rule {
+        meta: short_idempotency_ttl::ShortIdempotencyTtl::META,
+        check: short_idempotency_ttl::check,
     },
     Rule {
         meta: fs_check_then_act::FsCheckThenAct::META,

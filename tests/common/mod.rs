@@ -33,16 +33,16 @@ pub fn toctou(args: &[&str], cwd: &Path) -> Output {
         .expect("binary runs")
 }
 
-/// A handler that checks a coupon, refunds through Stripe and only then records it: one
-/// `check-then-act` finding, at line 8.
+/// A handler that checks a coupon, mails the refund notice and only then records it: one
+/// `check-then-act` finding (an error: the act is external), at line 8.
 pub const RACY: &str = r#"import { PrismaClient } from '@prisma/client';
-import Stripe from 'stripe';
+import nodemailer from 'nodemailer';
 const prisma = new PrismaClient();
-const stripe = new Stripe('sk');
+const mailer = nodemailer.createTransport({ host: 'smtp.example.com' });
 export async function redeem(code: string) {
   const coupon = await prisma.coupon.findUnique({ where: { code } });
   if (!coupon || coupon.redeemedAt) throw new Error('used');
-  await stripe.refunds.create({ payment_intent: coupon.pi });
+  await mailer.sendMail({ to: coupon.owner, subject: 'Your refund is on its way' });
   await prisma.coupon.update({ where: { code }, data: { redeemedAt: new Date() } });
 }
 "#;

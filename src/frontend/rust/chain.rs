@@ -4,14 +4,14 @@
 use super::lower::{Lowerer, Val};
 use super::macros;
 use super::syntax::{self, TRANSPARENT};
-use crate::frontend::builder::CallFacts;
+use crate::frontend::builder::{chain_sources, window_in_args, CallFacts};
 use crate::ir::{
     Block, Derived, Effect, EffectKind, Isolation, Key, Node as IrNode, Resource, ScopeKind,
     Source, WriteKind,
 };
 use crate::models::schema::HandleFrom;
 use crate::models::{
-    call_key, Arg, ArgValue, CallShape, Classified, EffectModel, Language, Segment, SourceKind,
+    call_key, Arg, ArgValue, CallShape, Classified, EffectModel, Language, Segment,
 };
 use std::collections::BTreeSet;
 use syn::spanned::Spanned;
@@ -179,12 +179,14 @@ impl Lowerer<'_> {
             EffectModel::Commit | EffectModel::Rollback => self.b.end(&root),
             EffectModel::Sql => {
                 let sql = c.sql.as_ref()?;
-                self.b.sql_effect(sql, &handle, span)
+                let clock = has_source(args_val, |s| matches!(s, Source::Clock(_)));
+                self.b.sql_effect(sql, &handle, span, clock)
             }
             EffectModel::Nothing => None,
             _ => {
                 let mut facts = CallFacts {
-                    clock: has_source(args_val, |s| matches!(s, Source::Clock(_))),
+                    clock: has_source(args_val, |s| matches!(s, Source::Clock(_)))
+                        || window_in_args(shape),
                     random: has_source(args_val, |s| matches!(s, Source::Random(_))),
                     key: c
                         .key
@@ -384,21 +386,7 @@ impl Lowerer<'_> {
         if calls {
             v.merge(args);
             v = v.derived();
-            let path = shape
-                .segments
-                .iter()
-                .map(|s| s.name.trim_end_matches('!'))
-                .collect::<Vec<_>>()
-                .join("::");
-            match self.ctx.models.unstable_source(Language::Rust, &path) {
-                Some(SourceKind::Clock) => {
-                    v.sources.insert(Source::Clock(path));
-                }
-                Some(SourceKind::Random) => {
-                    v.sources.insert(Source::Random(path));
-                }
-                None => {}
-            }
+            chain_sources(self.ctx.models, Language::Rust, shape, &mut v.sources);
         }
         v
     }

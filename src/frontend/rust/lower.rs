@@ -399,7 +399,19 @@ impl<'a> Lowerer<'a> {
             }
             return Val::default();
         }
-        let v = self.all(args.iter(), out);
+        let mut v = self.all(args.iter(), out);
+        // `format!("sub-{account_id}-{nonce:016x}")` reads the locals it names.
+        if let Some(syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        })) = args.first()
+        {
+            for name in macros::captured_names(&s.value()) {
+                if let Some(captured) = self.vars.get(&name).cloned() {
+                    v.merge(captured);
+                }
+            }
+        }
         if macros::DIVERGING.contains(&name.as_str()) {
             out.push(IrNode::Exit(span));
         }

@@ -47,6 +47,31 @@ pub fn format_template(text: &str) -> String {
     out
 }
 
+/// The locals a format string names inline: `"{id}-{nonce:016x}"` -> `id`, `nonce`.
+pub fn captured_names(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        rest = &rest[open + 1..];
+        if rest.starts_with('{') {
+            rest = &rest[1..];
+            continue;
+        }
+        let end = rest.find('}').unwrap_or(rest.len());
+        let name = rest[..end].split(':').next().unwrap_or("").trim();
+        if name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+        {
+            out.push(name.to_string());
+        }
+        rest = &rest[end..];
+    }
+    out
+}
+
 /// `lazy_static! { static ref SEEN: Mutex<HashSet<String>> = ..; }`: names and types.
 pub fn lazy_statics(mac: &Macro) -> Vec<(String, String)> {
     let tokens: Vec<TokenTree> = mac.tokens.clone().into_iter().collect();
@@ -78,6 +103,14 @@ mod tests {
         assert_eq!(
             format_template("SELECT * FROM {} WHERE id = {id:?} {{x}}"),
             "SELECT * FROM __hole0 WHERE id = __hole1 {x}"
+        );
+    }
+
+    #[test]
+    fn inline_format_captures_are_named() {
+        assert_eq!(
+            captured_names("sub-{id}-{nonce:016x}-{}-{{lit}}-{0}"),
+            ["id", "nonce"]
         );
     }
 

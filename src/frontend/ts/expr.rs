@@ -4,7 +4,7 @@
 use super::cond;
 use super::lower::{Lowerer, Val};
 use super::syntax::{self, unquote};
-use crate::frontend::builder::CallFacts;
+use crate::frontend::builder::{chain_sources, window_in_args, CallFacts};
 use crate::ir::{
     Block, Derived, Effect, EffectKind, Isolation, Key, Node as IrNode, Resource, ScopeKind,
     Source, WriteKind,
@@ -270,9 +270,9 @@ impl<'a, 't> Lowerer<'a, 't> {
         match classified {
             Some(c) => self.classified(node, &shape, c, args_val, out),
             None => {
-                let path = shape.callee();
                 v.merge(args_val);
-                self.add_source(&path, &mut v);
+                let models = self.ctx.models;
+                chain_sources(models, Language::Typescript, &shape, &mut v.sources);
                 if let Some(saved) = self.active_record_save(&links, root_effect, node, out) {
                     return saved;
                 }
@@ -382,6 +382,12 @@ impl<'a, 't> Lowerer<'a, 't> {
         match node.kind() {
             "string" => ArgValue::Str(unquote(self.text(node)).to_string()),
             "template_string" => ArgValue::Str(template_text(node, self.ctx.src)),
+            // Options built in a local first (`const opts = { idempotencyKey }`) are read
+            // where they are passed.
+            "identifier" if depth < 4 && self.object_literals.contains_key(self.text(node)) => {
+                let literal = self.object_literals[self.text(node)];
+                self.arg_value(literal, depth + 1)
+            }
             "identifier" | "member_expression" | "this" => {
                 ArgValue::Path(self.text(node).to_string())
             }
@@ -471,17 +477,21 @@ impl<'a, 't> Lowerer<'a, 't> {
                 return self.scope(node, &c, out);
             }
             EffectModel::Commit | EffectModel::Rollback => self.b.end(&handle_name),
-            EffectModel::Sql => c
-                .sql
-                .as_ref()
-                .and_then(|sql| self.b.sql_effect(sql, &handle_name, span)),
+            EffectModel::Sql => c.sql.as_ref().and_then(|sql| {
+                let clock = args_val
+                    .sources
+                    .iter()
+                    .any(|s| matches!(s, Source::Clock(_)));
+                self.b.sql_effect(sql, &handle_name, span, clock)
+            }),
             EffectModel::Nothing => None,
             _ => {
                 let mut facts = CallFacts {
                     clock: args_val
                         .sources
                         .iter()
-                        .any(|s| matches!(s, Source::Clock(_))),
+                        .any(|s| matches!(s, Source::Clock(_)))
+                        || window_in_args(shape),
                     random: args_val
                         .sources
                         .iter()

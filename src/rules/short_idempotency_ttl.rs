@@ -1,0 +1,131 @@
+//! `short-idempotency-ttl`: a dedup key that expires before the retries it should stop.
+
+use super::{declare_rule, RuleContext};
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::ir::{EffectKind, FunctionIr};
+
+/// The retry window a dedup key must outlive: Stripe keeps keys for 24 hours, and queues
+/// retry with backoff for hours.
+const MIN_TTL_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// Words that mark a key as a lock, a lease, a counter or a cache: short expiries are right.
+const NOT_DEDUP: &[&str] = &[
+    "lock", "lease", "mutex", "rate", "limit", "throttle", "cache", "session", "count",
+];
+/// Words that mark a key as a record of an operation done.
+const DEDUP: &[&str] = &[
+    "idem",
+    "dedup",
+    "processed",
+    "seen",
+    "once",
+    "handled",
+    "delivered",
+    "sent",
+    "done",
+];
+
+declare_rule! {
+    /// ## What it does
+    /// Finds an idempotency or dedup key stored with an expiry shorter than 24 hours: Redis
+    /// `SET key v NX EX 60`, `PX 30000`, `setex`, `set_ex`, `{ NX: true, EX: 300 }`. A key
+    /// counts as a dedup key when its name says so (`idem:`, `idempotency:`, `dedup:`,
+    /// `processed:`, `seen:`); keys named as locks, leases, rate limits or caches are left
+    /// alone, as are expiries that do not evaluate to a number.
+    ///
+    /// ## Why is this bad?
+    /// A payment job claims `pay:order-17` for 60 seconds and calls the provider, which hangs
+    /// for 90 seconds, or the job crashes and the queue retries after 2 minutes, 10 minutes,
+    /// an hour. By then the key has expired: the retry claims it again and charges again. The
+    /// key must outlive every retry that can carry it.
+    ///
+    /// ## Example
+    /// ```ts
+    /// const won = await redis.set(`idem:${orderId}`, '1', 'EX', 60, 'NX');
+    /// if (!won) return;
+    /// await stripe.charges.create(params, { idempotencyKey: orderId });
+    /// ```
+    ///
+    /// ## Fix
+    /// Keep dedup keys at least as long as the longest retry: 24 hours or more
+    /// (`'EX', 60 * 60 * 24`), or record the operation durably in a table under a unique key.
+    pub struct ShortIdempotencyTtl {
+        id: "short-idempotency-ttl",
+        level: Severity::Warning,
+        languages: &["typescript", "javascript", "rust"],
+        summary: "an idempotency or dedup key expires before the retries it should stop",
+    }
+}
+
+pub fn check(func: &FunctionIr, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    for e in &func.effects {
+        let (key, ttl) = match &e.kind {
+            EffectKind::Claim {
+                key,
+                ttl_ms: Some(t),
+                ..
+            }
+            | EffectKind::KvPut {
+                key,
+                ttl_ms: Some(t),
+            } => (key.as_deref(), *t),
+            _ => continue,
+        };
+        let name = key.unwrap_or("").to_ascii_lowercase();
+        if ttl >= MIN_TTL_MS || NOT_DEDUP.iter().any(|w| name.contains(w)) {
+            continue;
+        }
+        if !DEDUP.iter().any(|w| name.contains(w)) {
+            continue;
+        }
+        let shown = key.map_or_else(|| "the key".to_string(), readable);
+        let human = duration(ttl);
+        out.push(Diagnostic {
+            rule: ShortIdempotencyTtl::META.id,
+            severity: ShortIdempotencyTtl::META.level,
+            message: format!(
+                "`{shown}` expires after {human}: a retry that comes later finds no record and repeats the operation"
+            ),
+            file: cx.file.to_path_buf(),
+            function: func.name.clone(),
+            primary: Label {
+                span: e.span,
+                message: format!("stored for {human}"),
+            },
+            secondary: Vec::new(),
+            steps: vec![
+                format!("attempt A stores `{shown}` at line {} and starts the operation", e.span.line),
+                format!("A's response is lost or it crashes; the retry comes after {human} or later"),
+                "the key has expired, so the retry stores it again and repeats the operation".into(),
+            ],
+            notes: Vec::new(),
+            help: "keep the key for at least 24 hours (`'EX', 60 * 60 * 24`), longer than any retry can come, or record the operation in a table under a unique key".into(),
+        });
+    }
+}
+
+/// `dedup:__hole0` -> `dedup:{..}`: the parts of a template that vary, as a placeholder.
+fn readable(key: &str) -> String {
+    let mut out = String::new();
+    let mut rest = key;
+    while let Some(at) = rest.find(crate::sql::HOLE_PREFIX) {
+        out.push_str(&rest[..at]);
+        out.push_str("{..}");
+        rest = rest[at + crate::sql::HOLE_PREFIX.len()..]
+            .trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `60000` ms -> `1 minute`.
+fn duration(ms: u64) -> String {
+    let s = ms / 1000;
+    let (n, unit) = match s {
+        0 => return format!("{ms} ms"),
+        s if s % 3600 == 0 => (s / 3600, "hour"),
+        s if s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}

@@ -1,0 +1,232 @@
+//! `side-effect-before-claim`: the act happens first and the record that would stop a repeat
+//! is written after it.
+
+use super::flow::Flow;
+use super::{check_then_act, declare_rule, RuleContext};
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::ir::{same_field, EffectId, EffectKind, FunctionIr, TestKind};
+
+declare_rule! {
+    /// ## What it does
+    /// Finds an external act (a charge, a refund, an e-mail, an HTTP POST, a published
+    /// message) that runs before the write recording that it happened: the insert into the
+    /// table a duplicate check reads, the store of the idempotency key, the status update
+    /// that marks the operation done. It stays quiet when the operation was claimed before
+    /// the act (a tested `INSERT ... ON CONFLICT DO NOTHING`, `SET key NX`, a conditional
+    /// status update whose count is checked) and when the act carries a stable idempotency
+    /// key, since the provider then absorbs a repeat.
+    ///
+    /// ## Why is this bad?
+    /// Recording after acting makes the record a log, not a guard. If the process dies
+    /// between the act and the record (a deploy, an out-of-memory kill, a timeout), the retry
+    /// finds no record and acts again. If two deliveries of the same event arrive together,
+    /// both act before either records, and the unique constraint on the record fails one of
+    /// them after the damage is done.
+    ///
+    /// ## Example
+    /// ```ts
+    /// const seen = await db.query('SELECT 1 FROM processed WHERE key = $1', [key]);
+    /// if (seen.rowCount) return;
+    /// await mailer.sendMail(receipt);
+    /// await db.query('INSERT INTO processed (key) VALUES ($1)', [key]);
+    /// ```
+    ///
+    /// ## Fix
+    /// Claim first, act, then mark it complete: insert a pending row under a unique key with
+    /// `ON CONFLICT DO NOTHING RETURNING` (or `SET key NX PX`) and act only when you won;
+    /// after the act, mark it done; on failure, delete the claim or mark it failed so a retry
+    /// can proceed.
+    pub struct SideEffectBeforeClaim {
+        id: "side-effect-before-claim",
+        level: Severity::Warning,
+        languages: &["typescript", "javascript", "rust"],
+        summary: "an external act runs before the write that records it",
+    }
+}
+
+pub fn check(func: &FunctionIr, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    let flow = Flow::new(func);
+    // An act that runs on a racy check is reported once, as check-then-act, whose
+    // explanation already names the late record.
+    let raced = check_then_act::raced_acts(func, &flow, false);
+    for (act_id, act) in func.effects.iter().enumerate() {
+        if raced.contains(&act_id) {
+            continue;
+        }
+        let EffectKind::External {
+            provider,
+            operation,
+            key,
+            ..
+        } = &act.kind
+        else {
+            continue;
+        };
+        if key.as_ref().is_some_and(|k| k.is_stable()) || claimed_before(func, &flow, act_id) {
+            continue;
+        }
+        let Some((check, record)) = record_after(func, &flow, act_id) else {
+            continue;
+        };
+        let (al, rl) = (act.span.line, func.effects[record].span.line);
+        let mut secondary = vec![Label {
+            span: func.effects[record].span,
+            message: "the operation is recorded only here, after the act".into(),
+        }];
+        secondary.extend(check.map(|c| Label {
+            span: func.effects[c].span,
+            message: "the check that reads the record".into(),
+        }));
+        out.push(Diagnostic {
+            rule: SideEffectBeforeClaim::META.id,
+            severity: SideEffectBeforeClaim::META.level,
+            message: format!(
+                "`{operation}` ({provider}) runs before the write that records it at line {rl}: a crash or a concurrent duplicate in between repeats it"
+            ),
+            file: cx.file.to_path_buf(),
+            function: func.name.clone(),
+            primary: Label {
+                span: act.span,
+                message: "the side effect happens here".into(),
+            },
+            secondary,
+            steps: vec![
+                format!("attempt A calls `{operation}` at line {al}"),
+                format!("A dies (a deploy, a timeout) before line {rl}, or attempt B arrives before A gets there"),
+                format!("nothing records the operation yet, so the retry or B calls `{operation}` at line {al} again"),
+                format!("the record at line {rl} is written after both side effects"),
+            ],
+            notes: Vec::new(),
+            help: "claim first, act, then mark it done: a pending row under a unique key (`ON CONFLICT DO NOTHING RETURNING`) or `SET key NX PX`, tested before the act; mark it complete after, and release the claim on failure".into(),
+        });
+    }
+}
+
+/// A tested claim earlier in the function: the act already runs for one caller only.
+fn claimed_before(func: &FunctionIr, flow: &Flow, act: EffectId) -> bool {
+    (0..act).any(|c| match &func.effects[c].kind {
+        EffectKind::Claim { .. } => flow.is_tested(c),
+        EffectKind::Write { kind, .. } if kind.is_claim_form() => flow.is_tested(c),
+        // An insert whose duplicate-key error is handled: only one caller gets past it.
+        EffectKind::Write {
+            kind: crate::ir::WriteKind::Insert,
+            ..
+        } => flow.at[c].unique_try,
+        EffectKind::Lock { .. } => true,
+        _ => false,
+    })
+}
+
+/// The write after the act that records the operation, and the check that reads that record:
+/// an insert into a table a check before the act read, an update of a field that check
+/// tested, or a key stored in a key-value store a check before the act read.
+fn record_after(
+    func: &FunctionIr,
+    flow: &Flow,
+    act: EffectId,
+) -> Option<(Option<EffectId>, EffectId)> {
+    let checks: Vec<EffectId> = (0..act)
+        .filter(|&r| matches!(func.effects[r].kind, EffectKind::Read { .. }))
+        .filter(|&r| flow.decided_by(r, act))
+        .collect();
+    (act + 1..func.effects.len())
+        .filter(|&w| flow.compatible(act, w))
+        .find_map(
+            |w| match checks.iter().copied().find(|&r| records(func, flow, r, w)) {
+                Some(check) => Some((Some(check), w)),
+                None => marks_done(func, w).then_some((None, w)),
+            },
+        )
+}
+
+/// Tables whose rows log or measure rather than record that an operation happened.
+const LOG_WORDS: &[&str] = &["audit", "log", "metric", "history", "analytic", "stat"];
+/// Tables whose rows record that an operation happened, or claim its key.
+const RECORD_WORDS: &[&str] = &[
+    "processed",
+    "handled",
+    "sent",
+    "deliver",
+    "idempot",
+    "dedup",
+    "notif",
+    "receipt",
+    "webhook",
+    "reminder",
+    "dispatch",
+    "invite",
+];
+
+/// A write that marks the operation done even with no check before the act: an insert into
+/// a table of processed or sent things, a status or done-at field set, a key stored.
+fn marks_done(func: &FunctionIr, write: EffectId) -> bool {
+    let name = |r: &crate::ir::Resource| r.key();
+    match &func.effects[write].kind {
+        EffectKind::Write {
+            resource: Some(r),
+            kind,
+            sets,
+        } => {
+            use crate::ir::WriteKind::*;
+            let table = name(r);
+            if LOG_WORDS.iter().any(|w| table.contains(w)) {
+                return false;
+            }
+            match kind {
+                Insert | InsertIgnore | Upsert | Put => {
+                    RECORD_WORDS.iter().any(|w| table.contains(w))
+                }
+                Update { .. } | Conditional { .. } => sets.iter().any(|s| {
+                    let s = s.to_ascii_lowercase();
+                    (s == "status" || s == "state" || s.ends_with("at"))
+                        && !s.starts_with("updated")
+                }),
+                Delete => false,
+            }
+        }
+        EffectKind::Claim { .. } | EffectKind::KvPut { .. } => true,
+        _ => false,
+    }
+}
+
+fn records(func: &FunctionIr, flow: &Flow, read: EffectId, write: EffectId) -> bool {
+    let EffectKind::Read { resource, .. } = &func.effects[read].kind else {
+        return false;
+    };
+    match (&func.effects[write].kind, resource) {
+        (
+            EffectKind::Write {
+                resource: Some(w),
+                kind,
+                sets,
+            },
+            Some(r),
+        ) if w.same_as(r) => {
+            use crate::ir::WriteKind::*;
+            match kind {
+                Insert | InsertIgnore | Upsert | Put => true,
+                Update { .. } | Conditional { .. } => {
+                    let tested = tested_fields(flow, read);
+                    tested.is_empty()
+                        || sets.iter().any(|s| tested.iter().any(|t| same_field(s, t)))
+                }
+                Delete => false,
+            }
+        }
+        // A key-value read (`GET`/`EXISTS`) recorded by a later store of a key.
+        (EffectKind::Claim { .. } | EffectKind::KvPut { .. }, None) => true,
+        _ => false,
+    }
+}
+
+fn tested_fields(flow: &Flow, read: EffectId) -> Vec<String> {
+    flow.guards
+        .iter()
+        .flat_map(|g| &g.tests)
+        .filter(|t| t.effect == read)
+        .flat_map(|t| match &t.kind {
+            TestKind::Value { fields } => fields.clone(),
+            TestKind::Presence { .. } => Vec::new(),
+        })
+        .collect()
+}
