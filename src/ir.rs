@@ -45,6 +45,9 @@ pub struct FunctionIr {
     /// Arena of effects; [`Node::Effect`] refers into it in program order.
     pub effects: Vec<Effect>,
     pub txns: Vec<Txn>,
+    /// Writes whose duplicate-key error is handled where their result is examined later
+    /// (`let res = insert.await; match res { Err(e) if e.is_unique_violation() => .. }`).
+    pub duplicates_handled: Vec<EffectId>,
 }
 
 pub type Block = Vec<Node>;

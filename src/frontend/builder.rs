@@ -16,6 +16,8 @@ pub(crate) struct Builder {
     /// Transaction handles in scope: `tx`, `client`, `manager`, `t`.
     pub handles: HashMap<String, TxnId>,
     pub open_txns: Vec<TxnId>,
+    /// See [`crate::ir::FunctionIr::duplicates_handled`].
+    pub duplicates_handled: Vec<EffectId>,
 }
 
 /// What the front-end learned about a call's arguments and assigned values.

@@ -35,6 +35,9 @@ impl<'f> Flow<'f> {
             at: vec![At::default(); func.effects.len()],
         };
         flow.walk(&func.body, &mut At::default());
+        for &id in &func.duplicates_handled {
+            flow.at[id].unique_try = true;
+        }
         flow
     }
 

@@ -123,6 +123,7 @@ pub(super) fn lower_function(
         body: out,
         effects: l.b.effects,
         txns: l.b.txns,
+        duplicates_handled: l.b.duplicates_handled,
     }
 }
 
@@ -460,6 +461,14 @@ impl<'a> Lowerer<'a> {
                 ts
             },
         ));
+        if evaluated.is_empty() {
+            // The write ran earlier and its result is examined here.
+            if let Some(e) = scrutinee.effect {
+                if self.handles_duplicates(&arms_text) {
+                    self.b.duplicates_handled.push(e);
+                }
+            }
+        }
         self.handled_duplicates(evaluated, &arms_text, out);
         let mut v = Val::default();
         // Each arm is a branch that runs when its pattern (and its `if`) matches: a chain of
@@ -495,8 +504,7 @@ impl<'a> Lowerer<'a> {
     /// The statement that evaluated a write whose duplicate-key error the code handles
     /// (`Err(e) if e.is_unique_violation()`) runs as in a try block that catches it.
     pub fn handled_duplicates(&mut self, evaluated: Block, handler: &str, out: &mut Block) {
-        let models = self.ctx.models;
-        if models.handles_unique_violation(crate::models::Language::Rust, handler) {
+        if self.handles_duplicates(handler) {
             out.push(IrNode::Try {
                 body: evaluated,
                 catch: Block::new(),
@@ -506,6 +514,11 @@ impl<'a> Lowerer<'a> {
         } else {
             out.extend(evaluated);
         }
+    }
+
+    fn handles_duplicates(&self, handler: &str) -> bool {
+        let models = self.ctx.models;
+        models.handles_unique_violation(crate::models::Language::Rust, handler)
     }
 
     /// `expr?`: an `Option` turned into an error (`.ok_or(..)?`, `.context(..)?`) leaves the

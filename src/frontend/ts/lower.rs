@@ -102,6 +102,7 @@ pub(super) fn lower_function<'t>(
         body,
         effects: l.b.effects,
         txns: l.b.txns,
+        duplicates_handled: l.b.duplicates_handled,
     };
     (ir, l.inlined)
 }
