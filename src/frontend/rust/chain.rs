@@ -149,7 +149,7 @@ impl Lowerer<'_> {
         args_val.merge(v.clone());
         self.arg_vals.push(v);
         Arg {
-            value: arg_value(arg),
+            value: self.resolve_text(arg_value(arg)),
             span: self.ctx.span(arg.span()),
             node: self.arg_vals.len() - 1,
         }
@@ -322,6 +322,18 @@ impl Lowerer<'_> {
             }
         }
         (sets, derived)
+    }
+
+    /// A local bound to a string or a `format!` template stands for that text where it is
+    /// passed (`let key = format!("idem:{id}"); .arg(&key)`, `let sql = "SELECT .."`).
+    fn resolve_text(&self, value: ArgValue) -> ArgValue {
+        match &value {
+            ArgValue::Path(name) => match self.texts.get(name) {
+                Some(text) => ArgValue::Str(text.clone()),
+                None => value,
+            },
+            _ => value,
+        }
     }
 
     /// A key set on a client the call is given (`Refund::create(&client, ..)` after
@@ -533,6 +545,15 @@ fn path_links<'e>(path: &'e syn::Path, args: Option<Args<'e>>, links: &mut Vec<L
             args: args.take(),
             end: seg.ident.span().byte_range().end,
         });
+    }
+}
+
+/// The text of a string literal or `format!`/`concat!` template (holes as SQL-neutral
+/// placeholders), or nothing for any other expression.
+pub(super) fn literal_text(e: &Expr) -> Option<String> {
+    match arg_value(e) {
+        ArgValue::Str(s) => Some(s),
+        _ => None,
     }
 }
 

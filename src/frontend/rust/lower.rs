@@ -82,6 +82,8 @@ pub(super) struct Lowerer<'a> {
     /// Fields assigned on locals (`active.status = Set(..)`), and whether each new value is
     /// computed from the same field as read.
     pub mutations: HashMap<String, Vec<(String, bool)>>,
+    /// Locals bound to a string literal or a `format!` template, by name.
+    pub texts: HashMap<String, String>,
     /// The last such chain lowered.
     pub last_shape: Option<crate::models::CallShape>,
     /// The local the expression being lowered is assigned to (`let tx = pool.begin()`).
@@ -104,6 +106,7 @@ pub(super) fn lower_function(
         arg_vals: Vec::new(),
         built_by: HashMap::new(),
         mutations: HashMap::new(),
+        texts: HashMap::new(),
         last_shape: None,
         assign_target: None,
         depth: 0,
@@ -205,6 +208,10 @@ impl<'a> Lowerer<'a> {
             if let Some(shape) = self.last_shape.take() {
                 self.built_by.insert(t.clone(), shape);
             }
+            match super::chain::literal_text(&init.expr) {
+                Some(text) => self.texts.insert(t.clone(), text),
+                None => self.texts.remove(t),
+            };
         }
         self.bind(&local.pat, val);
     }
