@@ -51,6 +51,30 @@ impl Builder {
         id
     }
 
+    /// A transaction begun without a callback: it lives on `handle` (the receiver, or the
+    /// variable the call is assigned to) until a commit or rollback through it.
+    pub fn begin_on_handle(
+        &mut self,
+        handle: Option<String>,
+        span: Span,
+        isolation: Isolation,
+        library: &str,
+        out: &mut Block,
+    ) -> EffectId {
+        let txn = self.begin(span, isolation, false);
+        if let Some(h) = handle {
+            self.handles.insert(h, txn);
+        }
+        let effect = Effect {
+            span,
+            kind: EffectKind::TxnBegin(txn),
+            library: library.to_string(),
+            callee: String::new(),
+            txn: Some(txn),
+        };
+        self.push(effect, out)
+    }
+
     pub fn close(&mut self, txn: TxnId) {
         self.open_txns.retain(|o| *o != txn);
     }

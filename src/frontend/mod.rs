@@ -5,6 +5,7 @@ mod builder;
 mod lines;
 pub mod rust;
 pub mod ts;
+mod val;
 
 pub use lines::LineIndex;
 

@@ -243,18 +243,9 @@ impl Lowerer<'_> {
                 HandleFrom::Receiver => Some(root.to_string()),
                 _ => self.assign_target.clone(),
             };
-            let txn = self.b.begin(span, isolation, false);
-            if let Some(h) = handle {
-                self.b.handles.insert(h, txn);
-            }
-            let effect = Effect {
-                span,
-                kind: EffectKind::TxnBegin(txn),
-                library: c.library.to_string(),
-                callee: String::new(),
-                txn: Some(txn),
-            };
-            let id = self.b.push(effect, out);
+            let id = self
+                .b
+                .begin_on_handle(handle, span, isolation, c.library, out);
             return Val {
                 effect: Some(id),
                 ..Val::default()

@@ -3,66 +3,11 @@
 use super::syntax::{self, pat_names};
 use super::{macros, FileCtx, MAX_DEPTH};
 use crate::frontend::builder::Builder;
-use crate::ir::{Block, EffectId, FunctionIr, Node as IrNode, Source};
+pub(super) use crate::frontend::val::Val;
+use crate::ir::{Block, FunctionIr, Node as IrNode, Source};
 use std::collections::{BTreeSet, HashMap};
 use syn::spanned::Spanned;
 use syn::{Expr, Stmt};
-
-/// What an expression evaluates to, as far as effects and key sources go.
-#[derive(Clone, Debug, Default)]
-pub(super) struct Val {
-    /// The expression is (a projection of) this effect's result.
-    pub effect: Option<EffectId>,
-    /// Effects whose results the value is computed from.
-    pub deps: BTreeSet<EffectId>,
-    pub sources: BTreeSet<Source>,
-    /// Fields of earlier results the value was computed from (`order.status`).
-    pub fields: BTreeSet<(EffectId, String)>,
-}
-
-impl Val {
-    pub fn constant() -> Val {
-        Val {
-            sources: BTreeSet::from([Source::Constant]),
-            ..Val::default()
-        }
-    }
-
-    pub fn merge(&mut self, other: Val) {
-        self.deps.extend(other.deps);
-        self.deps.extend(other.effect);
-        self.sources.extend(other.sources);
-        self.fields.extend(other.fields);
-    }
-
-    /// The value of one of two branches: still a read's result when either branch is, or
-    /// when both are the same one.
-    pub fn join(&mut self, other: Val) {
-        match (self.effect, other.effect) {
-            (None, Some(_)) if self.deps.is_empty() => {
-                let effect = other.effect;
-                self.merge(other);
-                self.deps.retain(|d| Some(*d) != effect);
-                self.effect = effect;
-            }
-            (Some(a), Some(b)) if a == b => {
-                self.deps.extend(other.deps);
-                self.sources.extend(other.sources);
-                self.fields.extend(other.fields);
-            }
-            (Some(_), None) if other.deps.is_empty() => {
-                self.sources.extend(other.sources);
-                self.fields.extend(other.fields);
-            }
-            _ => self.merge(other),
-        }
-    }
-
-    pub fn derived(mut self) -> Val {
-        self.deps.extend(self.effect.take());
-        self
-    }
-}
 
 pub(super) struct Lowerer<'a> {
     pub ctx: &'a FileCtx<'a>,

@@ -755,18 +755,9 @@ impl<'a, 't> Lowerer<'a, 't> {
                 } else {
                     self.assign_target.clone()
                 };
-                let txn = self.b.begin(span, isolation, false);
-                if let Some(h) = handle {
-                    self.b.handles.insert(h, txn);
-                }
-                let effect = Effect {
-                    span,
-                    kind: EffectKind::TxnBegin(txn),
-                    library: c.library.to_string(),
-                    callee: String::new(),
-                    txn: Some(txn),
-                };
-                let id = self.b.push(effect, out);
+                let id = self
+                    .b
+                    .begin_on_handle(handle, span, isolation, c.library, out);
                 return Val {
                     effect: Some(id),
                     ..Val::default()

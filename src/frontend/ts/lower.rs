@@ -3,49 +3,11 @@
 use super::syntax::{self, text};
 use super::{Binding, FileCtx, MAX_DEPTH};
 use crate::frontend::builder::Builder;
-use crate::ir::{Block, Effect, EffectId, EffectKind, FunctionIr, Node as IrNode, Source, Span};
+pub(super) use crate::frontend::val::Val;
+use crate::ir::{Block, Effect, EffectKind, FunctionIr, Node as IrNode, Source, Span};
 use crate::models::Language;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use tree_sitter::Node;
-
-/// What an expression evaluates to, as far as effects and key sources go.
-#[derive(Clone, Debug, Default)]
-pub(super) struct Val {
-    /// The expression is (a projection of) this effect's result.
-    pub effect: Option<EffectId>,
-    /// Effects whose results the value is computed from.
-    pub deps: BTreeSet<EffectId>,
-    pub sources: BTreeSet<Source>,
-    /// Fields of earlier results the value was computed from (`order.status`).
-    pub fields: BTreeSet<(EffectId, String)>,
-}
-
-impl Val {
-    pub fn constant() -> Val {
-        Val {
-            sources: BTreeSet::from([Source::Constant]),
-            ..Val::default()
-        }
-    }
-
-    /// Combines two operands: the result is no longer either one's result.
-    pub fn merge(&mut self, other: Val) {
-        self.deps.extend(other.deps);
-        self.deps.extend(other.effect);
-        self.sources.extend(other.sources);
-        self.fields.extend(other.fields);
-    }
-
-    pub fn derived(mut self) -> Val {
-        self.deps.extend(self.effect.take());
-        self
-    }
-
-    /// Every effect the value comes from, its own result included.
-    pub fn all_deps(&self) -> impl Iterator<Item = EffectId> + '_ {
-        self.effect.iter().copied().chain(self.deps.iter().copied())
-    }
-}
 
 pub(super) struct Lowerer<'a, 't> {
     pub ctx: &'a FileCtx<'a>,
