@@ -110,6 +110,27 @@ impl Builder {
         }
     }
 
+    /// Pushes the effect of a classified call, in the transaction it belongs to.
+    pub fn push_call(
+        &mut self,
+        kind: EffectKind,
+        db_txn: Option<TxnId>,
+        c: &Classified,
+        shape: &CallShape,
+        span: Span,
+        out: &mut Block,
+    ) -> EffectId {
+        let txn = self.txn_of(&kind, db_txn);
+        let effect = Effect {
+            span,
+            kind,
+            library: c.library.to_string(),
+            callee: shape.callee(),
+            txn,
+        };
+        self.push(effect, out)
+    }
+
     /// Effects whose shape follows from the model alone; transactions, scopes, SQL and
     /// language-specific saves are the front-end's.
     pub fn simple_effect(

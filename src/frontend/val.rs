@@ -17,6 +17,16 @@ pub(crate) struct Val {
 }
 
 impl Val {
+    /// The result of a call: a new value loaded from storage, not one computed from the
+    /// call's arguments.
+    pub fn result(effect: EffectId) -> Val {
+        Val {
+            effect: Some(effect),
+            sources: BTreeSet::from([Source::Stored]),
+            ..Val::default()
+        }
+    }
+
     pub fn constant() -> Val {
         Val {
             sources: BTreeSet::from([Source::Constant]),

@@ -6,14 +6,13 @@ use super::macros;
 use super::syntax::{self, TRANSPARENT};
 use crate::frontend::builder::{chain_sources, window_in_args, CallFacts};
 use crate::ir::{
-    Block, Derived, Effect, EffectKind, Isolation, Key, Node as IrNode, Resource, ScopeKind,
-    Source, WriteKind,
+    Block, Derived, EffectKind, Isolation, Key, Node as IrNode, Resource, ScopeKind, Source,
+    WriteKind,
 };
 use crate::models::schema::HandleFrom;
 use crate::models::{
     call_key, Arg, ArgValue, CallShape, Classified, EffectModel, Language, Segment,
 };
-use std::collections::BTreeSet;
 use syn::spanned::Spanned;
 use syn::{Expr, Lit};
 
@@ -203,23 +202,11 @@ impl Lowerer<'_> {
         };
         let mut kind = kind?;
         derive_from_bound_values(&mut kind, args_val);
-        let txn = self.b.txn_of(&kind, db_txn);
-        let effect = Effect {
-            span,
-            kind,
-            library: c.library.to_string(),
-            callee: shape.callee(),
-            txn,
-        };
-        let id = self.b.push(effect, out);
+        let id = self.b.push_call(kind, db_txn, c, shape, span, out);
         for closure in closures {
             self.expr(closure, out);
         }
-        Some(Val {
-            effect: Some(id),
-            sources: BTreeSet::from([Source::Stored]),
-            ..Val::default()
-        })
+        Some(Val::result(id))
     }
 
     /// A transaction or lock: the callback runs inside a scope; without one the transaction

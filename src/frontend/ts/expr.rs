@@ -13,7 +13,6 @@ use crate::models::schema::CallbackResult;
 use crate::models::{
     Arg, ArgValue, CallShape, Classified, EffectModel, Language, Segment, SourceKind,
 };
-use std::collections::BTreeSet;
 use tree_sitter::Node;
 
 /// One link of a call chain in syntax: `name`, its arguments when called, and its node.
@@ -508,24 +507,11 @@ impl<'a, 't> Lowerer<'a, 't> {
         let Some(kind) = kind else {
             return args_val.derived();
         };
-        let txn = self.b.txn_of(&kind, db_txn);
-        let effect = Effect {
-            span,
-            kind,
-            library: c.library.to_string(),
-            callee: shape.callee(),
-            txn,
-        };
-        let id = self.b.push(effect, out);
+        let id = self.b.push_call(kind, db_txn, &c, shape, span, out);
         if let Some(kind) = c.model.callback {
             self.result_callback(shape, &c, kind, id, out);
         }
-        // A call's result is a new value, not one computed from its arguments' stored state.
-        Val {
-            effect: Some(id),
-            sources: BTreeSet::from([Source::Stored]),
-            ..Val::default()
-        }
+        Val::result(id)
     }
 
     /// A callback that receives the result (`fs.exists(p, (found) => ..)`) is lowered where
