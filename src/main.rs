@@ -125,7 +125,7 @@ fn main() -> ExitCode {
         Command::Rules => {
             for meta in toctou::rules::all_metas() {
                 println!(
-                    "{:<22} {:<8} {:<32} {}",
+                    "{:<26} {:<8} {:<32} {}",
                     meta.id,
                     meta.level.as_str(),
                     meta.languages.join(", "),
