@@ -57,10 +57,17 @@ pub fn check_project(
     options: &Options,
 ) -> Result<Outcome, miette::Report> {
     let mut groups: std::collections::BTreeMap<Option<PathBuf>, Vec<PathBuf>> = Default::default();
+    // Files of one directory share its configuration: look it up once per directory.
+    let mut by_dir: std::collections::HashMap<PathBuf, Option<PathBuf>> = Default::default();
     for f in files {
-        let path = explicit
-            .map(Path::to_path_buf)
-            .or_else(|| config::find_for(f));
+        let dir = f.parent().unwrap_or(Path::new("")).to_path_buf();
+        let path = match explicit {
+            Some(p) => Some(p.to_path_buf()),
+            None => by_dir
+                .entry(dir)
+                .or_insert_with(|| config::find_for(f))
+                .clone(),
+        };
         groups.entry(path).or_default().push(f.clone());
     }
     let mut outcome = Outcome::default();
