@@ -16,6 +16,17 @@ use crate::models::{
 use syn::spanned::Spanned;
 use syn::{Expr, Lit};
 
+/// Calls that pick an element of a result without computing anything new from it.
+const PICKS: &[&str] = &[
+    "into_iter",
+    "iter",
+    "next",
+    "first",
+    "last",
+    "cloned",
+    "copied",
+];
+
 /// Calls that map or recover from the error of the call before them.
 const ERROR_HANDLERS: &[&str] = &["map_err", "or_else", "unwrap_or_else", "inspect_err"];
 
@@ -356,7 +367,10 @@ impl Lowerer<'_> {
         root: Val,
         args: Val,
     ) -> Val {
-        let calls = links.iter().any(|l| l.args.is_some());
+        // Picking from a result (`rows.into_iter().next()`, `.first()`) still describes it.
+        let calls = links
+            .iter()
+            .any(|l| l.args.is_some() && !PICKS.contains(&l.name.as_str()));
         let mut v = root;
         let skip = usize::from(!has_root);
         if let Some(e) = v.effect {

@@ -6,9 +6,11 @@ use crate::ir::{Block, EffectId, Guard, Test, TestKind};
 use std::collections::BTreeSet;
 use tree_sitter::Node;
 
-/// Properties that describe a result's shape rather than the stored state.
+/// Properties that describe a result's shape or identity rather than the stored state:
+/// testing a found record's `id` tests that it was found.
 const STRUCTURAL: &[&str] = &[
-    "rows", "data", "value", "Item", "Items", "result", "results", "records", "body", "0",
+    "rows", "data", "value", "Item", "Items", "result", "results", "records", "body", "0", "id",
+    "_id",
 ];
 /// Properties that count rows or report whether a write matched.
 const COUNTS: &[&str] = &[
