@@ -251,8 +251,9 @@ pub fn check_source(
     let cx = RuleContext { models, file: path };
     let mut diagnostics = Vec::new();
     for func in &file.functions {
+        let flow = rules::flow::Flow::new(func);
         for rule in RULES {
-            (rule.check)(func, &cx, &mut diagnostics);
+            (rule.check)(func, &flow, &cx, &mut diagnostics);
         }
     }
     (diagnostics, file.notes)

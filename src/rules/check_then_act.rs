@@ -79,8 +79,8 @@ struct Race {
     record: Option<EffectId>,
 }
 
-pub fn check(func: &FunctionIr, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
-    out.extend(findings(func, &Flow::new(func), cx, false));
+pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    out.extend(findings(func, flow, cx, false));
 }
 
 /// One finding per read that decides a racy act. `window`: only reads that look for recent

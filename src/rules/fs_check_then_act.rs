@@ -47,8 +47,7 @@ declare_rule! {
     }
 }
 
-pub fn check(func: &FunctionIr, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
-    let flow = Flow::new(func);
+pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
     for (check_id, check) in func.effects.iter().enumerate() {
         let EffectKind::FsCheck { path } = &check.kind else {
             continue;
@@ -66,12 +65,12 @@ pub fn check(func: &FunctionIr, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
                     } => {
                         same_path(path, target)
                             && flow.decided_by(check_id, *act_id)
-                            && trusts_outcome(&flow, check_id, *act_id, is_removal(op))
+                            && trusts_outcome(flow, check_id, *act_id, is_removal(op))
                     }
                     _ => false,
                 });
         if let Some((act_id, act)) = act {
-            out.push(diagnostic(func, &flow, cx, check_id, act_id, act, path));
+            out.push(diagnostic(func, flow, cx, check_id, act_id, act, path));
         }
     }
 }

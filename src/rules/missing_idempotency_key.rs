@@ -39,9 +39,8 @@ declare_rule! {
     }
 }
 
-pub fn check(func: &FunctionIr, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
-    let flow = Flow::new(func);
-    let raced = check_then_act::raced_acts(func, &flow, true);
+pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    let raced = check_then_act::raced_acts(func, flow, true);
     for (id, e) in func.effects.iter().enumerate() {
         let EffectKind::External {
             provider,

@@ -33,7 +33,8 @@ pub struct RuleMeta {
 
 pub struct Rule {
     pub meta: RuleMeta,
-    pub check: fn(&FunctionIr, &RuleContext, &mut Vec<Diagnostic>),
+    /// Reads one function's IR and the control facts derived from it once for all rules.
+    pub check: fn(&FunctionIr, &flow::Flow, &RuleContext, &mut Vec<Diagnostic>),
 }
 
 /// Declares a rule type whose doc comment becomes its `RuleMeta::docs`.

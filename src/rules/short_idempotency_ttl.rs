@@ -1,5 +1,6 @@
 //! `short-idempotency-ttl`: a dedup key that expires before the retries it should stop.
 
+use super::flow::Flow;
 use super::{declare_rule, RuleContext};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::ir::{EffectKind, FunctionIr};
@@ -57,7 +58,7 @@ declare_rule! {
     }
 }
 
-pub fn check(func: &FunctionIr, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+pub fn check(func: &FunctionIr, _flow: &Flow, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
     for e in &func.effects {
         let (key, ttl) = match &e.kind {
             EffectKind::Claim {

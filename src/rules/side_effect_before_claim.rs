@@ -44,11 +44,10 @@ declare_rule! {
     }
 }
 
-pub fn check(func: &FunctionIr, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
-    let flow = Flow::new(func);
+pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
     // An act that runs on a racy check is reported once, as check-then-act, whose
     // explanation already names the late record.
-    let raced = check_then_act::raced_acts(func, &flow, false);
+    let raced = check_then_act::raced_acts(func, flow, false);
     for (act_id, act) in func.effects.iter().enumerate() {
         if raced.contains(&act_id) {
             continue;
@@ -62,10 +61,10 @@ pub fn check(func: &FunctionIr, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
         else {
             continue;
         };
-        if key.as_ref().is_some_and(|k| k.is_stable()) || claimed_before(func, &flow, act_id) {
+        if key.as_ref().is_some_and(|k| k.is_stable()) || claimed_before(func, flow, act_id) {
             continue;
         }
-        let Some((check, record)) = record_after(func, &flow, act_id) else {
+        let Some((check, record)) = record_after(func, flow, act_id) else {
             continue;
         };
         let (al, rl) = (act.span.line, func.effects[record].span.line);

@@ -42,9 +42,8 @@ declare_rule! {
     }
 }
 
-pub fn check(func: &FunctionIr, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
-    let flow = Flow::new(func);
-    for mut d in check_then_act::findings(func, &flow, cx, true) {
+pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    for mut d in check_then_act::findings(func, flow, cx, true) {
         d.rule = TimeWindowDedup::META.id;
         d.severity = d.severity.max(TimeWindowDedup::META.level);
         d.message = format!(

@@ -1,6 +1,7 @@
 //! `unstable-idempotency-key`: a deduplication key made from the clock or randomness, so every
 //! retry sends a new one.
 
+use super::flow::Flow;
 use super::{declare_rule, RuleContext};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::ir::{EffectKind, FunctionIr, Source};
@@ -41,7 +42,7 @@ declare_rule! {
     }
 }
 
-pub fn check(func: &FunctionIr, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+pub fn check(func: &FunctionIr, _flow: &Flow, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
     for e in &func.effects {
         let EffectKind::External {
             provider,
