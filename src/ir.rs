@@ -324,6 +324,22 @@ pub struct Key {
     pub sources: BTreeSet<Source>,
 }
 
+impl Test {
+    pub fn presence(effect: EffectId, present_when_true: bool) -> Test {
+        Test {
+            effect,
+            kind: TestKind::Presence { present_when_true },
+        }
+    }
+
+    pub fn value(effect: EffectId, fields: Vec<String>) -> Test {
+        Test {
+            effect,
+            kind: TestKind::Value { fields },
+        }
+    }
+}
+
 impl EffectKind {
     /// Effects whose result a condition can test: reads, writes (counts, returned rows),
     /// claims and file-system probes.

@@ -65,6 +65,15 @@ impl Val {
         }
     }
 
+    /// The fields of `effect`'s result the value was computed from.
+    pub fn fields_of(&self, effect: EffectId) -> Vec<String> {
+        self.fields
+            .iter()
+            .filter(|(e, _)| *e == effect)
+            .map(|(_, f)| f.clone())
+            .collect()
+    }
+
     pub fn derived(mut self) -> Val {
         self.deps.extend(self.effect.take());
         self

@@ -2,7 +2,7 @@
 //! `count > 0`, `order.status == Status::Paid`, match arms), and how.
 
 use super::lower::{Lowerer, Val};
-use crate::ir::{Block, EffectId, Guard, Test, TestKind};
+use crate::ir::{Block, EffectId, Guard, Test};
 use syn::spanned::Spanned;
 use syn::{BinOp, Expr, Lit, Pat};
 
@@ -17,24 +17,8 @@ const PRESENT_WHEN: &[(&str, bool)] = &[
     ("is_none_or", false),
 ];
 
-pub(super) fn presence(effect: EffectId, present_when_true: bool) -> Test {
-    Test {
-        effect,
-        kind: TestKind::Presence { present_when_true },
-    }
-}
-
 fn value(effect: EffectId, val: &Val) -> Test {
-    let fields = val
-        .fields
-        .iter()
-        .filter(|(e, _)| *e == effect)
-        .map(|(_, f)| f.clone())
-        .collect();
-    Test {
-        effect,
-        kind: TestKind::Value { fields },
-    }
+    Test::value(effect, val.fields_of(effect))
 }
 
 impl Lowerer<'_> {
@@ -76,8 +60,8 @@ impl Lowerer<'_> {
         targets
             .into_iter()
             .map(|e| match variant.as_deref() {
-                Some("Some" | "Ok") if val.effect == Some(e) => presence(e, true),
-                Some("None" | "Err") if val.effect == Some(e) => presence(e, false),
+                Some("Some" | "Ok") if val.effect == Some(e) => Test::presence(e, true),
+                Some("None" | "Err") if val.effect == Some(e) => Test::presence(e, false),
                 _ => value(e, val),
             })
             .collect()
@@ -135,7 +119,7 @@ impl Lowerer<'_> {
                 tests.push(if projected {
                     value(e, v)
                 } else {
-                    presence(e, present_when_true)
+                    Test::presence(e, present_when_true)
                 });
             }
             _ => tests.extend(
@@ -192,7 +176,7 @@ impl Lowerer<'_> {
             _ => None,
         };
         tests.push(match present {
-            Some(p) => presence(e, p != negated),
+            Some(p) => Test::presence(e, p != negated),
             None => value(e, &operand),
         });
     }

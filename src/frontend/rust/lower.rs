@@ -490,7 +490,7 @@ impl<'a> Lowerer<'a> {
                     out.push(IrNode::Guard {
                         guard: crate::ir::Guard {
                             span: self.ctx.span(t.span()),
-                            tests: vec![super::cond::presence(e, true)],
+                            tests: vec![crate::ir::Test::presence(e, true)],
                         },
                         then: Block::new(),
                         otherwise: vec![IrNode::Exit(self.ctx.span(t.question_token.span))],

@@ -2,8 +2,7 @@
 
 use super::lower::{Lowerer, Val};
 use super::syntax::{self, unquote};
-use crate::ir::{Block, EffectId, Guard, Test, TestKind};
-use std::collections::BTreeSet;
+use crate::ir::{Block, EffectId, Guard, Test};
 use tree_sitter::Node;
 
 /// Properties that describe a result's shape or identity rather than the stored state:
@@ -46,7 +45,7 @@ enum Operand {
     /// A field inside the result.
     Field(EffectId, Vec<String>),
     /// A value computed from results, and the fields of theirs it used.
-    Derived(Vec<EffectId>, BTreeSet<(EffectId, String)>),
+    Derived(Vec<EffectId>, Val),
 }
 
 impl<'a, 't> Lowerer<'a, 't> {
@@ -106,9 +105,9 @@ impl<'a, 't> Lowerer<'a, 't> {
         // `if (err)` after `fs.stat(p, (err) => ..)`: the error is set when the path is absent.
         let negated = negated ^ self.absent_when_set.contains(self.text(node));
         match self.operand(node, val) {
-            Some(Operand::Whole(e)) => tests.push(presence(e, !negated)),
-            Some(Operand::Field(e, fields)) => tests.push(value(e, fields)),
-            Some(Operand::Derived(es, fields)) => tests.extend(derived_tests(es, &fields)),
+            Some(Operand::Whole(e)) => tests.push(Test::presence(e, !negated)),
+            Some(Operand::Field(e, fields)) => tests.push(Test::value(e, fields)),
+            Some(Operand::Derived(es, val)) => tests.extend(derived_tests(es, &val)),
             None => {}
         }
     }
@@ -144,9 +143,9 @@ impl<'a, 't> Lowerer<'a, 't> {
         } else {
             for (n, v) in [(left, lv), (right, rv)] {
                 match self.operand(n, &v) {
-                    Some(Operand::Whole(e)) => tests.push(value(e, vec![])),
-                    Some(Operand::Field(e, f)) => tests.push(value(e, f)),
-                    Some(Operand::Derived(es, fields)) => tests.extend(derived_tests(es, &fields)),
+                    Some(Operand::Whole(e)) => tests.push(Test::value(e, vec![])),
+                    Some(Operand::Field(e, f)) => tests.push(Test::value(e, f)),
+                    Some(Operand::Derived(es, val)) => tests.extend(derived_tests(es, &val)),
                     None => {}
                 }
             }
@@ -171,12 +170,12 @@ impl<'a, 't> Lowerer<'a, 't> {
                     }
                 });
                 match present {
-                    Some(p) => tests.push(presence(e, p ^ negated)),
-                    None => tests.push(value(e, vec![])),
+                    Some(p) => tests.push(Test::presence(e, p ^ negated)),
+                    None => tests.push(Test::value(e, vec![])),
                 }
             }
-            Some(Operand::Field(e, f)) => tests.push(value(e, f)),
-            Some(Operand::Derived(es, fields)) => tests.extend(derived_tests(es, &fields)),
+            Some(Operand::Field(e, f)) => tests.push(Test::value(e, f)),
+            Some(Operand::Derived(es, val)) => tests.extend(derived_tests(es, &val)),
             None => {}
         }
     }
@@ -219,7 +218,7 @@ impl<'a, 't> Lowerer<'a, 't> {
             _ => {
                 let deps: Vec<EffectId> =
                     root.deps.iter().copied().filter(|&e| tested(e)).collect();
-                (!deps.is_empty()).then_some(Operand::Derived(deps, root.fields))
+                (!deps.is_empty()).then_some(Operand::Derived(deps, root))
             }
         }
     }
@@ -232,28 +231,10 @@ fn is_literal(node: Node) -> bool {
     )
 }
 
-fn presence(effect: EffectId, present_when_true: bool) -> Test {
-    Test {
-        effect,
-        kind: TestKind::Presence { present_when_true },
-    }
-}
-
 /// A value computed from results tests the fields of theirs it used (`const canSkip =
 /// existing.isSecret === wanted`), or their whole state when it used none.
-fn derived_tests(
-    effects: Vec<EffectId>,
-    fields: &BTreeSet<(EffectId, String)>,
-) -> impl Iterator<Item = Test> + '_ {
-    effects.into_iter().map(move |e| {
-        let used = fields.iter().filter(|(f, _)| *f == e);
-        value(e, used.map(|(_, name)| name.clone()).collect())
-    })
-}
-
-fn value(effect: EffectId, fields: Vec<String>) -> Test {
-    Test {
-        effect,
-        kind: TestKind::Value { fields },
-    }
+fn derived_tests(effects: Vec<EffectId>, val: &Val) -> impl Iterator<Item = Test> + '_ {
+    effects
+        .into_iter()
+        .map(move |e| Test::value(e, val.fields_of(e)))
 }
