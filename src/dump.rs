@@ -143,6 +143,7 @@ fn effect(id: usize, e: &Effect) -> String {
             path,
             op,
             exclusive,
+            ..
         } => format!(
             "fs-write {op} {path}{}",
             if *exclusive { " exclusive" } else { "" }

@@ -198,6 +198,8 @@ pub enum EffectKind {
         /// Fails instead of replacing what exists, or is idempotent (`create_new`, `'wx'`,
         /// `recursive: true`), or publishes a file this function wrote (rename of a temp file).
         exclusive: bool,
+        /// Removes the path rather than creating or replacing it.
+        removes: bool,
     },
     /// A value built for use as a key (`const key = \`pay-${id}-${Date.now()}\``).
     KeyDerivation {

@@ -206,16 +206,16 @@ impl Builder {
                 key: facts.key,
             },
             EffectModel::FsCheck => EffectKind::FsCheck { path: resource?.0 },
-            EffectModel::FsWrite => {
-                let op = shape.segments[c.trigger].name.clone();
+            EffectModel::FsWrite | EffectModel::FsRemove | EffectModel::FsRename => {
                 // Renaming a file this function wrote publishes it whole, whoever wins.
                 let source = shape.segments[c.trigger].args().first();
-                let publishes = op.starts_with("rename")
+                let publishes = c.effect == EffectModel::FsRename
                     && source.is_some_and(|s| self.wrote(&s.source_text()));
                 EffectKind::FsWrite {
                     path: resource?.0,
-                    op,
+                    op: shape.segments[c.trigger].name.clone(),
                     exclusive: c.exclusive || publishes,
+                    removes: c.effect == EffectModel::FsRemove,
                 }
             }
             _ => return None,

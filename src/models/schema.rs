@@ -162,8 +162,12 @@ pub enum EffectModel {
     Nothing,
     /// Probes a path (`Path::exists`, `fs.existsSync`); the path comes from `resource`.
     FsCheck,
-    /// Creates, writes, renames onto, removes or copies onto a path from `resource`.
+    /// Creates, writes or copies onto a path from `resource`.
     FsWrite,
+    /// Removes the path from `resource`.
+    FsRemove,
+    /// Moves the first argument onto the path from `resource`.
+    FsRename,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]

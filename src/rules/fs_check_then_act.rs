@@ -60,12 +60,13 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
                 .find(|(act_id, act)| match &act.kind {
                     EffectKind::FsWrite {
                         path: target,
-                        op,
                         exclusive: false,
+                        removes,
+                        ..
                     } => {
                         same_path(path, target)
                             && flow.decided_by(check_id, *act_id)
-                            && trusts_outcome(flow, check_id, *act_id, is_removal(op))
+                            && trusts_outcome(flow, check_id, *act_id, *removes)
                     }
                     _ => false,
                 });
@@ -73,11 +74,6 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
             out.push(diagnostic(func, flow, cx, check_id, act_id, act, path));
         }
     }
-}
-
-/// Operations that remove a path rather than create or replace one.
-fn is_removal(op: &str) -> bool {
-    ["remove", "unlink", "rm"].iter().any(|r| op.starts_with(r))
 }
 
 /// The race is in trusting the outcome: creating what the check found absent (two creators,
