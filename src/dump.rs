@@ -118,13 +118,15 @@ fn effect(id: usize, e: &Effect) -> String {
             window,
             fresh_key,
             filters_state,
+            in_process,
         } => format!(
-            "read {}{}{}{}{}",
+            "read {}{}{}{}{}{}",
             res(resource.as_ref()),
             if *locking { " locking" } else { "" },
             if *window { " window" } else { "" },
             if *fresh_key { " fresh-key" } else { "" },
-            if *filters_state { " state-filter" } else { "" }
+            if *filters_state { " state-filter" } else { "" },
+            if *in_process { " in-process" } else { "" }
         ),
         EffectKind::Write {
             resource,
@@ -204,6 +206,10 @@ fn write_kind(kind: &WriteKind) -> String {
     match kind {
         WriteKind::Update { derived: d } => format!("Update{}", derived(d)),
         WriteKind::Conditional { derived: d } => format!("Conditional{}", derived(d)),
+        WriteKind::Put { made_after } => match made_after {
+            Some(e) => format!("Put made-after[e{e}]"),
+            None => "Put".into(),
+        },
         other => format!("{other:?}"),
     }
 }

@@ -48,6 +48,9 @@ pub struct FunctionIr {
     /// Writes whose duplicate-key error is handled where their result is examined later
     /// (`let res = insert.await; match res { Err(e) if e.is_unique_violation() => .. }`).
     pub duplicates_handled: Vec<EffectId>,
+    /// Effects whose result the function passes on as a value (returns it, hands it to a
+    /// call, stores it in a field) rather than only testing it: a cache lookup, not a check.
+    pub passed_on: BTreeSet<EffectId>,
 }
 
 pub type Block = Vec<Node>;
@@ -151,6 +154,10 @@ pub enum EffectKind {
         /// The filter tests row state (`status = 'unpaid'`), so finding a row is a check of
         /// that state, not only of existence.
         filters_state: bool,
+        /// The state lives in this process's memory (a module-level `Map`, a static
+        /// `DashMap`): the service's other processes, and this one after a restart, never
+        /// see it.
+        in_process: bool,
     },
     Write {
         resource: Option<Resource>,
@@ -221,7 +228,13 @@ pub enum WriteKind {
     InsertIgnore,
     /// Stores a key, replacing any value, and reports whether the key was new (a map's
     /// `insert`): races like an insert, and is a claim when its result is tested.
-    Put,
+    Put {
+        /// The last effect before the stored value was loaded or made (none when the value
+        /// is nothing, a constant, an input or the time). A value made after a check was
+        /// made for the key (a cache's data, a registry's task handle); one that existed
+        /// before only marks the key as seen, as a duplicate check's store does.
+        made_after: Option<EffectId>,
+    },
     /// Update or delete whose filter also tests state, so its count says whether this caller
     /// won: a claim when the count is tested.
     Conditional {
@@ -234,7 +247,7 @@ impl WriteKind {
     pub fn is_claim_form(&self) -> bool {
         matches!(
             self,
-            WriteKind::InsertIgnore | WriteKind::Put | WriteKind::Conditional { .. }
+            WriteKind::InsertIgnore | WriteKind::Put { .. } | WriteKind::Conditional { .. }
         )
     }
 }

@@ -1,11 +1,12 @@
 //! IR construction shared by the front-ends: the effect arena, transactions and the handles
 //! that name them, and the mapping from a classified call to an effect.
 
+use crate::frontend::val::Val;
 use crate::ir::{
     Block, Derived, Effect, EffectId, EffectKind, Isolation, Key, Node, Resource, Source, Span,
     Txn, TxnId, WriteKind,
 };
-use crate::models::{CallShape, Classified, EffectModel, Language, Models, SourceKind};
+use crate::models::{Arg, CallShape, Classified, EffectModel, Language, Models, SourceKind};
 use crate::sql::{Conflict, SqlInfo, SqlKind};
 use std::collections::{BTreeSet, HashMap};
 
@@ -18,6 +19,8 @@ pub(crate) struct Builder {
     pub open_txns: Vec<TxnId>,
     /// See [`crate::ir::FunctionIr::duplicates_handled`].
     pub duplicates_handled: Vec<EffectId>,
+    /// See [`crate::ir::FunctionIr::passed_on`].
+    pub passed_on: BTreeSet<EffectId>,
 }
 
 /// What the front-end learned about a call's arguments and assigned values.
@@ -30,6 +33,19 @@ pub(crate) struct CallFacts {
     pub sets: Vec<String>,
     pub derived: Derived,
     pub key: Option<Key>,
+    /// See [`WriteKind::Put`].
+    pub made_after: Option<EffectId>,
+}
+
+/// When a map store's value (`set(key, value)`; none for `add(key)`) was loaded or made, as
+/// [`Val::made_after`]. `val` gives an argument's value.
+pub(crate) fn stored_made_after(
+    shape: &CallShape,
+    trigger: usize,
+    val: impl Fn(&Arg) -> Option<Val>,
+) -> Option<EffectId> {
+    let value = shape.segments[trigger].args().get(1)?;
+    val(value)?.made_after()
 }
 
 impl Builder {
@@ -38,6 +54,11 @@ impl Builder {
         let id = self.effects.len() - 1;
         out.push(Node::Effect(id));
         id
+    }
+
+    /// The value leaves the function's conditions: returned, passed to a call, stored.
+    pub fn pass_on(&mut self, value: &Val) {
+        self.passed_on.extend(value.all_deps());
     }
 
     pub fn begin(&mut self, span: Span, isolation: Isolation, on_pool: bool) -> TxnId {
@@ -152,6 +173,7 @@ impl Builder {
                 window: facts.clock,
                 fresh_key: facts.random,
                 filters_state: c.state_filter,
+                in_process: c.in_process,
             },
             EffectModel::Insert => write(WriteKind::Insert),
             EffectModel::Update | EffectModel::Conditional => EffectKind::Write {
@@ -170,7 +192,9 @@ impl Builder {
             EffectModel::Delete => write(WriteKind::Delete),
             EffectModel::Upsert => write(WriteKind::Upsert),
             EffectModel::ClaimInsert => write(WriteKind::InsertIgnore),
-            EffectModel::Put => write(WriteKind::Put),
+            EffectModel::Put => write(WriteKind::Put {
+                made_after: facts.made_after,
+            }),
             EffectModel::KvSet => {
                 let kv = c.kv.clone().unwrap_or_default();
                 if kv.if_absent {
@@ -251,6 +275,7 @@ impl Builder {
                 window: sql.window || clock,
                 fresh_key: false,
                 filters_state: sql.conditional,
+                in_process: false,
             },
             SqlKind::Insert => EffectKind::Write {
                 resource: table,
@@ -313,24 +338,26 @@ pub(crate) fn window_in_args(shape: &CallShape) -> bool {
 
 /// Sources of a chain no model classifies: the clock or randomness it calls
 /// (`Math.random().toString(36)`), unless it cuts a time down to its calendar date, which
-/// also makes a clock value it was given stable for the day.
+/// also makes a clock value it was given stable for the day; and whether it makes a value.
 pub(crate) fn chain_sources(
     models: &Models,
     language: Language,
     shape: &CallShape,
-    sources: &mut BTreeSet<Source>,
+    value: &mut Val,
+    effects_so_far: usize,
 ) {
     if models.truncates_to_date(language, shape) {
-        sources.retain(|s| !matches!(s, Source::Clock(_)));
+        value.sources.retain(|s| !matches!(s, Source::Clock(_)));
         return;
     }
     match models.chain_source(language, shape) {
         Some((SourceKind::Clock, path)) => {
-            sources.insert(Source::Clock(path));
+            value.sources.insert(Source::Clock(path));
         }
         Some((SourceKind::Random, path)) => {
-            sources.insert(Source::Random(path));
+            value.sources.insert(Source::Random(path));
         }
+        None if models.makes_value(language, shape) => value.made = Some(effects_so_far),
         None => {}
     }
 }

@@ -14,6 +14,9 @@ pub(crate) struct Val {
     pub sources: BTreeSet<Source>,
     /// Fields of earlier results the value was computed from (`order.status`).
     pub fields: BTreeSet<(EffectId, String)>,
+    /// Made in the function by a call that is neither a conversion nor a known source
+    /// (`tokio::spawn(..)`, `compile(src)`): how many effects had been pushed by then.
+    pub made: Option<usize>,
 }
 
 impl Val {
@@ -36,6 +39,7 @@ impl Val {
 
     /// Combines two operands: the result is no longer either one's result.
     pub fn merge(&mut self, other: Val) {
+        self.made = self.made.max(other.made);
         self.deps.extend(other.deps);
         self.deps.extend(other.effect);
         self.sources.extend(other.sources);
@@ -45,6 +49,7 @@ impl Val {
     /// The value of one of two branches: still a read's result when either branch is, or
     /// when both are the same one.
     pub fn join(&mut self, other: Val) {
+        self.made = self.made.max(other.made);
         match (self.effect, other.effect) {
             (None, Some(_)) if self.deps.is_empty() => {
                 let effect = other.effect;
@@ -72,6 +77,13 @@ impl Val {
             .filter(|(e, _)| *e == effect)
             .map(|(_, f)| f.clone())
             .collect()
+    }
+
+    /// The last effect pushed before the value was loaded or made, if any: a value that
+    /// existed before a check cannot have been made for what the check found.
+    pub fn made_after(&self) -> Option<EffectId> {
+        let made = self.made.and_then(|n| n.checked_sub(1));
+        self.all_deps().chain(made).max()
     }
 
     pub fn derived(mut self) -> Val {

@@ -26,6 +26,8 @@ pub struct Classified<'m> {
     pub exclusive: bool,
     /// A read that filters on row state.
     pub state_filter: bool,
+    /// The call works on state in this process's memory.
+    pub in_process: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -48,6 +50,11 @@ pub struct KvSet {
 pub(super) fn classify<'m>(lib: &'m LibraryModel, shape: &CallShape) -> Option<Classified<'m>> {
     lib.calls.iter().find_map(|model| {
         let trigger = find_trigger(model, shape)?;
+        // A map a function built for itself is not shared state.
+        let receiver_local = trigger > 0 && shape.segments[trigger - 1].local;
+        if lib.library.memory && receiver_local {
+            return None;
+        }
         build(lib, model, shape, trigger)
     })
 }
@@ -136,6 +143,7 @@ fn build<'m>(
         kv: None,
         exclusive: false,
         state_filter: false,
+        in_process: lib.library.memory,
     };
     if model.effect == EffectModel::Sql {
         let text = sql_text(&shape.segments[trigger], model.sql_arg)?;

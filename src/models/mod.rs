@@ -15,6 +15,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "rules/js-core.toml",
         include_str!("../../rules/js-core.toml"),
     ),
+    (
+        "rules/js-memory.toml",
+        include_str!("../../rules/js-memory.toml"),
+    ),
     ("rules/pg.toml", include_str!("../../rules/pg.toml")),
     ("rules/mysql2.toml", include_str!("../../rules/mysql2.toml")),
     ("rules/prisma.toml", include_str!("../../rules/prisma.toml")),
@@ -197,6 +201,20 @@ impl Models {
             let call = format!("{}({})", s.name, args.join(", "));
             truncations.iter().any(|t| **t == s.name || **t == call)
         })
+    }
+
+    /// Whether a chain makes a new value: it calls something other than conversions of what
+    /// it was given (`broadcast::channel(16)`, `tokio::spawn(..)`, `compile(src)`).
+    pub fn makes_value(&self, language: Language, shape: &CallShape) -> bool {
+        let conversions: Vec<&String> = self
+            .libraries(language)
+            .flat_map(|l| &l.conversions)
+            .collect();
+        shape
+            .segments
+            .iter()
+            .filter(|s| s.is_call())
+            .any(|s| !conversions.iter().any(|c| **c == s.name))
     }
 
     /// Whether a `catch` handler's text shows it handles a unique-constraint violation.

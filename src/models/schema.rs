@@ -29,6 +29,10 @@ pub struct LibraryModel {
     /// (`23505`, `P2002`), turning the insert it guards into a claim.
     #[serde(default)]
     pub unique_violations: Vec<String>,
+    /// Calls that only copy or convert a value (`clone`, `to_string`, `String::from`): what
+    /// they return is still what they were given, not something made in the function.
+    #[serde(default)]
+    pub conversions: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -42,6 +46,10 @@ pub struct LibraryInfo {
     /// others that match the same call.
     #[serde(default)]
     pub imports: Vec<String>,
+    /// The library keeps its state in the process's memory (a `Map`, a `DashMap`): each
+    /// process of a service has its own, and a receiver local to a function is nobody else's.
+    #[serde(default)]
+    pub memory: bool,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

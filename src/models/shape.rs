@@ -13,6 +13,9 @@ pub struct Segment {
     pub declared_type: Option<String>,
     /// Resource the receiver is bound to (`@InjectRepository(Order)` -> `Order`).
     pub bound_resource: Option<String>,
+    /// The receiver is a variable of the running function (a `Set` it built), so no other
+    /// request can see what it holds.
+    pub local: bool,
 }
 
 impl Segment {

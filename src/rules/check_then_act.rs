@@ -1,7 +1,7 @@
 //! `check-then-act`: a read decides, and a later act runs on that stale decision.
 
 use super::flow::Flow;
-use super::{declare_rule, RuleContext};
+use super::{declare_rule, process_local_dedup, RuleContext};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::ir::{
     same_field, Derived, Effect, EffectId, EffectKind, FunctionIr, Isolation, ScopeKind, TestKind,
@@ -103,7 +103,9 @@ pub(super) fn findings(
         else {
             continue;
         };
-        if is_window != window {
+        // A duplicate check in process memory is `process-local-dedup`'s finding, which
+        // explains the in-process race as well.
+        if is_window != window || process_local_dedup::dedup(func, flow, read_id).is_some() {
             continue;
         }
         let races = races_for(func, flow, read_id);
@@ -173,6 +175,9 @@ fn races_for(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Vec<Race> {
                 TestKind::Value { fields } => fields.as_slice(),
                 _ => &[],
             };
+            if cache_fill(func, read_id, act) {
+                continue;
+            }
             let record =
                 records_state(func, read_id, fields).filter(|&r| flow.compatible(r, act_id));
             if !is_racy_act(read, act, path, fields, record.is_some()) {
@@ -193,6 +198,29 @@ fn races_for(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Vec<Race> {
     }
     races.sort_by_key(|r| r.act);
     races
+}
+
+/// A store into an in-process cache whose entries the function uses, of a value loaded or
+/// made after the lookup missed: two requests that both miss store what they each loaded,
+/// and the cache stays a cache.
+fn cache_fill(func: &FunctionIr, read_id: EffectId, act: &Effect) -> bool {
+    let in_process = matches!(
+        func.effects[read_id].kind,
+        EffectKind::Read {
+            in_process: true,
+            ..
+        }
+    );
+    let filled = matches!(
+        act.kind,
+        EffectKind::Write {
+            kind: WriteKind::Put {
+                made_after: Some(m)
+            },
+            ..
+        } if m >= read_id
+    );
+    in_process && filled && func.passed_on.contains(&read_id)
 }
 
 fn filters_state(read: &Effect) -> bool {
@@ -221,7 +249,7 @@ fn is_racy_act(read: &Effect, act: &Effect, path: Path, fields: &[String], recor
             // An insert the check was meant to stop: into the table read, or, after a value
             // check whose state a later write records, into any table (the membership row
             // between "invite not accepted" and "mark accepted").
-            WriteKind::Insert | WriteKind::Put => {
+            WriteKind::Insert | WriteKind::Put { .. } => {
                 (path != Path::Present && same_table()) || (path == Path::Value && records)
             }
             // A stale check only loses an update that computes what it tested from the old
@@ -248,6 +276,11 @@ fn records_state(func: &FunctionIr, read_id: EffectId, fields: &[String]) -> Opt
         .enumerate()
         .skip(read_id + 1)
         .find(|(_, e)| match &e.kind {
+            // Removing a row or key never stops a second request.
+            EffectKind::Write {
+                kind: WriteKind::Delete,
+                ..
+            } => false,
             EffectKind::Write {
                 resource: Some(r),
                 sets,
@@ -397,7 +430,7 @@ fn diagnostic(
             format!("A calls {act_name} at line {al}, then B does too: the side effect happens twice"),
             Severity::Error,
         ),
-        EffectKind::Write { kind: WriteKind::Insert | WriteKind::Put, .. } => (
+        EffectKind::Write { kind: WriteKind::Insert | WriteKind::Put { .. }, .. } => (
             format!("concurrent requests can both insert into {table}: the check at line {rl} is not atomic with the insert"),
             format!("both insert at line {al}: a duplicate row, or a unique-constraint error for the second"),
             Severity::Warning,
@@ -494,7 +527,7 @@ fn primary_label(act: &Effect) -> String {
     match &act.kind {
         EffectKind::External { .. } => "both requests make this call".into(),
         EffectKind::Write {
-            kind: WriteKind::Insert | WriteKind::Put,
+            kind: WriteKind::Insert | WriteKind::Put { .. },
             ..
         } => "both requests insert here".into(),
         _ => "both requests write here".into(),

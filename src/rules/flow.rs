@@ -18,6 +18,8 @@ pub struct At {
     /// `try` blocks whose handler holds the effect, or whose body always leaves, so that the
     /// effect runs only when the body failed.
     pub try_failures: Vec<usize>,
+    /// Inside a loop body.
+    pub in_loop: bool,
 }
 
 pub struct Flow<'f> {
@@ -67,7 +69,12 @@ impl<'f> Flow<'f> {
                     }
                     pushed += 1;
                 }
-                Node::Loop(body) => self.walk(body, ctx),
+                Node::Loop(body) => {
+                    let outer = ctx.in_loop;
+                    ctx.in_loop = true;
+                    self.walk(body, ctx);
+                    ctx.in_loop = outer;
+                }
                 Node::Try {
                     body,
                     catch,

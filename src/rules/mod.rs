@@ -5,6 +5,7 @@ mod check_then_act;
 pub mod flow;
 mod fs_check_then_act;
 mod missing_idempotency_key;
+mod process_local_dedup;
 mod short_idempotency_ttl;
 mod side_effect_before_claim;
 mod time_window_dedup;
@@ -73,6 +74,10 @@ pub static RULES: &[Rule] = &[
     Rule {
         meta: time_window_dedup::TimeWindowDedup::META,
         check: time_window_dedup::check,
+    },
+    Rule {
+        meta: process_local_dedup::ProcessLocalDedup::META,
+        check: process_local_dedup::check,
     },
     Rule {
         meta: unstable_idempotency_key::UnstableIdempotencyKey::META,

@@ -172,7 +172,7 @@ fn marks_done(func: &FunctionIr, write: EffectId) -> bool {
                 return false;
             }
             match kind {
-                Insert | InsertIgnore | Upsert | Put => {
+                Insert | InsertIgnore | Upsert | Put { .. } => {
                     RECORD_WORDS.iter().any(|w| table.contains(w))
                 }
                 Update { .. } | Conditional { .. } => sets.iter().any(|s| {
@@ -203,7 +203,7 @@ fn records(func: &FunctionIr, flow: &Flow, read: EffectId, write: EffectId) -> b
         ) if w.same_as(r) => {
             use crate::ir::WriteKind::*;
             match kind {
-                Insert | InsertIgnore | Upsert | Put => true,
+                Insert | InsertIgnore | Upsert | Put { .. } => true,
                 Update { .. } | Conditional { .. } => {
                     let tested = tested_fields(flow, read);
                     tested.is_empty()

@@ -4,7 +4,7 @@
 use super::lower::{Lowerer, Val};
 use super::macros;
 use super::syntax::{self, TRANSPARENT};
-use crate::frontend::builder::{chain_sources, window_in_args, CallFacts};
+use crate::frontend::builder::{chain_sources, stored_made_after, window_in_args, CallFacts};
 use crate::ir::{
     Block, Derived, EffectKind, Isolation, Key, Node as IrNode, Resource, ScopeKind, Source,
     WriteKind,
@@ -85,6 +85,7 @@ impl Lowerer<'_> {
                 name: link.name.clone(),
                 args,
                 declared_type: self.declared_type(i, &link.name, root.is_some()),
+                local: false,
                 bound_resource: (i == 0)
                     .then(|| self.aliases.get(&link.name).cloned())
                     .flatten(),
@@ -156,6 +157,7 @@ impl Lowerer<'_> {
         } else {
             self.expr(arg, out)
         };
+        self.b.pass_on(&v);
         args_val.merge(v.clone());
         self.arg_vals.push(v);
         Arg {
@@ -208,6 +210,8 @@ impl Lowerer<'_> {
                 if matches!(c.effect, EffectModel::Update | EffectModel::Conditional) {
                     (facts.sets, facts.derived) = self.assigned_values(shape, c.trigger);
                 }
+                facts.made_after =
+                    stored_made_after(shape, c.trigger, |a| self.arg_vals.get(a.node).cloned());
                 self.b.simple_effect(c, shape, resource, facts)
             }
         };
@@ -390,7 +394,13 @@ impl Lowerer<'_> {
         if calls {
             v.merge(args);
             v = v.derived();
-            chain_sources(self.ctx.models, Language::Rust, shape, &mut v.sources);
+            chain_sources(
+                self.ctx.models,
+                Language::Rust,
+                shape,
+                &mut v,
+                self.b.effects.len(),
+            );
         }
         v
     }

@@ -62,7 +62,8 @@ pub(super) fn lower_function(
         }
     }
     let mut out = Block::new();
-    l.block(body, &mut out);
+    let tail = l.block(body, &mut out);
+    l.b.pass_on(&tail);
     let header_end = body.brace_token.span.open().byte_range().start;
     let start = sig.span().byte_range().start;
     FunctionIr {
@@ -72,6 +73,7 @@ pub(super) fn lower_function(
         effects: l.b.effects,
         txns: l.b.txns,
         duplicates_handled: l.b.duplicates_handled,
+        passed_on: l.b.passed_on,
     }
 }
 
@@ -216,11 +218,15 @@ impl<'a> Lowerer<'a> {
             Expr::Assign(a) => {
                 let v = self.expr(&a.right, out);
                 match syntax::name_of(&a.left) {
+                    // A result's variable given a fallback holds a value used on, not a flag.
                     Some(name) if !name.contains('.') => {
-                        self.vars.insert(name, v);
+                        if let Some(old) = self.vars.insert(name, v) {
+                            self.b.pass_on(&old);
+                        }
                     }
                     // `active.balance = Set(found.balance - amount)`: written back on save.
                     Some(path) => {
+                        self.b.pass_on(&v);
                         if let Some((var, field)) = path.rsplit_once('.') {
                             let derived = !v.deps.is_empty()
                                 && v.fields
@@ -281,7 +287,8 @@ impl<'a> Lowerer<'a> {
             }
             Expr::Return(r) => {
                 if let Some(e) = &r.expr {
-                    self.expr(e, out);
+                    let v = self.expr(e, out);
+                    self.b.pass_on(&v);
                 }
                 out.push(IrNode::Exit(self.ctx.span(r.span())));
                 Val::default()

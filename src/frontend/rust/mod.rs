@@ -103,6 +103,13 @@ fn collect_context(items: &[syn::Item], ctx: &mut FileCtx) {
                 ctx.types
                     .insert(s.ident.to_string(), syntax::type_text(&s.ty));
             }
+            // `fn seen() -> &'static Mutex<HashSet<String>>`: a call of it is that value.
+            syn::Item::Fn(f) => {
+                if let syn::ReturnType::Type(_, ty) = &f.sig.output {
+                    ctx.types
+                        .insert(f.sig.ident.to_string(), syntax::type_text(ty));
+                }
+            }
             syn::Item::Macro(m) => {
                 // `lazy_static! { static ref SEEN: Mutex<HashMap<..>> = ..; }`
                 for (name, ty) in macros::lazy_statics(&m.mac) {

@@ -4,7 +4,7 @@
 use super::cond;
 use super::lower::{Lowerer, Val};
 use super::syntax::{self, unquote};
-use crate::frontend::builder::{chain_sources, window_in_args, CallFacts};
+use crate::frontend::builder::{chain_sources, stored_made_after, window_in_args, CallFacts};
 use crate::ir::{
     Block, Derived, Effect, EffectKind, Isolation, Key, Node as IrNode, Resource, ScopeKind,
     Source, WriteKind,
@@ -178,9 +178,14 @@ impl<'a, 't> Lowerer<'a, 't> {
         match left.kind() {
             "identifier" => {
                 let name = self.text(left).to_string();
-                self.vars.insert(name, value.clone());
+                // A result's variable given a fallback (`if (!hit) hit = load()`) holds a
+                // value used on, not a flag.
+                if let Some(old) = self.vars.insert(name, value.clone()) {
+                    self.b.pass_on(&old);
+                }
             }
             "member_expression" => {
+                self.b.pass_on(&value);
                 let object = left.child_by_field_name("object").map(syntax::unwrap);
                 let field = left.child_by_field_name("property").map(|p| self.text(p));
                 if let (Some(object), Some(field)) = (object, field) {
@@ -238,6 +243,7 @@ impl<'a, 't> Lowerer<'a, 't> {
             .collect();
         for a in list {
             let inner = self.expr(a, out);
+            self.b.pass_on(&inner);
             v.merge(inner);
         }
         v
@@ -271,7 +277,13 @@ impl<'a, 't> Lowerer<'a, 't> {
             None => {
                 v.merge(args_val);
                 let models = self.ctx.models;
-                chain_sources(models, Language::Typescript, &shape, &mut v.sources);
+                chain_sources(
+                    models,
+                    Language::Typescript,
+                    &shape,
+                    &mut v,
+                    self.b.effects.len(),
+                );
                 if let Some(saved) = self.active_record_save(&links, root_effect, node, out) {
                     return saved;
                 }
@@ -355,6 +367,7 @@ impl<'a, 't> Lowerer<'a, 't> {
                 name: link.name.clone(),
                 args,
                 declared_type: binding.as_ref().and_then(|b| b.declared_type.clone()),
+                local: binding.as_ref().is_some_and(|b| b.local),
                 bound_resource: binding.and_then(|b| b.resource),
             });
         }
@@ -501,6 +514,9 @@ impl<'a, 't> Lowerer<'a, 't> {
                 if matches!(c.effect, EffectModel::Update | EffectModel::Conditional) {
                     (facts.sets, facts.derived) = self.assigned_values(shape, &c);
                 }
+                facts.made_after = stored_made_after(shape, c.trigger, |a| {
+                    self.vals.get(&self.nodes[a.node].id()).cloned()
+                });
                 self.b.simple_effect(&c, shape, resource, facts)
             }
         };

@@ -65,6 +65,7 @@ pub(super) fn lower_function<'t>(
         effects: l.b.effects,
         txns: l.b.txns,
         duplicates_handled: l.b.duplicates_handled,
+        passed_on: l.b.passed_on,
     };
     (ir, l.inlined)
 }
@@ -100,7 +101,7 @@ impl<'a, 't> Lowerer<'a, 't> {
             if let Some(pattern) = p.child_by_field_name("pattern") {
                 if pattern.kind() == "identifier" {
                     let binding = syntax::binding_of(p, self.ctx.src);
-                    self.locals.insert(self.text(pattern).to_string(), binding);
+                    self.bind_local(self.text(pattern).to_string(), Some(binding));
                 }
             }
         }
@@ -112,7 +113,8 @@ impl<'a, 't> Lowerer<'a, 't> {
         match func.child_by_field_name("body") {
             Some(body) if body.kind() == "statement_block" => self.statements(body, &mut out),
             Some(expr) => {
-                self.expr(expr, &mut out);
+                let value = self.expr(expr, &mut out);
+                self.b.pass_on(&value);
             }
             None => {}
         }
@@ -152,7 +154,8 @@ impl<'a, 't> Lowerer<'a, 't> {
             "if_statement" => self.if_statement(node, out),
             "return_statement" | "throw_statement" => {
                 if let Some(e) = node.named_child(0) {
-                    self.expr(e, out);
+                    let value = self.expr(e, out);
+                    self.b.pass_on(&value);
                 }
                 out.push(IrNode::Exit(self.span(node)));
             }
@@ -191,27 +194,33 @@ impl<'a, 't> Lowerer<'a, 't> {
                     self.assign_target = target.clone();
                     let val = self.expr(v, out);
                     self.assign_target = None;
-                    if let Some(t) = &target {
-                        self.bind_receiver(t, v);
-                    }
                     val
                 }
                 None => Val::default(),
             };
             if let Some(t) = &target {
-                let binding = syntax::binding_of(decl, self.ctx.src);
-                if binding.declared_type.is_some() {
-                    self.locals.insert(t.clone(), binding);
-                }
+                let declared = Some(syntax::binding_of(decl, self.ctx.src))
+                    .filter(|b| b.declared_type.is_some());
+                let built = decl
+                    .child_by_field_name("value")
+                    .and_then(|v| syntax::receiver_binding(v, self.ctx.src));
+                self.bind_local(t.clone(), declared.or(built));
                 self.key_derivation(t, name, &value, out);
             }
             self.bind_pattern(name, value);
         }
     }
 
-    fn bind_receiver(&mut self, name: &str, value: Node) {
-        if let Some(binding) = syntax::receiver_binding(value, self.ctx.src) {
-            self.locals.insert(name.to_string(), binding);
+    /// A local name shadows any module-level binding of the same name, typed or not.
+    fn bind_local(&mut self, name: String, binding: Option<super::Binding>) {
+        match binding {
+            Some(b) => {
+                let local = super::Binding { local: true, ..b };
+                self.locals.insert(name, local);
+            }
+            None => {
+                self.locals.remove(&name);
+            }
         }
     }
 

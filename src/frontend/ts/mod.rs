@@ -19,6 +19,8 @@ pub(crate) const MAX_DEPTH: usize = 400;
 pub(crate) struct Binding {
     pub declared_type: Option<String>,
     pub resource: Option<String>,
+    /// A parameter or a variable of the function being lowered, not module-level state.
+    pub local: bool,
 }
 
 pub(crate) struct FileCtx<'a> {

@@ -166,7 +166,7 @@ pub fn receiver_binding(value: Node, src: &str) -> Option<Binding> {
             let name = text(ctor, src).rsplit('.').next()?.to_string();
             Some(Binding {
                 declared_type: Some(name),
-                resource: None,
+                ..Binding::default()
             })
         }
         "call_expression" => {
@@ -181,6 +181,7 @@ pub fn receiver_binding(value: Node, src: &str) -> Option<Binding> {
             Some(Binding {
                 declared_type: Some(ty.to_string()),
                 resource: arg,
+                local: false,
             })
         }
         _ => None,
