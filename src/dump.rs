@@ -171,6 +171,7 @@ fn effect(id: usize, e: &Effect) -> String {
         ),
         EffectKind::Lock { .. } => "lock".into(),
         EffectKind::Unlock => "unlock".into(),
+        EffectKind::Opaque => "awaited call".into(),
         EffectKind::TxnBegin(t) => format!("begin txn#{t}"),
         EffectKind::TxnEnd(t) => format!("end txn#{t}"),
         EffectKind::External {

@@ -138,6 +138,9 @@ pub struct Effect {
     pub callee: String,
     /// The transaction this effect runs in, if any.
     pub txn: Option<TxnId>,
+    /// Effects of one turn run with no other request's code between them: in JavaScript,
+    /// no `await` separates them; a front-end for threads gives every effect its own turn.
+    pub turn: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -208,6 +211,9 @@ pub enum EffectKind {
         /// Removes the path rather than creating or replacing it.
         removes: bool,
     },
+    /// An awaited call that no model classifies (a project helper, an SDK the models do not
+    /// cover): it waits on work whose effects are unknown.
+    Opaque,
     /// A value built for use as a key (`const key = \`pay-${id}-${Date.now()}\``).
     KeyDerivation {
         name: String,

@@ -21,6 +21,10 @@ pub(crate) struct Builder {
     pub duplicates_handled: Vec<EffectId>,
     /// See [`crate::ir::FunctionIr::passed_on`].
     pub passed_on: BTreeSet<EffectId>,
+    /// The current [`Effect::turn`]; the front-end advances it where the function yields.
+    pub turn: u32,
+    /// Other requests run between any two effects (threads), not only where it yields.
+    pub preemptive: bool,
 }
 
 /// What the front-end learned about a call's arguments and assigned values.
@@ -49,11 +53,37 @@ pub(crate) fn stored_made_after(
 }
 
 impl Builder {
-    pub fn push(&mut self, effect: Effect, out: &mut Block) -> EffectId {
+    pub fn push(&mut self, mut effect: Effect, out: &mut Block) -> EffectId {
+        effect.turn = self.turn;
+        if self.preemptive {
+            self.turn += 1;
+        }
         self.effects.push(effect);
         let id = self.effects.len() - 1;
         out.push(Node::Effect(id));
         id
+    }
+
+    /// After an awaited expression: a call that pushed no effect of its own becomes an
+    /// opaque one, and other requests may run from here on.
+    pub fn awaited(
+        &mut self,
+        effects_before: usize,
+        call: Option<(String, Span)>,
+        out: &mut Block,
+    ) {
+        if let (true, Some((callee, span))) = (self.effects.len() == effects_before, call) {
+            let effect = Effect {
+                span,
+                kind: EffectKind::Opaque,
+                library: String::new(),
+                callee,
+                txn: self.open_txns.last().copied(),
+                turn: 0,
+            };
+            self.push(effect, out);
+        }
+        self.turn += 1;
     }
 
     /// The value leaves the function's conditions: returned, passed to a call, stored.
@@ -92,6 +122,7 @@ impl Builder {
             library: library.to_string(),
             callee: String::new(),
             txn: Some(txn),
+            turn: 0,
         };
         self.push(effect, out)
     }
@@ -148,6 +179,7 @@ impl Builder {
             library: c.library.to_string(),
             callee: shape.callee(),
             txn,
+            turn: 0,
         };
         self.push(effect, out)
     }

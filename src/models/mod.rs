@@ -206,15 +206,18 @@ impl Models {
     /// Whether a chain makes a new value: it calls something other than conversions of what
     /// it was given (`broadcast::channel(16)`, `tokio::spawn(..)`, `compile(src)`).
     pub fn makes_value(&self, language: Language, shape: &CallShape) -> bool {
-        let conversions: Vec<&String> = self
-            .libraries(language)
-            .flat_map(|l| &l.conversions)
-            .collect();
         shape
             .segments
             .iter()
             .filter(|s| s.is_call())
-            .any(|s| !conversions.iter().any(|c| **c == s.name))
+            .any(|s| !self.is_conversion(language, &s.name))
+    }
+
+    /// Whether a call or class only copies or converts what it is given.
+    pub fn is_conversion(&self, language: Language, name: &str) -> bool {
+        self.libraries(language)
+            .flat_map(|l| &l.conversions)
+            .any(|c| c == name)
     }
 
     /// Whether a `catch` handler's text shows it handles a unique-constraint violation.

@@ -204,13 +204,7 @@ fn races_for(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Vec<Race> {
 /// made after the lookup missed: two requests that both miss store what they each loaded,
 /// and the cache stays a cache.
 fn cache_fill(func: &FunctionIr, read_id: EffectId, act: &Effect) -> bool {
-    let in_process = matches!(
-        func.effects[read_id].kind,
-        EffectKind::Read {
-            in_process: true,
-            ..
-        }
-    );
+    let in_process = is_in_process(&func.effects[read_id]);
     let filled = matches!(
         act.kind,
         EffectKind::Write {
@@ -221,6 +215,16 @@ fn cache_fill(func: &FunctionIr, read_id: EffectId, act: &Effect) -> bool {
         } if m >= read_id
     );
     in_process && filled && func.passed_on.contains(&read_id)
+}
+
+fn is_in_process(read: &Effect) -> bool {
+    matches!(
+        read.kind,
+        EffectKind::Read {
+            in_process: true,
+            ..
+        }
+    )
 }
 
 fn filters_state(read: &Effect) -> bool {
@@ -316,6 +320,10 @@ fn protected(
 ) -> bool {
     let read = &func.effects[read_id];
     let act = &func.effects[act_id];
+    // Process memory changes only under this request between the two.
+    if is_in_process(read) && read.turn == act.turn {
+        return true;
+    }
     if let EffectKind::External { key: Some(key), .. } = &act.kind {
         if key.is_stable() {
             return true;

@@ -24,6 +24,8 @@ pub struct At {
 
 pub struct Flow<'f> {
     pub guards: Vec<&'f Guard>,
+    /// Per guard, whether its `then` and its `otherwise` branch always leave.
+    branch_exits: Vec<(bool, bool)>,
     tries: usize,
     /// Indexed by effect id.
     pub at: Vec<At>,
@@ -33,6 +35,7 @@ impl<'f> Flow<'f> {
     pub fn new(func: &'f FunctionIr) -> Flow<'f> {
         let mut flow = Flow {
             guards: Vec::new(),
+            branch_exits: Vec::new(),
             tries: 0,
             at: vec![At::default(); func.effects.len()],
         };
@@ -56,6 +59,7 @@ impl<'f> Flow<'f> {
                 } => {
                     let g = self.guards.len();
                     self.guards.push(guard);
+                    self.branch_exits.push((exits(then), exits(otherwise)));
                     for (branch, body) in [(true, then), (false, otherwise)] {
                         ctx.guards.push((g, branch));
                         self.walk(body, ctx);
@@ -136,6 +140,16 @@ impl<'f> Flow<'f> {
                 .iter()
                 .all(|(g2, branch2)| g != g2 || branch == branch2)
         })
+    }
+
+    /// Whether a guard's branch (`true` for `then`) always leaves.
+    pub fn leaves(&self, guard: usize, branch: bool) -> bool {
+        let (then, otherwise) = self.branch_exits[guard];
+        if branch {
+            then
+        } else {
+            otherwise
+        }
     }
 
     pub fn is_tested(&self, effect: EffectId) -> bool {

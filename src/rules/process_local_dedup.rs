@@ -70,31 +70,64 @@ pub(super) fn dedup(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Option
     else {
         return None;
     };
-    if func.passed_on.contains(&read_id) {
+    if used_as_cache(func, map) || in_flight(func, flow, map) {
         return None;
     }
     for g in flow.guards_testing(read_id) {
-        // The branch where the key was not seen; either, after a test of its value.
-        let unseen = flow.guards[g].tests.iter().find_map(|t| match t.kind {
+        // A duplicate check asks whether the key was seen, not what state it is in.
+        let Some(unseen) = flow.guards[g].tests.iter().find_map(|t| match t.kind {
             TestKind::Presence { present_when_true } if t.effect == read_id => {
                 Some(!present_when_true)
             }
             _ => None,
-        });
-        let store = (read_id + 1..func.effects.len()).find(|&s| {
-            marks_seen(&func.effects[s].kind, map, read_id)
-                && flow.at[s]
-                    .guards
-                    .iter()
-                    .any(|&(gg, branch)| gg == g && unseen.map_or(true, |u| u == branch))
-        });
-        if let Some(store) = store {
-            if !shared_claim(func, flow, read_id, store) && !in_flight(func, flow, map) {
-                return Some(Dedup { guard: g, store });
-            }
+        }) else {
+            continue;
+        };
+        let on_unseen = |e: EffectId| flow.at[e].guards.contains(&(g, unseen));
+        let Some(store) = (read_id + 1..func.effects.len())
+            .find(|&s| marks_seen(&func.effects[s].kind, map, read_id) && on_unseen(s))
+        else {
+            continue;
+        };
+        // It turns the duplicate away, or keeps it from work that matters.
+        let seen_leaves = flow.leaves(g, !unseen);
+        if (seen_leaves || first_act(func, flow, read_id, store).is_some())
+            && !shared_claim(func, flow, read_id, store)
+        {
+            return Some(Dedup { guard: g, store });
         }
     }
     None
+}
+
+/// The function uses the map's entries as values (returns or passes on what a lookup found):
+/// a cache or registry, not a set of keys seen.
+fn used_as_cache(func: &FunctionIr, map: &Resource) -> bool {
+    func.passed_on.iter().any(|&e| {
+        matches!(&func.effects[e].kind, EffectKind::Read { in_process: true, resource: Some(r), .. } if r.same_as(map))
+    })
+}
+
+/// The first act on the store's path that a duplicate would repeat: a call out, a write to
+/// something other than the map, or awaited work the models do not know.
+fn first_act(
+    func: &FunctionIr,
+    flow: &Flow,
+    read_id: EffectId,
+    store: EffectId,
+) -> Option<EffectId> {
+    let map = func.effects[read_id].kind.resource();
+    (read_id + 1..func.effects.len()).find(|&a| {
+        a != store
+            && flow.compatible(a, store)
+            && match &func.effects[a].kind {
+                EffectKind::External { .. } | EffectKind::Opaque => true,
+                EffectKind::Write { kind, resource, .. } => {
+                    !matches!(kind, WriteKind::Put { .. }) && resource.as_ref() != map
+                }
+                _ => false,
+            }
+    })
 }
 
 /// A store into the map of a value that existed before the check: it marks the key as seen,
@@ -164,21 +197,7 @@ fn diagnostic(
         .resource()
         .map_or_else(|| read.callee.clone(), |r| r.to_string());
     let (rl, gl, sl) = (read.span.line, guard.span.line, store.span.line);
-    // The first act that the duplicate would repeat: a call out, or a write elsewhere.
-    let act = (read_id + 1..func.effects.len()).find(|&a| {
-        a != d.store
-            && flow.compatible(a, d.store)
-            && match &func.effects[a].kind {
-                EffectKind::External { .. } => true,
-                EffectKind::Write { kind, resource, .. } => {
-                    !matches!(kind, WriteKind::Put { .. })
-                        && !resource
-                            .as_ref()
-                            .is_some_and(|r| Some(r) == read.kind.resource())
-                }
-                _ => false,
-            }
-    });
+    let act = first_act(func, flow, read_id, d.store);
     let mut secondary = vec![
         Label {
             span: guard.span,
@@ -225,10 +244,9 @@ fn diagnostic(
         }
     };
     let mut notes = Vec::new();
-    let between = (read_id + 1..d.store).any(|e| !is_memory(&func.effects[e].kind));
-    if between {
+    if store.turn != read.turn {
         notes.push(format!(
-            "within one instance, too, the check at line {rl} and the store at line {sl} are separate steps with work between them: two concurrent requests can both pass before either stores the key"
+            "within one instance, too, the check at line {rl} and the store at line {sl} are separate steps: two concurrent requests can both pass before either stores the key"
         ));
     }
     let help = cx
@@ -252,14 +270,5 @@ fn diagnostic(
         steps,
         notes,
         help,
-    }
-}
-
-fn is_memory(kind: &EffectKind) -> bool {
-    match kind {
-        EffectKind::Read { in_process, .. } => *in_process,
-        EffectKind::Write { kind, .. } => matches!(kind, WriteKind::Put { .. }),
-        EffectKind::Lock { .. } | EffectKind::Unlock => true,
-        _ => false,
     }
 }

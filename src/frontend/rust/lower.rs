@@ -44,7 +44,10 @@ pub(super) fn lower_function(
 ) -> FunctionIr {
     let mut l = Lowerer {
         ctx,
-        b: Builder::default(),
+        b: Builder {
+            preemptive: true,
+            ..Builder::default()
+        },
         vars: HashMap::new(),
         types: HashMap::new(),
         aliases: HashMap::new(),
@@ -184,7 +187,19 @@ impl<'a> Lowerer<'a> {
 
     fn expr_inner(&mut self, e: &Expr, out: &mut Block) -> Val {
         match e {
-            Expr::Await(a) => self.expr(&a.base, out),
+            Expr::Await(a) => {
+                let before = self.b.effects.len();
+                let v = self.expr(&a.base, out);
+                let call = match &*a.base {
+                    Expr::Call(c) => Some(quote::ToTokens::to_token_stream(&c.func).to_string()),
+                    Expr::MethodCall(m) => Some(m.method.to_string()),
+                    _ => None,
+                };
+                let span = self.ctx.span(a.base.span());
+                self.b
+                    .awaited(before, call.map(|c| (c.replace(' ', ""), span)), out);
+                v
+            }
             Expr::Paren(p) => self.expr(&p.expr, out),
             Expr::Group(g) => self.expr(&g.expr, out),
             Expr::Reference(r) => self.expr(&r.expr, out),

@@ -35,8 +35,19 @@ impl<'a, 't> Lowerer<'a, 't> {
 
     fn expr_inner(&mut self, node: Node<'t>, out: &mut Block) -> Val {
         match node.kind() {
-            "await_expression"
-            | "parenthesized_expression"
+            // Other requests run while this one waits.
+            "await_expression" | "yield_expression" => {
+                let before = self.b.effects.len();
+                let inner = node.named_child(0).map(syntax::unwrap);
+                let v = inner.map_or_else(Val::default, |n| self.expr(n, out));
+                let call = inner
+                    .filter(|n| n.kind() == "call_expression")
+                    .and_then(|n| n.child_by_field_name("function"))
+                    .map(|f| (self.text(f).chars().take(80).collect(), self.span(f)));
+                self.b.awaited(before, call, out);
+                v
+            }
+            "parenthesized_expression"
             | "non_null_expression"
             | "as_expression"
             | "satisfies_expression"
@@ -215,9 +226,18 @@ impl<'a, 't> Lowerer<'a, 't> {
         let no_args = node
             .child_by_field_name("arguments")
             .map_or(true, |a| a.named_child_count() == 0);
-        if let Some(ctor) = node.child_by_field_name("constructor").filter(|_| no_args) {
+        if let Some(ctor) = node.child_by_field_name("constructor") {
             let path = format!("new {}", self.text(ctor));
-            self.add_source(&path, &mut v);
+            if no_args {
+                self.add_source(&path, &mut v);
+            }
+            // `new AbortController()`, `new S3(config)`: an object made here.
+            let class = self.text(ctor).rsplit('.').next().unwrap_or_default();
+            if v.sources.iter().all(|s| !s.is_unstable())
+                && !self.ctx.models.is_conversion(Language::Typescript, class)
+            {
+                v.made = Some(self.b.effects.len());
+            }
         }
         v.derived()
     }
@@ -646,6 +666,7 @@ impl<'a, 't> Lowerer<'a, 't> {
             library: self.b.effects[read].library.clone(),
             callee: format!("{}.save", var.name),
             txn: self.b.effects[read].txn,
+            turn: 0,
         };
         let id = self.b.push(effect, out);
         Some(Val {

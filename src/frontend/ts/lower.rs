@@ -199,12 +199,8 @@ impl<'a, 't> Lowerer<'a, 't> {
                 None => Val::default(),
             };
             if let Some(t) = &target {
-                let declared = Some(syntax::binding_of(decl, self.ctx.src))
-                    .filter(|b| b.declared_type.is_some());
-                let built = decl
-                    .child_by_field_name("value")
-                    .and_then(|v| syntax::receiver_binding(v, self.ctx.src));
-                self.bind_local(t.clone(), declared.or(built));
+                let binding = syntax::declared_binding(decl, self.ctx.src);
+                self.bind_local(t.clone(), binding);
                 self.key_derivation(t, name, &value, out);
             }
             self.bind_pattern(name, value);
@@ -240,6 +236,7 @@ impl<'a, 't> Lowerer<'a, 't> {
                 library: "javascript".into(),
                 callee: name.to_string(),
                 txn: self.b.open_txns.last().copied(),
+                turn: 0,
             };
             self.b.push(effect, out);
         }

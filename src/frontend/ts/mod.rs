@@ -170,13 +170,7 @@ fn module_bindings(root: Node, src: &str) -> HashMap<String, Binding> {
             else {
                 continue;
             };
-            let typed = syntax::binding_of(d, src);
-            let binding = if typed.declared_type.is_some() {
-                Some(typed)
-            } else {
-                d.child_by_field_name("value")
-                    .and_then(|v| syntax::receiver_binding(v, src))
-            };
+            let binding = syntax::declared_binding(d, src);
             if let Some(b) = binding {
                 out.insert(syntax::text(name, src).to_string(), b);
             }
@@ -213,7 +207,9 @@ fn class_fields(method: Node, src: &str) -> HashMap<String, Binding> {
         match member.kind() {
             "public_field_definition" => {
                 if let Some(name) = member.child_by_field_name("name") {
-                    let binding = syntax::binding_of(member, src);
+                    // `private seen = new Set<string>()`: the initializer tells what it holds.
+                    let binding = syntax::declared_binding(member, src)
+                        .unwrap_or_else(|| syntax::binding_of(member, src));
                     fields.insert(syntax::text(name, src).to_string(), binding);
                 }
             }

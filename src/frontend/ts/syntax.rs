@@ -151,6 +151,17 @@ pub fn function_name(node: Node, class: Option<&str>, src: &str) -> String {
 
 /// What a variable holds when its initializer shows it: `new Queue(..)` -> `Queue`,
 /// `dataSource.getRepository(Order)` -> a repository of `Order`.
+/// What a declaration (`const x: T = ..`, a class field) holds: its declared type, else what
+/// its initializer builds.
+pub fn declared_binding(decl: Node, src: &str) -> Option<Binding> {
+    let typed = binding_of(decl, src);
+    if typed.declared_type.is_some() {
+        return Some(typed);
+    }
+    decl.child_by_field_name("value")
+        .and_then(|v| receiver_binding(v, src))
+}
+
 pub fn receiver_binding(value: Node, src: &str) -> Option<Binding> {
     let value = unwrap(value);
     let callee_and_arg = |callee: Node| {
