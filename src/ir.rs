@@ -420,6 +420,17 @@ pub enum Isolation {
 }
 
 impl EffectKind {
+    /// A read of state in this process's memory.
+    pub fn in_process(&self) -> bool {
+        matches!(
+            self,
+            EffectKind::Read {
+                in_process: true,
+                ..
+            }
+        )
+    }
+
     pub fn resource(&self) -> Option<&Resource> {
         match self {
             EffectKind::Read { resource, .. }

@@ -1,6 +1,6 @@
 //! `check-then-act`: a read decides, and a later act runs on that stale decision.
 
-use super::flow::Flow;
+use super::flow::{decides_as_claim, Flow};
 use super::{declare_rule, process_local_dedup, RuleContext};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::ir::{
@@ -204,7 +204,7 @@ fn races_for(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Vec<Race> {
 /// made after the lookup missed: two requests that both miss store what they each loaded,
 /// and the cache stays a cache.
 fn cache_fill(func: &FunctionIr, read_id: EffectId, act: &Effect) -> bool {
-    let in_process = is_in_process(&func.effects[read_id]);
+    let in_process = func.effects[read_id].kind.in_process();
     let filled = matches!(
         act.kind,
         EffectKind::Write {
@@ -215,16 +215,6 @@ fn cache_fill(func: &FunctionIr, read_id: EffectId, act: &Effect) -> bool {
         } if m >= read_id
     );
     in_process && filled && func.passed_on.contains(&read_id)
-}
-
-fn is_in_process(read: &Effect) -> bool {
-    matches!(
-        read.kind,
-        EffectKind::Read {
-            in_process: true,
-            ..
-        }
-    )
 }
 
 fn filters_state(read: &Effect) -> bool {
@@ -321,7 +311,7 @@ fn protected(
     let read = &func.effects[read_id];
     let act = &func.effects[act_id];
     // Process memory changes only under this request between the two.
-    if is_in_process(read) && read.turn == act.turn {
+    if read.kind.in_process() && read.turn == act.turn {
         return true;
     }
     if let EffectKind::External { key: Some(key), .. } = &act.kind {
@@ -329,11 +319,9 @@ fn protected(
             return true;
         }
     }
-    // The act is itself a claim whose outcome the code tests (`if map.insert(k, v).is_none()`).
-    if let EffectKind::Write { kind, .. } = &act.kind {
-        if kind.is_claim_form() && flow.is_tested(act_id) {
-            return true;
-        }
+    // The act is itself a claim (`if map.insert(k, v).is_none()`, a caught duplicate insert).
+    if decides_as_claim(func, flow, act_id) {
+        return true;
     }
     if flow.at[act_id]
         .scopes
@@ -341,16 +329,6 @@ fn protected(
         .any(|s| matches!(s, ScopeKind::Lock { .. }))
         || lock_held(func, read_id, act_id)
         || claimed_between(func, flow, read_id, act_id)
-    {
-        return true;
-    }
-    if matches!(
-        act.kind,
-        EffectKind::Write {
-            kind: WriteKind::Insert,
-            ..
-        }
-    ) && flow.at[act_id].unique_try
     {
         return true;
     }
@@ -393,15 +371,7 @@ fn lock_held(func: &FunctionIr, read_id: EffectId, act_id: EffectId) -> bool {
 /// A claim between the read and the act whose outcome the code tests (or whose duplicate
 /// error it handles): only one request gets past it.
 fn claimed_between(func: &FunctionIr, flow: &Flow, read_id: EffectId, act_id: EffectId) -> bool {
-    (read_id + 1..act_id).any(|c| match &func.effects[c].kind {
-        EffectKind::Claim { .. } => flow.is_tested(c),
-        EffectKind::Write { kind, .. } if kind.is_claim_form() => flow.is_tested(c),
-        EffectKind::Write {
-            kind: WriteKind::Insert,
-            ..
-        } => flow.at[c].unique_try,
-        _ => false,
-    })
+    (read_id + 1..act_id).any(|c| decides_as_claim(func, flow, c))
 }
 
 fn diagnostic(

@@ -1,7 +1,9 @@
 //! Control facts over a function's IR shared by the rules: which guard branches each effect
 //! depends on, and what encloses it.
 
-use crate::ir::{exits, Block, EffectId, FunctionIr, Guard, Node, ScopeKind};
+use crate::ir::{
+    exits, Block, EffectId, EffectKind, FunctionIr, Guard, Node, ScopeKind, WriteKind,
+};
 
 /// A guard and the branch taken: `true` for `then`, `false` for `otherwise`.
 pub type GuardBranch = (usize, bool);
@@ -154,5 +156,20 @@ impl<'f> Flow<'f> {
 
     pub fn is_tested(&self, effect: EffectId) -> bool {
         self.guards_testing(effect).next().is_some()
+    }
+}
+
+/// Whether the effect is a claim that lets one caller through: a set-if-absent, a claim-form
+/// write whose result a guard tests (`ON CONFLICT DO NOTHING`, a conditional update's count,
+/// `map.insert(k, v).is_none()`), or an insert whose duplicate-key error is handled.
+pub fn decides_as_claim(func: &FunctionIr, flow: &Flow, effect: EffectId) -> bool {
+    match &func.effects[effect].kind {
+        EffectKind::Claim { .. } => flow.is_tested(effect),
+        EffectKind::Write { kind, .. } if kind.is_claim_form() => flow.is_tested(effect),
+        EffectKind::Write {
+            kind: WriteKind::Insert,
+            ..
+        } => flow.at[effect].unique_try,
+        _ => false,
     }
 }

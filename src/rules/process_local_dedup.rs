@@ -1,6 +1,6 @@
 //! `process-local-dedup`: a duplicate check kept in one process's memory.
 
-use super::flow::Flow;
+use super::flow::{decides_as_claim, Flow};
 use super::{declare_rule, RuleContext};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::ir::{EffectId, EffectKind, FunctionIr, Resource, TestKind, WriteKind};
@@ -104,7 +104,8 @@ pub(super) fn dedup(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Option
 /// a cache or registry, not a set of keys seen.
 fn used_as_cache(func: &FunctionIr, map: &Resource) -> bool {
     func.passed_on.iter().any(|&e| {
-        matches!(&func.effects[e].kind, EffectKind::Read { in_process: true, resource: Some(r), .. } if r.same_as(map))
+        let kind = &func.effects[e].kind;
+        kind.in_process() && kind.resource().is_some_and(|r| r.same_as(map))
     })
 }
 
@@ -123,7 +124,11 @@ fn first_act(
             && match &func.effects[a].kind {
                 EffectKind::External { .. } | EffectKind::Opaque => true,
                 EffectKind::Write { kind, resource, .. } => {
-                    !matches!(kind, WriteKind::Put { .. }) && resource.as_ref() != map
+                    let same_map = resource
+                        .as_ref()
+                        .zip(map)
+                        .is_some_and(|(a, b)| a.same_as(b));
+                    !matches!(kind, WriteKind::Put { .. }) && !same_map
                 }
                 _ => false,
             }
@@ -158,20 +163,18 @@ fn in_flight(func: &FunctionIr, flow: &Flow, map: &Resource) -> bool {
 /// A claim every process shares, made after the check on the store's path, whose outcome the
 /// code tests: the in-memory check is only a fast path in front of it.
 fn shared_claim(func: &FunctionIr, flow: &Flow, read_id: EffectId, store: EffectId) -> bool {
+    let in_memory = |c: EffectId| {
+        matches!(
+            func.effects[c].kind,
+            EffectKind::Write {
+                kind: WriteKind::Put { .. },
+                ..
+            }
+        )
+    };
     (read_id + 1..func.effects.len())
-        .filter(|&c| flow.compatible(c, store))
-        .any(|c| match &func.effects[c].kind {
-            EffectKind::Claim { .. } => flow.is_tested(c),
-            EffectKind::Write {
-                kind: WriteKind::InsertIgnore | WriteKind::Conditional { .. },
-                ..
-            } => flow.is_tested(c),
-            EffectKind::Write {
-                kind: WriteKind::Insert,
-                ..
-            } => flow.at[c].unique_try,
-            _ => false,
-        })
+        .filter(|&c| flow.compatible(c, store) && !in_memory(c))
+        .any(|c| decides_as_claim(func, flow, c))
 }
 
 pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Diagnostic>) {

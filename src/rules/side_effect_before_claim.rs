@@ -1,7 +1,7 @@
 //! `side-effect-before-claim`: the act happens first and the record that would stop a repeat
 //! is written after it.
 
-use super::flow::Flow;
+use super::flow::{decides_as_claim, Flow};
 use super::{check_then_act, declare_rule, RuleContext};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::ir::{same_field, EffectId, EffectKind, FunctionIr, TestKind};
@@ -103,16 +103,8 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
 
 /// A tested claim earlier in the function: the act already runs for one caller only.
 fn claimed_before(func: &FunctionIr, flow: &Flow, act: EffectId) -> bool {
-    (0..act).any(|c| match &func.effects[c].kind {
-        EffectKind::Claim { .. } => flow.is_tested(c),
-        EffectKind::Write { kind, .. } if kind.is_claim_form() => flow.is_tested(c),
-        // An insert whose duplicate-key error is handled: only one caller gets past it.
-        EffectKind::Write {
-            kind: crate::ir::WriteKind::Insert,
-            ..
-        } => flow.at[c].unique_try,
-        EffectKind::Lock { .. } => true,
-        _ => false,
+    (0..act).any(|c| {
+        decides_as_claim(func, flow, c) || matches!(func.effects[c].kind, EffectKind::Lock { .. })
     })
 }
 
