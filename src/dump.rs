@@ -188,10 +188,12 @@ fn effect(id: usize, e: &Effect) -> String {
         }
         EffectKind::KeyDerivation { name, sources } => format!("key {name} {sources:?}"),
     };
-    format!(
-        "e{id} @{} {what} [{} {}]{txn}",
-        e.span.line, e.library, e.callee
-    )
+    let by = [e.library.as_str(), e.callee.as_str()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!("e{id} @{} {what} [{by}]{txn}", e.span.line)
 }
 
 fn res(r: Option<&crate::ir::Resource>) -> String {

@@ -191,13 +191,15 @@ impl<'a> Lowerer<'a> {
                 let before = self.b.effects.len();
                 let v = self.expr(&a.base, out);
                 let call = match &*a.base {
-                    Expr::Call(c) => Some(quote::ToTokens::to_token_stream(&c.func).to_string()),
-                    Expr::MethodCall(m) => Some(m.method.to_string()),
+                    Expr::Call(c) => Some(syntax::tokens_text(&c.func)),
+                    Expr::MethodCall(m) => Some(match syntax::name_of(&m.receiver) {
+                        Some(receiver) => format!("{receiver}.{}", m.method),
+                        None => m.method.to_string(),
+                    }),
                     _ => None,
                 };
                 let span = self.ctx.span(a.base.span());
-                self.b
-                    .awaited(before, call.map(|c| (c.replace(' ', ""), span)), out);
+                self.b.awaited(before, call.map(|c| (c, span)), out);
                 v
             }
             Expr::Paren(p) => self.expr(&p.expr, out),
