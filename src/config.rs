@@ -4,7 +4,7 @@
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::models::{LibraryModel, Models};
-use crate::rules;
+use crate::rules::{self, Settings};
 use miette::{LabeledSpan, NamedSource};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -16,10 +16,12 @@ pub const FILE_NAME: &str = "toctou.toml";
 /// The starter file `toctou init` writes.
 pub const STARTER: &str = r#"# toctou configuration. Every key is optional; unknown keys are errors.
 
-# Per-rule level: "off", "note", "warning" or "error".
+# Per-rule level: "off", "note", "warning" or "error"; a table also sets the rule's options
+# (`toctou explain RULE` lists them).
 [rules]
 # check-then-act = "error"
 # fs-check-then-act = "off"
+# short-idempotency-ttl = { level = "warning", min-ttl = "72h" }
 
 # Paths to scan (default: everything) and to leave out, in .gitignore syntax, relative to
 # this file. Tests, seeds and migrations are already left out unless --no-default-excludes
@@ -42,13 +44,21 @@ pub const STARTER: &str = r#"# toctou configuration. Every key is optional; unkn
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     #[serde(default)]
-    rules: BTreeMap<Spanned<String>, Spanned<Level>>,
+    rules: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     #[serde(default)]
     include: Vec<String>,
     #[serde(default)]
     exclude: Vec<String>,
     #[serde(default)]
     models: Vec<LibraryModel>,
+}
+
+/// A rule given as a table: its level and options.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RuleTable {
+    level: Option<Level>,
+    min_ttl: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -67,6 +77,7 @@ pub struct Config {
     pub path: Option<PathBuf>,
     pub models: Models,
     levels: BTreeMap<String, Level>,
+    pub settings: Settings,
     /// When given, only paths matching one of these are scanned.
     pub include: Vec<String>,
     pub exclude: Vec<String>,
@@ -79,6 +90,7 @@ impl Config {
             path: None,
             models: Models::builtin(),
             levels: BTreeMap::new(),
+            settings: Settings::default(),
             include: Vec::new(),
             exclude: Vec::new(),
         }
@@ -95,21 +107,21 @@ impl Config {
             .display()
             .to_string();
         let source = || NamedSource::new(shown.clone(), text.clone());
-        let raw: RawConfig = toml::from_str(&text).map_err(|e| {
-            let help = did_you_mean(e.message());
-            let mut diag =
-                miette::MietteDiagnostic::new(format!("invalid {FILE_NAME}: {}", e.message()))
-                    .with_code("toctou::config");
-            if let Some(span) = e.span() {
+        let invalid = |message: &str, span: Option<std::ops::Range<usize>>| {
+            let mut diag = miette::MietteDiagnostic::new(format!("invalid {FILE_NAME}: {message}"))
+                .with_code("toctou::config");
+            if let Some(span) = span {
                 diag = diag.with_label(LabeledSpan::at(span, "here"));
             }
-            if let Some(help) = help {
+            if let Some(help) = did_you_mean(message) {
                 diag = diag.with_help(help);
             }
             miette::Report::new(diag).with_source_code(source())
-        })?;
+        };
+        let raw: RawConfig = toml::from_str(&text).map_err(|e| invalid(e.message(), e.span()))?;
         let mut levels = BTreeMap::new();
-        for (id, level) in raw.rules {
+        let mut settings = Settings::default();
+        for (id, entry) in raw.rules {
             if rules::find(id.get_ref()).is_none() {
                 let mut diag = miette::MietteDiagnostic::new(format!(
                     "invalid {FILE_NAME}: unknown rule `{}`",
@@ -122,7 +134,34 @@ impl Config {
                 }
                 return Err(miette::Report::new(diag).with_source_code(source()));
             }
-            levels.insert(id.into_inner(), level.into_inner());
+            let span = entry.span();
+            let (level, table) = match entry.into_inner() {
+                toml::Value::Table(t) => {
+                    let table = RuleTable::deserialize(toml::Value::Table(t))
+                        .map_err(|e| invalid(e.message(), Some(span.clone())))?;
+                    (table.level, Some(table))
+                }
+                other => {
+                    let level = Level::deserialize(other)
+                        .map_err(|e| invalid(e.message(), Some(span.clone())))?;
+                    (Some(level), None)
+                }
+            };
+            if let Some(min_ttl) = table.and_then(|t| t.min_ttl) {
+                let takes =
+                    |option: &str| rules::OPTIONS.contains(&(id.get_ref().as_str(), option));
+                if !takes("min-ttl") {
+                    let message = format!("rule `{}` has no option `min-ttl`", id.get_ref());
+                    return Err(invalid(&message, Some(span)));
+                }
+                settings.min_ttl = humantime::parse_duration(&min_ttl).map_err(|e| {
+                    let message = format!("`min-ttl = \"{min_ttl}\"` is not a duration ({e}); write one like \"24h\", \"2d\" or \"90m\"");
+                    invalid(&message, Some(span.clone()))
+                })?;
+            }
+            if let Some(level) = level {
+                levels.insert(id.into_inner(), level);
+            }
         }
         let mut models = Models::builtin();
         models.extend_front(raw.models);
@@ -130,6 +169,7 @@ impl Config {
             path: Some(path.to_path_buf()),
             models,
             levels,
+            settings,
             include: raw.include,
             exclude: raw.exclude,
         })
@@ -251,5 +291,31 @@ effect = "read"
         );
         let bad_level = load("[rules]\ncheck-then-act = \"loud\"\n").unwrap_err();
         assert!(bad_level.contains("unknown variant"), "{bad_level}");
+    }
+
+    #[test]
+    fn a_rule_table_sets_level_and_options() {
+        let config =
+            load("[rules]\nshort-idempotency-ttl = { level = \"error\", min-ttl = \"3d\" }\n")
+                .unwrap();
+        assert_eq!(config.levels["short-idempotency-ttl"], Level::Error);
+        assert_eq!(config.settings.min_ttl.as_secs(), 3 * 24 * 3600);
+        let only_option = load("[rules.short-idempotency-ttl]\nmin-ttl = \"90m\"\n").unwrap();
+        assert!(only_option.levels.is_empty());
+        assert_eq!(only_option.settings.min_ttl.as_secs(), 90 * 60);
+    }
+
+    #[test]
+    fn bad_rule_options_are_named() {
+        let misspelt = load("[rules]\nshort-idempotency-ttl = { min-tll = \"1h\" }\n").unwrap_err();
+        assert!(misspelt.contains("did you mean `min-ttl`"), "{misspelt}");
+        let elsewhere = load("[rules]\ncheck-then-act = { min-ttl = \"1h\" }\n").unwrap_err();
+        assert!(
+            elsewhere.contains("rule `check-then-act` has no option `min-ttl`"),
+            "{elsewhere}"
+        );
+        let not_duration =
+            load("[rules]\nshort-idempotency-ttl = { min-ttl = \"a day\" }\n").unwrap_err();
+        assert!(not_duration.contains("is not a duration"), "{not_duration}");
     }
 }

@@ -15,9 +15,9 @@ pub mod sql;
 pub mod suppress;
 mod walk;
 
+use config::Config;
 use diagnostic::{Diagnostic, ScanNote};
 use frontend::SourceKind;
-use models::Models;
 use rayon::prelude::*;
 use rules::{RuleContext, RULES};
 use std::path::{Path, PathBuf};
@@ -77,7 +77,7 @@ pub fn check_project(
             None => config::Config::builtin(),
         };
         let files = without_excluded(files, &config)?;
-        let mut part = check(&files, &config.models, options);
+        let mut part = check(&files, &config, options);
         config.apply_levels(&mut part.diagnostics);
         outcome.diagnostics.append(&mut part.diagnostics);
         outcome.notes.append(&mut part.notes);
@@ -118,10 +118,10 @@ fn without_excluded(
 }
 
 /// Scans files and returns findings and notes, both sorted.
-pub fn check(files: &[PathBuf], models: &Models, options: &Options) -> Outcome {
+pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
     let results: Vec<(Vec<Diagnostic>, Vec<ScanNote>, bool)> = files
         .par_iter()
-        .map(|path| check_file(path, models, options))
+        .map(|path| check_file(path, config, options))
         .collect();
     let mut outcome = Outcome::default();
     for (diagnostics, notes, scanned) in results {
@@ -139,7 +139,7 @@ pub fn check(files: &[PathBuf], models: &Models, options: &Options) -> Outcome {
 
 fn check_file(
     path: &Path,
-    models: &Models,
+    config: &Config,
     options: &Options,
 ) -> (Vec<Diagnostic>, Vec<ScanNote>, bool) {
     let note = |line: Option<u32>, message: String| ScanNote {
@@ -177,7 +177,7 @@ fn check_file(
         let msg = "skipped: looks minified or generated (very long lines)".to_string();
         return (vec![], vec![note(None, msg)], false);
     }
-    let (diagnostics, notes) = analyse(path, kind, &text, models, options);
+    let (diagnostics, notes) = analyse(path, kind, &text, config, options);
     (diagnostics, notes, true)
 }
 
@@ -186,10 +186,10 @@ fn analyse(
     path: &Path,
     kind: SourceKind,
     text: &str,
-    models: &Models,
+    config: &Config,
     options: &Options,
 ) -> (Vec<Diagnostic>, Vec<ScanNote>) {
-    let (mut diagnostics, file_notes) = check_source(path, kind, text, models);
+    let (mut diagnostics, file_notes) = check_source(path, kind, text, config);
     suppress::apply(text, path, &mut diagnostics, options.require_reasons);
     let notes = file_notes
         .into_iter()
@@ -223,7 +223,7 @@ pub fn check_buffer(
         Some(p) => config::Config::load(&p)?,
         None => config::Config::builtin(),
     };
-    let (mut diagnostics, notes) = analyse(path, kind, text, &config.models, options);
+    let (mut diagnostics, notes) = analyse(path, kind, text, &config, options);
     config.apply_levels(&mut diagnostics);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(Outcome {
@@ -240,15 +240,20 @@ fn looks_minified(text: &str) -> bool {
     text.len() > 64 * 1024 && text.len() / lines > 500
 }
 
-/// Analyses one source text. `path` is only used to label findings.
+/// Analyses one source text with a configuration's models and rule settings (not its levels).
+/// `path` is only used to label findings.
 pub fn check_source(
     path: &Path,
     kind: SourceKind,
     text: &str,
-    models: &Models,
+    config: &Config,
 ) -> (Vec<Diagnostic>, Vec<ir::FileNote>) {
-    let file = frontend::lower(kind, text, models);
-    let cx = RuleContext { models, file: path };
+    let file = frontend::lower(kind, text, &config.models);
+    let cx = RuleContext {
+        models: &config.models,
+        settings: &config.settings,
+        file: path,
+    };
     let mut diagnostics = Vec::new();
     for func in &file.functions {
         let flow = rules::flow::Flow::new(func);

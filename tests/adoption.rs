@@ -130,6 +130,29 @@ provider = "payments"
 }
 
 #[test]
+fn the_ttl_threshold_is_a_rule_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let handler = "import Redis from 'ioredis';
+const redis = new Redis();
+export async function handle(id: string) {
+  const won = await redis.set(`idem:${id}`, '1', 'EX', 2 * 24 * 60 * 60, 'NX');
+  if (!won) return;
+  await fetch('https://example.test/ship', { method: 'POST', body: id });
+}
+";
+    std::fs::write(p.join("worker.ts"), handler).unwrap();
+    let json = ["check", ".", "--format", "json"];
+    assert!(findings(&toctou(&json, p)).is_empty(), "two days pass 24 h");
+    let config = "[rules]\nshort-idempotency-ttl = { min-ttl = \"7d\" }\n";
+    std::fs::write(p.join("toctou.toml"), config).unwrap();
+    assert_eq!(
+        findings(&toctou(&json, p)),
+        [("short-idempotency-ttl".into(), 4)]
+    );
+}
+
+#[test]
 fn a_broken_configuration_points_at_the_broken_line() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path();

@@ -6,8 +6,8 @@
 mod common;
 
 use std::path::Path;
+use toctou::config::Config;
 use toctou::frontend::{self, SourceKind};
-use toctou::models::Models;
 use toctou::report::Format;
 
 /// `// expect: rule-a, rule-b` markers: the findings a line must carry.
@@ -28,7 +28,7 @@ fn expected(text: &str) -> Vec<(u32, String)> {
 
 #[test]
 fn fixtures_match_their_markers() {
-    let models = Models::builtin();
+    let config = Config::builtin();
     insta::glob!("../fixtures", "*/*/*.*", |path| {
         let relative = path.strip_prefix(common::root()).unwrap();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
@@ -41,7 +41,7 @@ fn fixtures_match_their_markers() {
             .to_string();
         let text = std::fs::read_to_string(path).unwrap();
         let kind = SourceKind::from_path(path).expect("fixture has a scanned extension");
-        let (diagnostics, notes) = toctou::check_source(relative, kind, &text, &models);
+        let (diagnostics, notes) = toctou::check_source(relative, kind, &text, &config);
         assert!(notes.is_empty(), "{name}: parse notes {notes:?}");
         let mut got: Vec<(u32, String)> = diagnostics
             .iter()
@@ -72,7 +72,7 @@ fn fixtures_match_their_markers() {
                 "{name}: a quiet fixture with a marker of {rule_dir}"
             );
         }
-        let ir = frontend::lower(kind, &text, &models);
+        let ir = frontend::lower(kind, &text, &config.models);
         insta::assert_snapshot!("ir", toctou::dump::dump(&ir));
     });
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use toctou::models::Models;
+use toctou::config::Config;
 use toctou::report::Format;
 
 const SET: &[&str] = &[
@@ -16,9 +16,9 @@ const SET: &[&str] = &[
 ];
 
 fn diagnostics() -> Vec<toctou::diagnostic::Diagnostic> {
-    let models = Models::builtin();
+    let config = Config::builtin();
     let files: Vec<std::path::PathBuf> = SET.iter().map(|p| common::root().join(p)).collect();
-    let mut outcome = toctou::check(&files, &models, &toctou::Options::default());
+    let mut outcome = toctou::check(&files, &config, &toctou::Options::default());
     for d in &mut outcome.diagnostics {
         d.file = d.file.strip_prefix(common::root()).unwrap().to_path_buf();
     }
@@ -80,7 +80,7 @@ fn sarif_of_every_fixture_validates() {
     let found = toctou::discover(&[root.join("fixtures")], &toctou::Selection::default()).unwrap();
     let outcome = toctou::check(
         &found.files,
-        &Models::builtin(),
+        &Config::builtin(),
         &toctou::Options::default(),
     );
     assert!(
@@ -158,13 +158,13 @@ fn sarif_code_flow_interleaves_two_requests_in_step_order() {
 
 #[test]
 fn fingerprints_survive_unrelated_line_shifts() {
-    let models = Models::builtin();
+    let config = Config::builtin();
     let path = std::path::Path::new("svc.ts");
     let text = std::fs::read_to_string(common::root().join(SET[0])).unwrap();
     let shifted = format!("// a new header comment\n\n{text}");
     let kind = toctou::frontend::SourceKind::TypeScript;
-    let (a, _) = toctou::check_source(path, kind, &text, &models);
-    let (b, _) = toctou::check_source(path, kind, &shifted, &models);
+    let (a, _) = toctou::check_source(path, kind, &text, &config);
+    let (b, _) = toctou::check_source(path, kind, &shifted, &config);
     assert_ne!(a[0].primary.span.line, b[0].primary.span.line);
     assert_eq!(
         toctou::report::fingerprints(&a),

@@ -19,8 +19,28 @@ use std::path::Path;
 /// What a rule may consult besides the IR.
 pub struct RuleContext<'a> {
     pub models: &'a Models,
+    pub settings: &'a Settings,
     pub file: &'a Path,
 }
+
+/// Rule options a `toctou.toml` can set (`[rules] short-idempotency-ttl = { min-ttl = "48h" }`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// `short-idempotency-ttl`: the shortest expiry a dedup key may have.
+    pub min_ttl: std::time::Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            // Stripe keeps idempotency keys for 24 hours; queues retry for hours.
+            min_ttl: std::time::Duration::from_secs(24 * 60 * 60),
+        }
+    }
+}
+
+/// The options each rule takes, by rule id: the keys `toctou.toml` accepts beside `level`.
+pub const OPTIONS: &[(&str, &str)] = &[("short-idempotency-ttl", "min-ttl")];
 
 /// A rule's public description. `docs` is the rule type's doc comment, so `toctou explain`,
 /// SARIF `help` and `docs/rules/*.md` all come from one text.

@@ -5,10 +5,6 @@ use super::{declare_rule, RuleContext};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::ir::{EffectKind, FunctionIr};
 
-/// The retry window a dedup key must outlive: Stripe keeps keys for 24 hours, and queues
-/// retry with backoff for hours.
-const MIN_TTL_MS: u64 = 24 * 60 * 60 * 1000;
-
 /// Words that mark a key as a lock, a lease, a counter or a cache: short expiries are right.
 const NOT_DEDUP: &[&str] = &[
     "lock", "lease", "mutex", "rate", "limit", "throttle", "cache", "session", "count",
@@ -28,7 +24,8 @@ const DEDUP: &[&str] = &[
 
 declare_rule! {
     /// ## What it does
-    /// Finds an idempotency or dedup key stored with an expiry shorter than 24 hours: Redis
+    /// Finds an idempotency or dedup key stored with an expiry shorter than 24 hours (the
+    /// `min-ttl` option): Redis
     /// `SET key v NX EX 60`, `PX 30000`, `setex`, `set_ex`, `{ NX: true, EX: 300 }`. A key
     /// counts as a dedup key when its name says so (`idem:`, `idempotency:`, `dedup:`,
     /// `processed:`, `seen:`); keys named as locks, leases, rate limits or caches are left
@@ -50,6 +47,15 @@ declare_rule! {
     /// ## Fix
     /// Keep dedup keys at least as long as the longest retry: 24 hours or more
     /// (`'EX', 60 * 60 * 24`), or record the operation durably in a table under a unique key.
+    ///
+    /// ## Options
+    /// `min-ttl`: the shortest expiry a dedup key may have, as a duration (`"24h"`, `"2d"`,
+    /// `"90m"`); default `"24h"`. Raise it when retries can come later (a queue that retries
+    /// for days):
+    /// ```toml
+    /// [rules]
+    /// short-idempotency-ttl = { level = "warning", min-ttl = "72h" }
+    /// ```
     pub struct ShortIdempotencyTtl {
         id: "short-idempotency-ttl",
         level: Severity::Warning,
@@ -73,7 +79,8 @@ pub fn check(func: &FunctionIr, _flow: &Flow, cx: &RuleContext, out: &mut Vec<Di
             _ => continue,
         };
         let name = key.unwrap_or("").to_ascii_lowercase();
-        if ttl >= MIN_TTL_MS || NOT_DEDUP.iter().any(|w| name.contains(w)) {
+        let min_ttl = u64::try_from(cx.settings.min_ttl.as_millis()).unwrap_or(u64::MAX);
+        if ttl >= min_ttl || NOT_DEDUP.iter().any(|w| name.contains(w)) {
             continue;
         }
         if !DEDUP.iter().any(|w| name.contains(w)) {
@@ -100,7 +107,11 @@ pub fn check(func: &FunctionIr, _flow: &Flow, cx: &RuleContext, out: &mut Vec<Di
                 "the key has expired, so the retry stores it again and repeats the operation".into(),
             ],
             notes: Vec::new(),
-            help: "keep the key for at least 24 hours (`'EX', 60 * 60 * 24`), longer than any retry can come, or record the operation in a table under a unique key".into(),
+            help: format!(
+                "keep the key for at least {} (`'EX', {}`), longer than any retry can come, or record the operation in a table under a unique key",
+                duration(min_ttl),
+                min_ttl / 1000
+            ),
         });
     }
 }
