@@ -105,6 +105,9 @@ fn block(out: &mut String, func: &FunctionIr, body: &Block, depth: usize) {
             Node::Exit(span) => {
                 let _ = writeln!(out, "{pad}exit @{}", span.line);
             }
+            Node::Fail(span) => {
+                let _ = writeln!(out, "{pad}fail @{}", span.line);
+            }
         }
     }
 }

@@ -57,13 +57,21 @@ pub type Block = Vec<Node>;
 
 /// Whether control never falls out of the end of the block.
 pub fn exits(block: &Block) -> bool {
+    leaves(block, &|n| matches!(n, Node::Exit(_) | Node::Fail(_)))
+}
+
+/// Whether control leaves the block only with an error (`throw`, `return Err(..)`, `panic!`).
+pub fn fails(block: &Block) -> bool {
+    leaves(block, &|n| matches!(n, Node::Fail(_)))
+}
+
+fn leaves(block: &Block, way_out: &dyn Fn(&Node) -> bool) -> bool {
     block.iter().any(|n| match n {
-        Node::Exit(_) => true,
         Node::Guard {
             then, otherwise, ..
-        } => exits(then) && exits(otherwise),
-        Node::Scope { body, .. } => exits(body),
-        _ => false,
+        } => leaves(then, way_out) && leaves(otherwise, way_out),
+        Node::Scope { body, .. } => leaves(body, way_out),
+        other => way_out(other),
     })
 }
 
@@ -91,8 +99,11 @@ pub enum Node {
         kind: ScopeKind,
         body: Block,
     },
-    /// `return`, `throw`, `break`, `continue`: control leaves the enclosing block.
+    /// `return`, `break`, `continue`: control leaves the enclosing block.
     Exit(Span),
+    /// `throw`, `return Err(..)`, `?` on an error, `bail!`, `panic!`: control leaves with an
+    /// error.
+    Fail(Span),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

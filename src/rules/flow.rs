@@ -2,7 +2,7 @@
 //! depends on, and what encloses it.
 
 use crate::ir::{
-    exits, Block, EffectId, EffectKind, FunctionIr, Guard, Node, ScopeKind, WriteKind,
+    exits, fails, Block, EffectId, EffectKind, FunctionIr, Guard, Node, ScopeKind, WriteKind,
 };
 
 /// A guard and the branch taken: `true` for `then`, `false` for `otherwise`.
@@ -24,10 +24,33 @@ pub struct At {
     pub in_loop: bool,
 }
 
+/// How a block ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// Control can fall out of its end.
+    FallsThrough,
+    /// It always leaves, at least sometimes without an error (`return`, `continue`).
+    Leaves,
+    /// It leaves only with an error.
+    Fails,
+}
+
+impl End {
+    fn of(block: &Block) -> End {
+        if fails(block) {
+            End::Fails
+        } else if exits(block) {
+            End::Leaves
+        } else {
+            End::FallsThrough
+        }
+    }
+}
+
 pub struct Flow<'f> {
     pub guards: Vec<&'f Guard>,
-    /// Per guard, whether its `then` and its `otherwise` branch always leave.
-    branch_exits: Vec<(bool, bool)>,
+    /// Per guard, how its `then` and its `otherwise` branch end.
+    branch_ends: Vec<(End, End)>,
     tries: usize,
     /// Indexed by effect id.
     pub at: Vec<At>,
@@ -37,7 +60,7 @@ impl<'f> Flow<'f> {
     pub fn new(func: &'f FunctionIr) -> Flow<'f> {
         let mut flow = Flow {
             guards: Vec::new(),
-            branch_exits: Vec::new(),
+            branch_ends: Vec::new(),
             tries: 0,
             at: vec![At::default(); func.effects.len()],
         };
@@ -61,7 +84,7 @@ impl<'f> Flow<'f> {
                 } => {
                     let g = self.guards.len();
                     self.guards.push(guard);
-                    self.branch_exits.push((exits(then), exits(otherwise)));
+                    self.branch_ends.push((End::of(then), End::of(otherwise)));
                     for (branch, body) in [(true, then), (false, otherwise)] {
                         ctx.guards.push((g, branch));
                         self.walk(body, ctx);
@@ -109,7 +132,7 @@ impl<'f> Flow<'f> {
                     self.walk(body, ctx);
                     ctx.scopes.pop();
                 }
-                Node::Exit(_) => {}
+                Node::Exit(_) | Node::Fail(_) => {}
             }
         }
         ctx.guards.truncate(ctx.guards.len() - pushed);
@@ -144,9 +167,9 @@ impl<'f> Flow<'f> {
         })
     }
 
-    /// Whether a guard's branch (`true` for `then`) always leaves.
-    pub fn leaves(&self, guard: usize, branch: bool) -> bool {
-        let (then, otherwise) = self.branch_exits[guard];
+    /// How a guard's branch (`true` for `then`) ends.
+    pub fn end(&self, guard: usize, branch: bool) -> End {
+        let (then, otherwise) = self.branch_ends[guard];
         if branch {
             then
         } else {

@@ -1,6 +1,6 @@
 //! `process-local-dedup`: a duplicate check kept in one process's memory.
 
-use super::flow::{decides_as_claim, Flow};
+use super::flow::{decides_as_claim, End, Flow};
 use super::{declare_rule, RuleContext};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::ir::{EffectId, EffectKind, FunctionIr, Resource, TestKind, WriteKind};
@@ -89,9 +89,10 @@ pub(super) fn dedup(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Option
         else {
             continue;
         };
-        // It turns the duplicate away, or keeps it from work that matters.
-        let seen_leaves = flow.leaves(g, !unseen);
-        if (seen_leaves || first_act(func, flow, read_id, store).is_some())
+        // It answers the duplicate and turns it away, or keeps it from work that matters.
+        // Failing on a seen key asserts that a name is unique (a registry), not a dedup.
+        let answers = flow.end(g, !unseen) == End::Leaves;
+        if (answers || first_act(func, flow, read_id, store).is_some())
             && !shared_claim(func, flow, read_id, store)
         {
             return Some(Dedup { guard: g, store });

@@ -307,7 +307,13 @@ impl<'a> Lowerer<'a> {
                     let v = self.expr(e, out);
                     self.b.pass_on(&v);
                 }
-                out.push(IrNode::Exit(self.ctx.span(r.span())));
+                let span = self.ctx.span(r.span());
+                let error = r.expr.as_deref().is_some_and(syntax::is_err);
+                out.push(if error {
+                    IrNode::Fail(span)
+                } else {
+                    IrNode::Exit(span)
+                });
                 Val::default()
             }
             Expr::Break(b) => {
@@ -371,7 +377,7 @@ impl<'a> Lowerer<'a> {
                 out.push(IrNode::Guard {
                     guard,
                     then: Block::new(),
-                    otherwise: vec![IrNode::Exit(span)],
+                    otherwise: vec![IrNode::Fail(span)],
                 });
             }
             return Val::default();
@@ -390,7 +396,7 @@ impl<'a> Lowerer<'a> {
             }
         }
         if macros::DIVERGING.contains(&name.as_str()) {
-            out.push(IrNode::Exit(span));
+            out.push(IrNode::Fail(span));
         }
         if name == "format" || name == "concat" {
             v.derived()
@@ -517,7 +523,7 @@ impl<'a> Lowerer<'a> {
                             tests: vec![crate::ir::Test::presence(e, true)],
                         },
                         then: Block::new(),
-                        otherwise: vec![IrNode::Exit(self.ctx.span(t.question_token.span))],
+                        otherwise: vec![IrNode::Fail(self.ctx.span(t.question_token.span))],
                     });
                 }
                 return v;

@@ -90,6 +90,18 @@ pub fn name_of(expr: &Expr) -> Option<String> {
     }
 }
 
+/// `Err(..)`, or `Err(..).into()`-like conversions of it: a value that reports failure.
+pub fn is_err(expr: &Expr) -> bool {
+    match expr {
+        Expr::Call(c) => {
+            matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Err"))
+        }
+        Expr::MethodCall(m) => is_err(&m.receiver),
+        Expr::Paren(p) => is_err(&p.expr),
+        _ => false,
+    }
+}
+
 pub fn path_text(path: &syn::Path) -> String {
     path.segments
         .iter()

@@ -157,7 +157,12 @@ impl<'a, 't> Lowerer<'a, 't> {
                     let value = self.expr(e, out);
                     self.b.pass_on(&value);
                 }
-                out.push(IrNode::Exit(self.span(node)));
+                let span = self.span(node);
+                out.push(if node.kind() == "throw_statement" {
+                    IrNode::Fail(span)
+                } else {
+                    IrNode::Exit(span)
+                });
             }
             "break_statement" | "continue_statement" => out.push(IrNode::Exit(self.span(node))),
             "try_statement" => self.try_statement(node, out),
