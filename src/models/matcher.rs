@@ -251,7 +251,8 @@ fn kv_set(shape: &CallShape, trigger: usize) -> KvSet {
 }
 
 /// A duration written as digits and products (`60`, `30_000`, `60 * 60 * 24`).
-fn evaluate(text: &str) -> Option<u64> {
+/// A whole number written as a product of literals (`15 * 60`, `86_400`).
+pub fn evaluate(text: &str) -> Option<u64> {
     text.split('*').try_fold(1u64, |acc, part| {
         let digits: String = part.trim().chars().filter(|c| *c != '_').collect();
         acc.checked_mul(digits.parse::<u64>().ok()?)

@@ -5,7 +5,7 @@ mod matcher;
 pub mod schema;
 pub mod shape;
 
-pub use matcher::{call_key, Classified, KvSet, TxnInfo};
+pub use matcher::{call_key, evaluate, Classified, KvSet, TxnInfo};
 pub use schema::{CallModel, EffectModel, Language, LibraryModel, SourceKind};
 pub use shape::{Arg, ArgValue, CallShape, Segment};
 

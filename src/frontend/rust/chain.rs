@@ -319,12 +319,16 @@ impl Lowerer<'_> {
 
     /// A local bound to a string or a `format!` template stands for that text where it is
     /// passed (`let key = format!("idem:{id}"); .arg(&key)`, `let sql = "SELECT .."`).
+    /// A local bound to a string stands for the string; a constant for its number.
     fn resolve_text(&self, value: ArgValue) -> ArgValue {
-        match &value {
-            ArgValue::Path(name) => match self.texts.get(name) {
-                Some(text) => ArgValue::Str(text.clone()),
-                None => value,
-            },
+        let ArgValue::Path(name) = &value else {
+            return value;
+        };
+        if let Some(text) = self.texts.get(name) {
+            return ArgValue::Str(text.clone());
+        }
+        match self.ctx.constants.get(name) {
+            Some(n) if !self.vars.contains_key(name) => ArgValue::Other(n.clone()),
             _ => value,
         }
     }

@@ -24,6 +24,8 @@ pub(crate) struct FileCtx<'a> {
     pub uses: HashMap<String, Vec<String>>,
     /// Declared types of struct fields and statics, by name (`sessions` -> `DashMap<..>`).
     pub types: HashMap<String, String>,
+    /// Constants that evaluate to a number (`const TTL_SECS: u64 = 30 * 60`), as digits.
+    pub constants: HashMap<String, String>,
 }
 
 impl FileCtx<'_> {
@@ -75,6 +77,7 @@ fn parse_and_lower(text: &str, models: &Models) -> FileIr {
         crates: Vec::new(),
         uses: HashMap::new(),
         types: HashMap::new(),
+        constants: HashMap::new(),
     };
     collect_context(&file.items, &mut ctx);
     let mut out = FileIr::default();
@@ -97,6 +100,11 @@ fn collect_context(items: &[syn::Item], ctx: &mut FileCtx) {
                     if let Some(name) = &f.ident {
                         ctx.types.insert(name.to_string(), syntax::type_text(&f.ty));
                     }
+                }
+            }
+            syn::Item::Const(c) => {
+                if let Some(n) = crate::models::evaluate(&syntax::tokens_text(&c.expr)) {
+                    ctx.constants.insert(c.ident.to_string(), n.to_string());
                 }
             }
             syn::Item::Static(s) => {

@@ -420,6 +420,13 @@ impl<'a, 't> Lowerer<'a, 't> {
                 let literal = self.object_literals[self.text(node)];
                 self.arg_value(literal, depth + 1)
             }
+            // A module constant stands for its number (`'EX', TTL_SECONDS`).
+            "identifier" if !self.vars.contains_key(self.text(node)) => {
+                match self.ctx.constants.get(self.text(node)) {
+                    Some(n) => ArgValue::Other(n.clone()),
+                    None => ArgValue::Path(self.text(node).to_string()),
+                }
+            }
             "identifier" | "member_expression" | "this" => {
                 ArgValue::Path(self.text(node).to_string())
             }

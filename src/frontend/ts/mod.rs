@@ -30,6 +30,8 @@ pub(crate) struct FileCtx<'a> {
     pub imports: Vec<String>,
     /// Module-level variables whose declaration shows what they hold.
     pub module_bindings: HashMap<String, Binding>,
+    /// Module-level constants that evaluate to a number (`const TTL = 15 * 60`), as digits.
+    pub constants: HashMap<String, String>,
 }
 
 /// `tsx`: parse with the TSX grammar (TSX, JSX and JavaScript) rather than TypeScript's.
@@ -62,6 +64,7 @@ pub fn lower_file(tsx: bool, text: &str, models: &Models) -> FileIr {
         models,
         imports: imports(root, text),
         module_bindings: module_bindings(root, text),
+        constants: constants(root, text),
     };
     if root.has_error() {
         let span = first_error(root).map(|n| ctx.lines.span(n.start_byte(), n.end_byte()));
@@ -151,6 +154,20 @@ fn imports(root: Node, src: &str) -> Vec<String> {
 /// `const queue = new Queue(..)`, `const stripe: Stripe = ..`, `export const repo = ..`.
 fn module_bindings(root: Node, src: &str) -> HashMap<String, Binding> {
     let mut out = HashMap::new();
+    for d in top_level_declarators(root) {
+        let name = d
+            .child_by_field_name("name")
+            .filter(|n| n.kind() == "identifier");
+        if let (Some(name), Some(b)) = (name, syntax::declared_binding(d, src)) {
+            out.insert(syntax::text(name, src).to_string(), b);
+        }
+    }
+    out
+}
+
+/// The `name = value` parts of the module's top-level declarations, exported or not.
+fn top_level_declarators(root: Node) -> Vec<Node> {
+    let mut out = Vec::new();
     let mut cursor = root.walk();
     for stmt in root.children(&mut cursor) {
         let decl = match stmt.kind() {
@@ -160,19 +177,23 @@ fn module_bindings(root: Node, src: &str) -> HashMap<String, Binding> {
         };
         let Some(decl) = decl else { continue };
         let mut c = decl.walk();
-        for d in decl
-            .named_children(&mut c)
-            .filter(|d| d.kind() == "variable_declarator")
-        {
-            let Some(name) = d
-                .child_by_field_name("name")
-                .filter(|n| n.kind() == "identifier")
-            else {
-                continue;
-            };
-            let binding = syntax::declared_binding(d, src);
-            if let Some(b) = binding {
-                out.insert(syntax::text(name, src).to_string(), b);
+        out.extend(
+            decl.named_children(&mut c)
+                .filter(|d| d.kind() == "variable_declarator"),
+        );
+    }
+    out
+}
+
+/// `const TTL_SECONDS = 15 * 60;`, exported or not.
+fn constants(root: Node, src: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for decl in top_level_declarators(root) {
+        let name = decl.child_by_field_name("name");
+        let value = decl.child_by_field_name("value");
+        if let (Some(name), Some(value)) = (name, value) {
+            if let Some(n) = crate::models::evaluate(syntax::text(value, src)) {
+                out.insert(syntax::text(name, src).to_string(), n.to_string());
             }
         }
     }
