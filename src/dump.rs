@@ -174,7 +174,15 @@ fn effect(id: usize, e: &Effect) -> String {
         ),
         EffectKind::Lock { .. } => "lock".into(),
         EffectKind::Unlock => "unlock".into(),
-        EffectKind::Opaque => "awaited call".into(),
+        EffectKind::Call(site) => format!(
+            "call {}{}{}",
+            site.path.join("."),
+            site.receiver_type
+                .as_ref()
+                .map(|t| format!(" on {t}"))
+                .unwrap_or_default(),
+            if site.awaited { " awaited" } else { "" }
+        ),
         EffectKind::TxnBegin(t) => format!("begin txn#{t}"),
         EffectKind::TxnEnd(t) => format!("end txn#{t}"),
         EffectKind::External {

@@ -24,6 +24,7 @@ pub type TxnId = usize;
 #[derive(Debug, Default)]
 pub struct FileIr {
     pub functions: Vec<FunctionIr>,
+    pub imports: Imports,
     /// Problems met while reading the file (syntax errors, skipped constructs).
     pub notes: Vec<FileNote>,
 }
@@ -39,6 +40,10 @@ pub struct FileNote {
 pub struct FunctionIr {
     /// Human name: `processPayment`, `OrdersService.pay`, `<anonymous at 12:3>`.
     pub name: String,
+    /// The name calls use, when the function has one (not a callback or closure).
+    pub id: Option<FnName>,
+    /// Effects whose result the function returns (`return order`, a tail expression).
+    pub returns: BTreeSet<EffectId>,
     /// The function's header, where a finding about the whole function points.
     pub span: Span,
     pub body: Block,
@@ -222,9 +227,10 @@ pub enum EffectKind {
         /// Removes the path rather than creating or replacing it.
         removes: bool,
     },
-    /// An awaited call that no model classifies (a project helper, an SDK the models do not
-    /// cover): it waits on work whose effects are unknown.
-    Opaque,
+    /// A call no model classifies that may be the project's own function (`findOrder(id)`,
+    /// `this.repo.findByKey(k)`, `repo::find(&pool, id)`). Linking replaces it with what the
+    /// callee does; one left unresolved and awaited waits on work whose effects are unknown.
+    Call(CallSite),
     /// A value built for use as a key (`const key = \`pay-${id}-${Date.now()}\``).
     KeyDerivation {
         name: String,
@@ -302,6 +308,38 @@ pub fn same_field(a: &str, b: &str) -> bool {
             .collect::<String>()
     };
     norm(a) == norm(b)
+}
+
+/// A call as written, for linking it to the function it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallSite {
+    /// The names up to the call: `[this, repo, findByKey]`, `[crate, repo, find]`, `[helper]`.
+    pub path: Vec<String>,
+    /// The declared type of the receiver, when the front-end knows it (`OrdersRepository`).
+    pub receiver_type: Option<String>,
+    pub awaited: bool,
+}
+
+/// How other functions name a function: its own name, the class or impl type that owns it,
+/// and (Rust) the inline modules around it in its file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FnName {
+    pub name: String,
+    pub owner: Option<String>,
+    pub modules: Vec<String>,
+}
+
+/// What a file says about names from elsewhere, for linking its calls.
+#[derive(Clone, Debug, Default)]
+pub struct Imports {
+    /// Local name -> (module specifier or Rust path, the name imported there: `default`,
+    /// `*` for a namespace, or the exported name).
+    pub names: Vec<(String, String, String)>,
+    /// `export * from './x'` and `export { a as b } from './x'`: (exported name or `*`,
+    /// specifier, name there).
+    pub reexports: Vec<(String, String, String)>,
+    /// The name of the function or class exported as `default`.
+    pub default_export: Option<String>,
 }
 
 /// A table, model or collection name as written in the code.
@@ -382,6 +420,7 @@ impl EffectKind {
                 | EffectKind::Write { .. }
                 | EffectKind::Claim { .. }
                 | EffectKind::FsCheck { .. }
+                | EffectKind::Call(_)
         )
     }
 }

@@ -3,8 +3,8 @@
 
 use crate::frontend::val::Val;
 use crate::ir::{
-    Block, Derived, Effect, EffectId, EffectKind, Isolation, Key, Node, Resource, Source, Span,
-    Txn, TxnId, WriteKind,
+    Block, CallSite, Derived, Effect, EffectId, EffectKind, Isolation, Key, Node, Resource, Source,
+    Span, Txn, TxnId, WriteKind,
 };
 use crate::models::{Arg, CallShape, Classified, EffectModel, Language, Models, SourceKind};
 use crate::sql::{Conflict, SqlInfo, SqlKind};
@@ -21,6 +21,8 @@ pub(crate) struct Builder {
     pub duplicates_handled: Vec<EffectId>,
     /// See [`crate::ir::FunctionIr::passed_on`].
     pub passed_on: BTreeSet<EffectId>,
+    /// See [`crate::ir::FunctionIr::returns`].
+    pub returns: BTreeSet<EffectId>,
     /// The current [`Effect::turn`]; the front-end advances it where the function yields.
     pub turn: u32,
     /// Other requests run between any two effects (threads), not only where it yields.
@@ -64,24 +66,50 @@ impl Builder {
         id
     }
 
-    /// After an awaited expression: a call that pushed no effect of its own becomes an
-    /// opaque one, and other requests may run from here on.
+    /// A call that may name one of the project's functions.
+    pub fn call(
+        &mut self,
+        path: Vec<String>,
+        receiver_type: Option<String>,
+        span: Span,
+        out: &mut Block,
+    ) -> EffectId {
+        let effect = Effect {
+            span,
+            callee: path.join("."),
+            kind: EffectKind::Call(CallSite {
+                path,
+                receiver_type,
+                awaited: false,
+            }),
+            library: String::new(),
+            txn: self.open_txns.last().copied(),
+            turn: 0,
+        };
+        self.push(effect, out)
+    }
+
+    /// After an awaited expression: a call it made is awaited; one that pushed no effect at
+    /// all still waits on unknown work. Other requests may run from here on.
     pub fn awaited(
         &mut self,
         effects_before: usize,
         call: Option<(String, Span)>,
         out: &mut Block,
     ) {
-        if let (true, Some((callee, span))) = (self.effects.len() == effects_before, call) {
-            let effect = Effect {
-                span,
-                kind: EffectKind::Opaque,
-                library: String::new(),
-                callee,
-                txn: self.open_txns.last().copied(),
-                turn: 0,
-            };
-            self.push(effect, out);
+        let made = &mut self.effects[effects_before..];
+        if let Some(EffectKind::Call(site)) = made.last_mut().map(|e| &mut e.kind) {
+            site.awaited = true;
+        } else if let (true, Some((callee, span))) = (made.is_empty(), call) {
+            let path = callee
+                .split(['.', ':'])
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+            let id = self.call(path, None, span, out);
+            if let EffectKind::Call(site) = &mut self.effects[id].kind {
+                site.awaited = true;
+            }
         }
         self.turn += 1;
     }

@@ -123,7 +123,8 @@ fn first_act(
         a != store
             && flow.compatible(a, store)
             && match &func.effects[a].kind {
-                EffectKind::External { .. } | EffectKind::Opaque => true,
+                EffectKind::External { .. } => true,
+                EffectKind::Call(site) => site.awaited,
                 EffectKind::Write { kind, resource, .. } => {
                     let same_map = resource
                         .as_ref()

@@ -114,7 +114,61 @@ impl Lowerer<'_> {
             args_val.merge(inner);
         }
         self.last_shape = Some(shape.clone());
-        self.unclassified(&links, &shape, root.is_some(), val, args_val)
+        let call = self
+            .project_call(&links, root.is_some(), &shape)
+            .map(|(path, receiver)| {
+                let start = e.span().byte_range().start;
+                let end = links[path.len() - 1].end.max(start);
+                self.b
+                    .call(path, receiver, self.ctx.lines.span(start, end), out)
+            });
+        let mut v = self.unclassified(&links, &shape, root.is_some(), val, args_val);
+        if call.is_some() {
+            v.effect = call;
+        }
+        v
+    }
+
+    /// The names up to the first call, when they may name one of the project's functions:
+    /// `helper(..)`, `repo::find(..)`, `Self::load(..)`, `self.method(..)`, or a method on a
+    /// receiver of known type (`repo: &OrderRepo`).
+    fn project_call(
+        &self,
+        links: &[Link],
+        has_root: bool,
+        shape: &CallShape,
+    ) -> Option<(Vec<String>, Option<String>)> {
+        if has_root {
+            return None;
+        }
+        let first_call = links.iter().position(|l| l.args.is_some())?;
+        let path: Vec<String> = links[..=first_call]
+            .iter()
+            .map(|l| l.name.clone())
+            .collect();
+        let last = path.last()?;
+        // `Some(..)`, `Ok(..)`, `Order(..)`: constructors; `String::from(..)`: a conversion.
+        if path.iter().any(String::is_empty)
+            || last.starts_with(char::is_uppercase)
+            || self.ctx.models.is_conversion(Language::Rust, last)
+            || self
+                .ctx
+                .models
+                .chain_source(Language::Rust, shape)
+                .is_some()
+        {
+            return None;
+        }
+        let root = &path[0];
+        if self.vars.get(root).is_some_and(|v| v.effect.is_some()) {
+            return None;
+        }
+        let receiver = first_call
+            .checked_sub(1)
+            .and_then(|i| shape.segments[i].declared_type.clone());
+        // A name that is no local: a function, a module path, `Self`, a type.
+        let plausible = !self.vars.contains_key(root) || root == "self" || receiver.is_some();
+        plausible.then_some((path, receiver))
     }
 
     /// A name imported by `use` stands for its full path (`query(..)` -> `sqlx::query(..)`).

@@ -4,7 +4,7 @@ use super::syntax::{self, pat_names};
 use super::{macros, FileCtx, MAX_DEPTH};
 use crate::frontend::builder::Builder;
 pub(super) use crate::frontend::val::Val;
-use crate::ir::{Block, FunctionIr, Node as IrNode, Source};
+use crate::ir::{Block, FnName, FunctionIr, Node as IrNode, Source};
 use std::collections::{BTreeSet, HashMap};
 use syn::spanned::Spanned;
 use syn::{Expr, Stmt};
@@ -38,7 +38,7 @@ pub(super) struct Lowerer<'a> {
 
 pub(super) fn lower_function(
     ctx: &FileCtx,
-    name: String,
+    id: FnName,
     sig: &syn::Signature,
     body: &syn::Block,
 ) -> FunctionIr {
@@ -67,10 +67,16 @@ pub(super) fn lower_function(
     let mut out = Block::new();
     let tail = l.block(body, &mut out);
     l.b.pass_on(&tail);
+    l.b.returns.extend(tail.effect);
     let header_end = body.brace_token.span.open().byte_range().start;
     let start = sig.span().byte_range().start;
     FunctionIr {
-        name,
+        name: match &id.owner {
+            Some(owner) => format!("{owner}::{}", id.name),
+            None => id.name.clone(),
+        },
+        id: Some(id),
+        returns: std::mem::take(&mut l.b.returns),
         span: ctx.lines.span(start, header_end.max(start)),
         body: out,
         effects: l.b.effects,
@@ -306,6 +312,7 @@ impl<'a> Lowerer<'a> {
                 if let Some(e) = &r.expr {
                     let v = self.expr(e, out);
                     self.b.pass_on(&v);
+                    self.b.returns.extend(v.effect);
                 }
                 let span = self.ctx.span(r.span());
                 let error = r.expr.as_deref().is_some_and(syntax::is_err);

@@ -8,7 +8,7 @@ mod macros;
 mod syntax;
 
 use super::LineIndex;
-use crate::ir::{FileIr, FileNote, Span};
+use crate::ir::{FileIr, FileNote, FnName, Span};
 use crate::models::Models;
 use std::collections::HashMap;
 
@@ -52,6 +52,7 @@ fn parse_and_lower(text: &str, models: &Models) -> FileIr {
     if let Some(at) = too_deep(text) {
         return FileIr {
             functions: Vec::new(),
+            imports: Default::default(),
             notes: vec![FileNote {
                 span: Some(lines.span(at, at)),
                 message: format!("brackets nested deeper than {MAX_NESTING} levels; file skipped"),
@@ -64,6 +65,7 @@ fn parse_and_lower(text: &str, models: &Models) -> FileIr {
             let range = e.span().byte_range();
             return FileIr {
                 functions: Vec::new(),
+                imports: Default::default(),
                 notes: vec![FileNote {
                     span: Some(lines.span(range.start, range.end)),
                     message: format!("cannot parse: {e}; file skipped"),
@@ -81,7 +83,16 @@ fn parse_and_lower(text: &str, models: &Models) -> FileIr {
     };
     collect_context(&file.items, &mut ctx);
     let mut out = FileIr::default();
-    items(&ctx, &file.items, None, &mut out);
+    items(&ctx, &file.items, &mut Vec::new(), &mut out);
+    out.imports.names = ctx
+        .uses
+        .iter()
+        .filter_map(|(local, path)| {
+            let (last, module) = path.split_last()?;
+            Some((local.clone(), module.join("::"), last.clone()))
+        })
+        .collect();
+    out.imports.names.sort();
     out
 }
 
@@ -134,21 +145,16 @@ fn collect_context(items: &[syn::Item], ctx: &mut FileCtx) {
     }
 }
 
-fn items(ctx: &FileCtx, list: &[syn::Item], owner: Option<&str>, out: &mut FileIr) {
+/// Lowers the functions of `list`, inside the inline modules `modules`.
+fn items(ctx: &FileCtx, list: &[syn::Item], modules: &mut Vec<String>, out: &mut FileIr) {
     for item in list {
         match item {
-            syn::Item::Fn(f) => {
-                let name = qualified(owner, &f.sig.ident.to_string());
-                out.functions
-                    .push(lower::lower_function(ctx, name, &f.sig, &f.block));
-            }
+            syn::Item::Fn(f) => function(ctx, None, modules, &f.sig, &f.block, out),
             syn::Item::Impl(i) => {
                 let ty = syntax::type_text(&i.self_ty);
                 for it in &i.items {
                     if let syn::ImplItem::Fn(f) = it {
-                        let name = qualified(Some(&ty), &f.sig.ident.to_string());
-                        out.functions
-                            .push(lower::lower_function(ctx, name, &f.sig, &f.block));
+                        function(ctx, Some(&ty), modules, &f.sig, &f.block, out);
                     }
                 }
             }
@@ -157,16 +163,16 @@ fn items(ctx: &FileCtx, list: &[syn::Item], owner: Option<&str>, out: &mut FileI
                 for it in &t.items {
                     if let syn::TraitItem::Fn(f) = it {
                         if let Some(block) = &f.default {
-                            let name = qualified(Some(&owner), &f.sig.ident.to_string());
-                            out.functions
-                                .push(lower::lower_function(ctx, name, &f.sig, block));
+                            function(ctx, Some(&owner), modules, &f.sig, block, out);
                         }
                     }
                 }
             }
             syn::Item::Mod(m) => {
                 if let Some((_, inner)) = &m.content {
-                    items(ctx, inner, owner, out);
+                    modules.push(m.ident.to_string());
+                    items(ctx, inner, modules, out);
+                    modules.pop();
                 }
             }
             _ => {}
@@ -174,11 +180,21 @@ fn items(ctx: &FileCtx, list: &[syn::Item], owner: Option<&str>, out: &mut FileI
     }
 }
 
-fn qualified(owner: Option<&str>, name: &str) -> String {
-    match owner {
-        Some(o) => format!("{o}::{name}"),
-        None => name.to_string(),
-    }
+fn function(
+    ctx: &FileCtx,
+    owner: Option<&str>,
+    modules: &[String],
+    sig: &syn::Signature,
+    block: &syn::Block,
+    out: &mut FileIr,
+) {
+    let id = FnName {
+        name: sig.ident.to_string(),
+        owner: owner.map(String::from),
+        modules: modules.to_vec(),
+    };
+    out.functions
+        .push(lower::lower_function(ctx, id, sig, block));
 }
 
 /// Where bracket nesting first exceeds [`MAX_NESTING`], skipping strings, character literals

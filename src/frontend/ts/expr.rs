@@ -307,11 +307,60 @@ impl<'a, 't> Lowerer<'a, 't> {
                 if let Some(saved) = self.active_record_save(&links, root_effect, node, out) {
                     return saved;
                 }
-                // Methods on a result still describe that result: `rows.find(..)`.
-                v.effect = root_effect;
+                // Methods on a result still describe that result: `rows.find(..)`; a call
+                // of the project's own function stands for what it returns.
+                v.effect = match self.project_call(&links, root.is_some(), &shape) {
+                    Some((path, receiver)) => {
+                        Some(self.b.call(path, receiver, self.span(node), out))
+                    }
+                    None => root_effect,
+                };
                 v
             }
         }
+    }
+
+    /// The names up to the first call, when they may name one of the project's functions:
+    /// `helper(..)`, `this.method(..)`, `this.repo.find(..)` on a typed field, `imported.f(..)`.
+    fn project_call(
+        &self,
+        links: &[Link<'t>],
+        has_root: bool,
+        shape: &CallShape,
+    ) -> Option<(Vec<String>, Option<String>)> {
+        if has_root {
+            return None;
+        }
+        let first_call = links.iter().position(|l| l.args.is_some())?;
+        let path: Vec<String> = links[..=first_call]
+            .iter()
+            .map(|l| l.name.clone())
+            .collect();
+        let last = path.last()?;
+        if path.iter().any(String::is_empty)
+            || self.ctx.models.is_conversion(Language::Typescript, last)
+            || self
+                .ctx
+                .models
+                .chain_source(Language::Typescript, shape)
+                .is_some()
+        {
+            return None;
+        }
+        let root = &path[0];
+        let receiver = first_call
+            .checked_sub(1)
+            .and_then(|i| shape.segments[i].declared_type.clone());
+        let plausible = root == "this"
+            || (path.len() == 1 && !self.vars.contains_key(root))
+            || self
+                .ctx
+                .imported
+                .names
+                .iter()
+                .any(|(local, ..)| local == root)
+            || receiver.is_some();
+        plausible.then_some((path, receiver))
     }
 
     /// Splits `a.b(x).c(y)` into links; returns the root expression when it is not a name.

@@ -56,8 +56,15 @@ pub(super) fn lower_function<'t>(
     let header_end = node
         .child_by_field_name("body")
         .map_or(node.end_byte(), |b| b.start_byte());
+    let id = syntax::callable_name(node, ctx.src).map(|name| crate::ir::FnName {
+        name,
+        owner: class.map(String::from),
+        modules: Vec::new(),
+    });
     let ir = FunctionIr {
         name: syntax::function_name(node, class, ctx.src),
+        id,
+        returns: std::mem::take(&mut l.b.returns),
         span: ctx
             .lines
             .span(node.start_byte(), header_end.max(node.start_byte())),
@@ -115,6 +122,7 @@ impl<'a, 't> Lowerer<'a, 't> {
             Some(expr) => {
                 let value = self.expr(expr, &mut out);
                 self.b.pass_on(&value);
+                self.b.returns.extend(value.effect);
             }
             None => {}
         }
@@ -153,12 +161,16 @@ impl<'a, 't> Lowerer<'a, 't> {
             "lexical_declaration" | "variable_declaration" => self.declaration(node, out),
             "if_statement" => self.if_statement(node, out),
             "return_statement" | "throw_statement" => {
+                let failing = node.kind() == "throw_statement";
                 if let Some(e) = node.named_child(0) {
                     let value = self.expr(e, out);
                     self.b.pass_on(&value);
+                    if !failing {
+                        self.b.returns.extend(value.effect);
+                    }
                 }
                 let span = self.span(node);
-                out.push(if node.kind() == "throw_statement" {
+                out.push(if failing {
                     IrNode::Fail(span)
                 } else {
                     IrNode::Exit(span)

@@ -2,6 +2,7 @@
 
 mod cond;
 mod expr;
+mod imports;
 mod lower;
 mod syntax;
 
@@ -27,7 +28,10 @@ pub(crate) struct FileCtx<'a> {
     pub src: &'a str,
     pub lines: LineIndex<'a>,
     pub models: &'a Models,
+    /// Module specifiers the file imports or requires.
     pub imports: Vec<String>,
+    /// The names it takes from them.
+    pub imported: crate::ir::Imports,
     /// Module-level variables whose declaration shows what they hold.
     pub module_bindings: HashMap<String, Binding>,
     /// Module-level constants that evaluate to a number (`const TTL = 15 * 60`), as digits.
@@ -58,11 +62,21 @@ pub fn lower_file(tsx: bool, text: &str, models: &Models) -> FileIr {
         return out;
     };
     let root = tree.root_node();
+    let imported = imports::imports(root, text);
+    let mut specifiers: Vec<String> = imported
+        .names
+        .iter()
+        .map(|(_, spec, _)| spec)
+        .chain(imported.reexports.iter().map(|(_, spec, _)| spec))
+        .cloned()
+        .collect();
+    specifiers.dedup();
     let ctx = FileCtx {
         src: text,
         lines: LineIndex::new(text),
         models,
-        imports: imports(root, text),
+        imports: specifiers,
+        imported,
         module_bindings: module_bindings(root, text),
         constants: constants(root, text),
     };
@@ -117,6 +131,7 @@ pub fn lower_file(tsx: bool, text: &str, models: &Models) -> FileIr {
         inlined.extend(callbacks);
         out.functions.push(ir);
     }
+    out.imports = ctx.imported;
     out
 }
 
@@ -132,23 +147,6 @@ fn first_error(root: Node) -> Option<Node> {
             .find(|c| c.has_error() || c.is_error() || c.is_missing())?;
         node = next;
     }
-}
-
-/// Module specifiers of `import ... from 'x'` and `require('x')` at the top level.
-fn imports(root: Node, src: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cursor = root.walk();
-    for stmt in root.children(&mut cursor) {
-        let source = match stmt.kind() {
-            "import_statement" => stmt.child_by_field_name("source"),
-            "lexical_declaration" | "variable_declaration" => find_require(stmt),
-            _ => None,
-        };
-        if let Some(s) = source {
-            out.push(syntax::unquote(syntax::text(s, src)).to_string());
-        }
-    }
-    out
 }
 
 /// `const queue = new Queue(..)`, `const stripe: Stripe = ..`, `export const repo = ..`.
@@ -198,22 +196,6 @@ fn constants(root: Node, src: &str) -> HashMap<String, String> {
         }
     }
     out
-}
-
-fn find_require(stmt: Node) -> Option<Node> {
-    let decl = stmt.named_child(0)?;
-    let value = decl.child_by_field_name("value")?;
-    let call = if value.kind() == "await_expression" {
-        value.named_child(0)?
-    } else {
-        value
-    };
-    if call.kind() != "call_expression" {
-        return None;
-    }
-    let args = call.child_by_field_name("arguments")?;
-    let first = args.named_child(0)?;
-    (first.kind() == "string").then_some(first)
 }
 
 /// Fields of the class enclosing `method`: constructor parameter properties and field

@@ -108,37 +108,36 @@ pub fn type_name(annotation: Node, src: &str) -> (Option<String>, Option<String>
 }
 
 /// A readable name for a function node.
-pub fn function_name(node: Node, class: Option<&str>, src: &str) -> String {
-    let own = node
-        .child_by_field_name("name")
-        .map(|n| text(n, src).to_string());
-    let name = own.or_else(|| {
-        let parent = node.parent()?;
-        match parent.kind() {
-            "variable_declarator"
-            | "pair"
-            | "public_field_definition"
-            | "assignment_expression" => {
-                let key = parent
-                    .child_by_field_name("name")
-                    .or_else(|| parent.child_by_field_name("key"))
-                    .or_else(|| parent.child_by_field_name("left"))?;
-                Some(text(key, src).to_string())
-            }
-            "arguments" => {
-                let call = parent.parent()?;
-                let callee = call.child_by_field_name("function")?;
-                let callee = text(callee, src);
-                let callee: String = callee.chars().take(40).collect();
-                let first = parent
-                    .named_child(0)
-                    .filter(|a| a.kind() == "string")
-                    .map(|a| format!("({})", text(a, src)))
-                    .unwrap_or_default();
-                Some(format!("{callee}{first} callback"))
-            }
-            _ => None,
+/// The name other code calls a function by: its own, or the variable, property or field it
+/// is assigned to. Callbacks and anonymous functions have none.
+pub fn callable_name(node: Node, src: &str) -> Option<String> {
+    if let Some(n) = node.child_by_field_name("name") {
+        return Some(text(n, src).to_string());
+    }
+    let parent = node.parent()?;
+    match parent.kind() {
+        "variable_declarator" | "pair" | "public_field_definition" | "assignment_expression" => {
+            let key = parent
+                .child_by_field_name("name")
+                .or_else(|| parent.child_by_field_name("key"))
+                .or_else(|| parent.child_by_field_name("left"))?;
+            Some(text(key, src).to_string())
         }
+        _ => None,
+    }
+}
+
+pub fn function_name(node: Node, class: Option<&str>, src: &str) -> String {
+    let name = callable_name(node, src).or_else(|| {
+        let parent = node.parent().filter(|p| p.kind() == "arguments")?;
+        let callee = parent.parent()?.child_by_field_name("function")?;
+        let callee: String = text(callee, src).chars().take(40).collect();
+        let first = parent
+            .named_child(0)
+            .filter(|a| a.kind() == "string")
+            .map(|a| format!("({})", text(a, src)))
+            .unwrap_or_default();
+        Some(format!("{callee}{first} callback"))
     });
     let start = node.start_position();
     let name =
