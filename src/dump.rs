@@ -98,6 +98,7 @@ fn block(out: &mut String, func: &FunctionIr, body: &Block, depth: usize) {
                 let k = match kind {
                     ScopeKind::Txn(t) => format!("txn#{t}"),
                     ScopeKind::Lock { library } => format!("lock {library}"),
+                    ScopeKind::Call { function } => format!("call {function}"),
                 };
                 let _ = writeln!(out, "{pad}scope {k}");
                 block(out, func, body, depth + 1);

@@ -75,6 +75,11 @@ fn leaves(block: &Block, way_out: &dyn Fn(&Node) -> bool) -> bool {
         Node::Guard {
             then, otherwise, ..
         } => leaves(then, way_out) && leaves(otherwise, way_out),
+        // A callee's `return` ends the call; only its failures leave the caller too.
+        Node::Scope {
+            kind: ScopeKind::Call { .. },
+            body,
+        } => leaves(body, &|n| matches!(n, Node::Fail(_)) && way_out(n)),
         Node::Scope { body, .. } => leaves(body, way_out),
         other => way_out(other),
     })
@@ -118,6 +123,10 @@ pub enum ScopeKind {
     Lock {
         library: String,
     },
+    /// The body of a project function called here, linked in from its definition.
+    Call {
+        function: String,
+    },
 }
 
 /// The condition of a branch and what it learns about earlier results.
@@ -157,6 +166,35 @@ pub struct Effect {
     /// Effects of one turn run with no other request's code between them: in JavaScript,
     /// no `await` separates them; a front-end for threads gives every effect its own turn.
     pub turn: u32,
+    /// For an effect linked in from a called function: the calls it happens inside,
+    /// outermost first. Its span is then the outermost call's.
+    pub via: Vec<Frame>,
+}
+
+impl Effect {
+    /// Linked in from a called function: findings about it alone are the callee's own.
+    pub fn linked(&self) -> bool {
+        !self.via.is_empty()
+    }
+
+    /// Both come from inside one call of a helper, whose own findings already cover a
+    /// race between them.
+    pub fn same_call(&self, other: &Effect) -> bool {
+        self.linked()
+            && other.linked()
+            && self.span == other.span
+            && self.via[0].function == other.via[0].function
+    }
+}
+
+/// One call on the way to an effect inside a helper.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frame {
+    /// The function called: `OrdersRepository.findByKey`, `repo::find_order`.
+    pub function: String,
+    /// Where the effect is inside it (or the next call on the way).
+    pub file: String,
+    pub line: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,6 +8,7 @@ pub mod diagnostic;
 pub mod dump;
 pub mod frontend;
 pub mod ir;
+pub mod link;
 pub mod models;
 pub mod report;
 pub mod rules;
@@ -117,17 +118,44 @@ fn without_excluded(
         .collect())
 }
 
-/// Scans files and returns findings and notes, both sorted.
+/// Scans files and returns findings and notes, both sorted. Every file is lowered first, so
+/// calls link to the project's functions in other files; then the rules run on each.
 pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
-    let results: Vec<(Vec<Diagnostic>, Vec<ScanNote>, bool)> = files
+    let read: Vec<Result<Source, ScanNote>> = files
         .par_iter()
-        .map(|path| check_file(path, config, options))
+        .filter_map(|path| {
+            let kind = SourceKind::from_path(path)?;
+            Some(match read_source(path, options) {
+                Ok(text) => Ok((path.clone(), kind, text)),
+                Err(message) => Err(ScanNote {
+                    file: path.clone(),
+                    line: None,
+                    message,
+                }),
+            })
+        })
         .collect();
     let mut outcome = Outcome::default();
-    for (diagnostics, notes, scanned) in results {
+    let mut sources = Vec::new();
+    for result in read {
+        match result {
+            Ok(source) => sources.push(source),
+            Err(note) => outcome.notes.push(note),
+        }
+    }
+    outcome.files_scanned = sources.len();
+    let units = sources
+        .par_iter()
+        .map(|(path, kind, text)| unit(path, *kind, text, config))
+        .collect();
+    let project = link::Project::new(units);
+    let results: Vec<(Vec<Diagnostic>, Vec<ScanNote>)> = (0..sources.len())
+        .into_par_iter()
+        .map(|u| analyse(&project, u, &sources[u].2, config, options))
+        .collect();
+    for (diagnostics, notes) in results {
         outcome.diagnostics.extend(diagnostics);
         outcome.notes.extend(notes);
-        outcome.files_scanned += usize::from(scanned);
     }
     outcome
         .diagnostics
@@ -137,69 +165,80 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
     outcome
 }
 
-fn check_file(
-    path: &Path,
-    config: &Config,
-    options: &Options,
-) -> (Vec<Diagnostic>, Vec<ScanNote>, bool) {
-    let note = |line: Option<u32>, message: String| ScanNote {
-        file: path.to_path_buf(),
-        line,
-        message,
-    };
-    let Some(kind) = SourceKind::from_path(path) else {
-        return (vec![], vec![], false);
-    };
-    match std::fs::metadata(path) {
-        Ok(meta) if meta.len() > options.max_file_size => {
-            let msg = format!(
-                "skipped: {} bytes is over the {} byte limit",
-                meta.len(),
-                options.max_file_size
-            );
-            return (vec![], vec![note(None, msg)], false);
-        }
-        Ok(_) => {}
-        Err(e) => return (vec![], vec![note(None, format!("skipped: {e}"))], false),
+/// A file to analyse: its path, language and text.
+type Source = (PathBuf, SourceKind, String);
+
+/// A file's text, or why it is skipped.
+fn read_source(path: &Path, options: &Options) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("skipped: {e}"))?;
+    if meta.len() > options.max_file_size {
+        return Err(format!(
+            "skipped: {} bytes is over the {} byte limit",
+            meta.len(),
+            options.max_file_size
+        ));
     }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => return (vec![], vec![note(None, format!("skipped: {e}"))], false),
-    };
-    let Ok(text) = String::from_utf8(bytes) else {
-        return (
-            vec![],
-            vec![note(None, "skipped: not valid UTF-8".into())],
-            false,
-        );
-    };
+    let bytes = std::fs::read(path).map_err(|e| format!("skipped: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|_| "skipped: not valid UTF-8".to_string())?;
     if looks_minified(&text) {
-        let msg = "skipped: looks minified or generated (very long lines)".to_string();
-        return (vec![], vec![note(None, msg)], false);
+        return Err("skipped: looks minified or generated (very long lines)".into());
     }
-    let (diagnostics, notes) = analyse(path, kind, &text, config, options);
-    (diagnostics, notes, true)
+    Ok(text)
 }
 
-/// Findings of one source text after its suppression comments, and its notes.
+fn unit(path: &Path, kind: SourceKind, text: &str, config: &Config) -> link::Unit {
+    link::Unit {
+        path: path.to_path_buf(),
+        kind,
+        ir: frontend::lower(kind, text, &config.models),
+        module: match kind {
+            SourceKind::Rust => link::rust_module(path),
+            _ => Vec::new(),
+        },
+    }
+}
+
+/// Findings of one file of the project after its suppression comments, and its notes.
 fn analyse(
-    path: &Path,
-    kind: SourceKind,
+    project: &link::Project,
+    u: usize,
     text: &str,
     config: &Config,
     options: &Options,
 ) -> (Vec<Diagnostic>, Vec<ScanNote>) {
-    let (mut diagnostics, file_notes) = check_source(path, kind, text, config);
+    let path = &project.units[u].path;
+    let mut diagnostics = run_rules(project, u, config);
     suppress::apply(text, path, &mut diagnostics, options.require_reasons);
-    let notes = file_notes
-        .into_iter()
+    let notes = project.units[u]
+        .ir
+        .notes
+        .iter()
         .map(|n| ScanNote {
-            file: path.to_path_buf(),
+            file: path.clone(),
             line: n.span.map(|s| s.line),
-            message: n.message,
+            message: n.message.clone(),
         })
         .collect();
     (diagnostics, notes)
+}
+
+/// Every rule over every function of one file, calls linked into the project.
+fn run_rules(project: &link::Project, u: usize, config: &Config) -> Vec<Diagnostic> {
+    let unit = &project.units[u];
+    let cx = RuleContext {
+        models: &config.models,
+        settings: &config.settings,
+        file: &unit.path,
+    };
+    let mut diagnostics = Vec::new();
+    for f in 0..unit.ir.functions.len() {
+        let func = project.link((u, f));
+        let flow = rules::flow::Flow::new(&func);
+        for rule in RULES {
+            (rule.check)(&func, &flow, &cx, &mut diagnostics);
+        }
+    }
+    diagnostics
 }
 
 /// A buffer from an editor, analysed as if it were the file at `path` (its language, its
@@ -223,7 +262,8 @@ pub fn check_buffer(
         Some(p) => config::Config::load(&p)?,
         None => config::Config::builtin(),
     };
-    let (mut diagnostics, notes) = analyse(path, kind, text, &config, options);
+    let project = link::Project::new(vec![unit(path, kind, text, &config)]);
+    let (mut diagnostics, notes) = analyse(&project, 0, text, &config, options);
     config.apply_levels(&mut diagnostics);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(Outcome {
@@ -240,26 +280,16 @@ fn looks_minified(text: &str) -> bool {
     text.len() > 64 * 1024 && text.len() / lines > 500
 }
 
-/// Analyses one source text with a configuration's models and rule settings (not its levels).
-/// `path` is only used to label findings.
+/// Analyses one source text on its own (calls link only within it) with a configuration's
+/// models and rule settings, not its levels. `path` labels findings.
 pub fn check_source(
     path: &Path,
     kind: SourceKind,
     text: &str,
     config: &Config,
 ) -> (Vec<Diagnostic>, Vec<ir::FileNote>) {
-    let file = frontend::lower(kind, text, &config.models);
-    let cx = RuleContext {
-        models: &config.models,
-        settings: &config.settings,
-        file: path,
-    };
-    let mut diagnostics = Vec::new();
-    for func in &file.functions {
-        let flow = rules::flow::Flow::new(func);
-        for rule in RULES {
-            (rule.check)(func, &flow, &cx, &mut diagnostics);
-        }
-    }
-    (diagnostics, file.notes)
+    let mut project = link::Project::new(vec![unit(path, kind, text, config)]);
+    let diagnostics = run_rules(&project, 0, config);
+    let notes = std::mem::take(&mut project.units[0].ir.notes);
+    (diagnostics, notes)
 }

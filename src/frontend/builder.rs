@@ -85,6 +85,7 @@ impl Builder {
             library: String::new(),
             txn: self.open_txns.last().copied(),
             turn: 0,
+            via: Vec::new(),
         };
         self.push(effect, out)
     }
@@ -151,6 +152,7 @@ impl Builder {
             callee: String::new(),
             txn: Some(txn),
             turn: 0,
+            via: Vec::new(),
         };
         self.push(effect, out)
     }
@@ -208,6 +210,7 @@ impl Builder {
             callee: shape.callee(),
             txn,
             turn: 0,
+            via: Vec::new(),
         };
         self.push(effect, out)
     }

@@ -157,6 +157,9 @@ fn races_for(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Vec<Race> {
             let Some(&(_, branch)) = flow.at[act_id].guards.iter().find(|(gg, _)| *gg == g) else {
                 continue;
             };
+            if read.same_call(act) {
+                continue;
+            }
             let path = match &test {
                 // Finding a row that a filter on its state selected (`status = 'unpaid'`) is
                 // a value check of that state.

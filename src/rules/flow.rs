@@ -71,9 +71,12 @@ impl<'f> Flow<'f> {
         flow
     }
 
-    fn walk(&mut self, block: &'f Block, ctx: &mut At) {
+    /// Walks a block; returns the guard branches that hold for the rest of it because the
+    /// other branch fails (throws), which hold after a linked call's body as well.
+    fn walk(&mut self, block: &'f Block, ctx: &mut At) -> Vec<GuardBranch> {
         let mut pushed = 0;
         let mut failed = 0;
+        let mut on_failure = Vec::new();
         for node in block {
             match node {
                 Node::Effect(id) => self.at[*id] = ctx.clone(),
@@ -91,12 +94,16 @@ impl<'f> Flow<'f> {
                         ctx.guards.pop();
                     }
                     // When one branch leaves, everything after the guard runs on the other.
-                    match (exits(then), exits(otherwise)) {
-                        (true, false) => ctx.guards.push((g, false)),
-                        (false, true) => ctx.guards.push((g, true)),
+                    let rest = match (exits(then), exits(otherwise)) {
+                        (true, false) => (g, false),
+                        (false, true) => (g, true),
                         _ => continue,
-                    }
+                    };
+                    ctx.guards.push(rest);
                     pushed += 1;
+                    if fails(if rest.1 { otherwise } else { then }) {
+                        on_failure.push(rest);
+                    }
                 }
                 Node::Loop(body) => {
                     let outer = ctx.in_loop;
@@ -129,14 +136,21 @@ impl<'f> Flow<'f> {
                 }
                 Node::Scope { kind, body } => {
                     ctx.scopes.push(kind.clone());
-                    self.walk(body, ctx);
+                    let carried = self.walk(body, ctx);
                     ctx.scopes.pop();
+                    // A helper that throws unless its check passes decides its caller's rest.
+                    if matches!(kind, ScopeKind::Call { .. }) {
+                        pushed += carried.len();
+                        ctx.guards.extend(&carried);
+                        on_failure.extend(carried);
+                    }
                 }
                 Node::Exit(_) | Node::Fail(_) => {}
             }
         }
         ctx.guards.truncate(ctx.guards.len() - pushed);
         ctx.try_failures.truncate(ctx.try_failures.len() - failed);
+        on_failure
     }
 
     /// Whether `act` runs only on an outcome of `check`: on a branch of a guard that tests

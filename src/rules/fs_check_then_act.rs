@@ -65,6 +65,7 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
                         ..
                     } => {
                         same_path(path, target)
+                            && !check.same_call(act)
                             && flow.decided_by(check_id, *act_id)
                             && trusts_outcome(flow, check_id, *act_id, *removes)
                     }

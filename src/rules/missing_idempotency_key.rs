@@ -41,7 +41,7 @@ declare_rule! {
 
 pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
     let raced = check_then_act::raced_acts(func, flow, true);
-    for (id, e) in func.effects.iter().enumerate() {
+    for (id, e) in func.effects.iter().enumerate().filter(|(_, e)| !e.linked()) {
         let EffectKind::External {
             provider,
             operation,

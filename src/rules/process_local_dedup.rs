@@ -84,9 +84,11 @@ pub(super) fn dedup(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Option
             continue;
         };
         let on_unseen = |e: EffectId| flow.at[e].guards.contains(&(g, unseen));
-        let Some(store) = (read_id + 1..func.effects.len())
-            .find(|&s| marks_seen(&func.effects[s].kind, map, read_id) && on_unseen(s))
-        else {
+        let Some(store) = (read_id + 1..func.effects.len()).find(|&s| {
+            marks_seen(&func.effects[s].kind, map, read_id)
+                && on_unseen(s)
+                && !func.effects[s].same_call(&func.effects[read_id])
+        }) else {
             continue;
         };
         // It answers the duplicate and turns it away, or keeps it from work that matters.

@@ -65,7 +65,7 @@ declare_rule! {
 }
 
 pub fn check(func: &FunctionIr, _flow: &Flow, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
-    for e in &func.effects {
+    for e in func.effects.iter().filter(|e| !e.linked()) {
         let (key, ttl) = match &e.kind {
             EffectKind::Claim {
                 key,

@@ -67,6 +67,9 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
         let Some((check, record)) = record_after(func, flow, act_id) else {
             continue;
         };
+        if act.same_call(&func.effects[record]) {
+            continue;
+        }
         let (al, rl) = (act.span.line, func.effects[record].span.line);
         let mut secondary = vec![Label {
             span: func.effects[record].span,

@@ -723,6 +723,7 @@ impl<'a, 't> Lowerer<'a, 't> {
             callee: format!("{}.save", var.name),
             txn: self.b.effects[read].txn,
             turn: 0,
+            via: Vec::new(),
         };
         let id = self.b.push(effect, out);
         Some(Val {

@@ -254,6 +254,7 @@ impl<'a, 't> Lowerer<'a, 't> {
                 callee: name.to_string(),
                 txn: self.b.open_txns.last().copied(),
                 turn: 0,
+                via: Vec::new(),
             };
             self.b.push(effect, out);
         }

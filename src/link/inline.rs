@@ -1,0 +1,251 @@
+//! Copies a called function's body into its caller at the call, renumbering effects and
+//! transactions so the result is one function's IR in program order.
+
+use super::{FnRef, Project};
+use crate::ir::{
+    Block, EffectId, EffectKind, Frame, FunctionIr, Guard, Node, ScopeKind, Span, Test, TxnId,
+    WriteKind,
+};
+
+/// How deep calls are followed: deeper helpers stay unresolved calls.
+pub const MAX_DEPTH: usize = 4;
+
+pub(super) fn link(project: &Project, (unit, index): FnRef) -> FunctionIr {
+    let caller = project.function((unit, index));
+    let mut out = FunctionIr {
+        name: caller.name.clone(),
+        id: caller.id.clone(),
+        span: caller.span,
+        ..FunctionIr::default()
+    };
+    let mut linker = Linker {
+        project,
+        out: &mut out,
+        stack: vec![(unit, index)],
+        instances: 0,
+    };
+    let instance = Instance {
+        unit,
+        func: caller,
+        map: vec![None; caller.effects.len()],
+        txns: Vec::new(),
+        turn_base: 0,
+        call: None,
+    };
+    let (body, instance) = linker.instance(instance);
+    out.body = body;
+    let map = |ids: &mut dyn Iterator<Item = &EffectId>| -> Vec<EffectId> {
+        ids.filter_map(|&e| instance.map[e]).collect()
+    };
+    out.passed_on.extend(map(&mut caller.passed_on.iter()));
+    out.returns.extend(map(&mut caller.returns.iter()));
+    out.duplicates_handled
+        .extend(map(&mut caller.duplicates_handled.iter()));
+    out
+}
+
+struct Linker<'p, 'o> {
+    project: &'p Project,
+    out: &'o mut FunctionIr,
+    /// The functions being copied, outermost first, so recursion stops.
+    stack: Vec<FnRef>,
+    instances: u32,
+}
+
+/// One function being copied: where its effects and transactions went.
+struct Instance<'f> {
+    unit: usize,
+    func: &'f FunctionIr,
+    map: Vec<Option<EffectId>>,
+    txns: Vec<TxnId>,
+    turn_base: u32,
+    /// For a callee: the call's span, the frames that lead to it, and its transaction.
+    call: Option<(Span, Vec<Frame>, Option<TxnId>)>,
+}
+
+impl<'p> Linker<'p, '_> {
+    fn instance<'f>(&mut self, mut inst: Instance<'f>) -> (Block, Instance<'f>) {
+        for t in &inst.func.txns {
+            self.out.txns.push(t.clone());
+            inst.txns.push(self.out.txns.len() - 1);
+        }
+        let body = self.block(&inst.func.body, &mut inst);
+        (body, inst)
+    }
+
+    fn block(&mut self, block: &Block, inst: &mut Instance) -> Block {
+        let mut out = Block::new();
+        for node in block {
+            match node {
+                Node::Effect(id) => self.effect(*id, inst, &mut out),
+                Node::Guard {
+                    guard,
+                    then,
+                    otherwise,
+                } => {
+                    let tests = guard
+                        .tests
+                        .iter()
+                        .filter_map(|t| {
+                            let effect = inst.map.get(t.effect).copied().flatten()?;
+                            Some(Test {
+                                effect,
+                                kind: t.kind.clone(),
+                            })
+                        })
+                        .collect();
+                    let guard = Guard {
+                        span: inst.call.as_ref().map_or(guard.span, |c| c.0),
+                        tests,
+                    };
+                    let then = self.block(then, inst);
+                    let otherwise = self.block(otherwise, inst);
+                    out.push(Node::Guard {
+                        guard,
+                        then,
+                        otherwise,
+                    });
+                }
+                Node::Loop(body) => {
+                    let body = self.block(body, inst);
+                    out.push(Node::Loop(body));
+                }
+                Node::Try {
+                    body,
+                    catch,
+                    finally,
+                    catches_unique_violation,
+                } => {
+                    let body = self.block(body, inst);
+                    let catch = self.block(catch, inst);
+                    let finally = self.block(finally, inst);
+                    out.push(Node::Try {
+                        body,
+                        catch,
+                        finally,
+                        catches_unique_violation: *catches_unique_violation,
+                    });
+                }
+                Node::Scope { kind, body } => {
+                    let kind = match kind {
+                        ScopeKind::Txn(t) => ScopeKind::Txn(inst.txns[*t]),
+                        other => other.clone(),
+                    };
+                    let body = self.block(body, inst);
+                    out.push(Node::Scope { kind, body });
+                }
+                Node::Exit(span) => out.push(Node::Exit(self.span(*span, inst))),
+                Node::Fail(span) => out.push(Node::Fail(self.span(*span, inst))),
+            }
+        }
+        out
+    }
+
+    fn span(&self, own: Span, inst: &Instance) -> Span {
+        inst.call.as_ref().map_or(own, |c| c.0)
+    }
+
+    fn effect(&mut self, id: EffectId, inst: &mut Instance, out: &mut Block) {
+        let e = &inst.func.effects[id];
+        if let EffectKind::Call(site) = &e.kind {
+            if let Some(body) = self.call(id, site, inst) {
+                out.push(body);
+                return;
+            }
+        }
+        let mut copy = e.clone();
+        copy.txn = e.txn.map(|t| inst.txns[t]);
+        copy.turn = inst.turn_base + e.turn;
+        if let EffectKind::Write {
+            kind: WriteKind::Put { made_after },
+            ..
+        } = &mut copy.kind
+        {
+            *made_after = made_after.and_then(|m| inst.map[m]);
+        }
+        if let EffectKind::TxnBegin(t) | EffectKind::TxnEnd(t) = &mut copy.kind {
+            *t = inst.txns[*t];
+        }
+        if let Some((span, frames, txn)) = &inst.call {
+            copy.via = frames.clone();
+            copy.via.last_mut().expect("a callee has a frame").line = e.span.line;
+            copy.via.extend(e.via.iter().cloned());
+            copy.span = *span;
+            copy.txn = copy.txn.or(*txn);
+        }
+        self.out.effects.push(copy);
+        let new = self.out.effects.len() - 1;
+        inst.map[id] = Some(new);
+        out.push(Node::Effect(new));
+    }
+
+    /// The callee's body in a call scope, when the call resolves and the depth allows; the
+    /// call's own id then stands for the effect the callee returns.
+    fn call(
+        &mut self,
+        id: EffectId,
+        site: &crate::ir::CallSite,
+        inst: &mut Instance,
+    ) -> Option<Node> {
+        if self.stack.len() > MAX_DEPTH {
+            return None;
+        }
+        let caller = inst.func.id.clone().unwrap_or_default();
+        let target = self.project.resolve(inst.unit, &caller, site)?;
+        if self.stack.contains(&target) {
+            return None;
+        }
+        let callee = self.project.function(target);
+        let e = &inst.func.effects[id];
+        let file = self.project.units[target.0].path.display().to_string();
+        let frame = Frame {
+            function: callee.name.clone(),
+            file,
+            line: callee.span.line,
+        };
+        let (span, mut frames, txn) = match &inst.call {
+            Some((span, frames, txn)) => (*span, frames.clone(), *txn),
+            None => (e.span, Vec::new(), e.txn.map(|t| inst.txns[t])),
+        };
+        if let Some(outer) = frames.last_mut() {
+            outer.line = e.span.line;
+        }
+        frames.push(frame);
+        self.instances += 1;
+        let child = Instance {
+            unit: target.0,
+            func: callee,
+            map: vec![None; callee.effects.len()],
+            txns: Vec::new(),
+            turn_base: self.instances << 20,
+            call: Some((span, frames, txn)),
+        };
+        self.stack.push(target);
+        let (body, child) = self.instance(child);
+        self.stack.pop();
+        // What the caller tests of the call's result is what the callee returned.
+        let returned: Vec<EffectId> = callee
+            .returns
+            .iter()
+            .filter_map(|&r| child.map[r])
+            .collect();
+        if let [one] = returned.as_slice() {
+            inst.map[id] = Some(*one);
+        }
+        self.out
+            .passed_on
+            .extend(callee.passed_on.iter().filter_map(|&p| child.map[p]));
+        self.out.duplicates_handled.extend(
+            callee
+                .duplicates_handled
+                .iter()
+                .filter_map(|&d| child.map[d]),
+        );
+        Some(Node::Scope {
+            kind: ScopeKind::Call {
+                function: callee.name.clone(),
+            },
+            body,
+        })
+    }
+}

@@ -1,0 +1,120 @@
+//! Linking: a call of one of the project's own functions is replaced by what that function
+//! does, so rules see a check or an act inside a helper, in another file too, at the call.
+
+mod inline;
+mod resolve;
+
+use crate::frontend::SourceKind;
+use crate::ir::{FileIr, FunctionIr};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+pub use inline::MAX_DEPTH;
+
+/// A function of the project: the file it is in and its index there.
+pub type FnRef = (usize, usize);
+
+/// One lowered file of the project.
+pub struct Unit {
+    pub path: PathBuf,
+    pub kind: SourceKind,
+    pub ir: FileIr,
+    /// Rust: the crate and the module path the file's items live in.
+    pub module: Vec<String>,
+}
+
+/// Every lowered file, indexed for looking up the functions calls name.
+pub struct Project {
+    pub units: Vec<Unit>,
+    by_path: HashMap<PathBuf, usize>,
+    /// Functions by their own name, for narrowing lookups: name -> functions.
+    by_name: HashMap<String, Vec<FnRef>>,
+}
+
+impl Project {
+    pub fn new(units: Vec<Unit>) -> Project {
+        let mut by_path = HashMap::new();
+        let mut by_name: HashMap<String, Vec<FnRef>> = HashMap::new();
+        for (u, unit) in units.iter().enumerate() {
+            by_path.insert(normal(&unit.path), u);
+            for (f, func) in unit.ir.functions.iter().enumerate() {
+                if let Some(id) = &func.id {
+                    by_name.entry(id.name.clone()).or_default().push((u, f));
+                }
+            }
+        }
+        Project {
+            units,
+            by_path,
+            by_name,
+        }
+    }
+
+    pub fn function(&self, (u, f): FnRef) -> &FunctionIr {
+        &self.units[u].ir.functions[f]
+    }
+
+    /// The function with its calls of project functions linked in.
+    pub fn link(&self, caller: FnRef) -> FunctionIr {
+        inline::link(self, caller)
+    }
+
+    fn unit_at(&self, path: &Path) -> Option<usize> {
+        self.by_path.get(&normal(path)).copied()
+    }
+}
+
+/// A path with `.` and `..` folded, so `src/a/../b.ts` and `src/b.ts` meet.
+fn normal(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The crate and module a Rust file's items live in: `src/orders/repo.rs` of crate `shop`
+/// -> `[shop, orders, repo]`; `lib.rs`, `main.rs` and `mod.rs` name their directory.
+pub fn rust_module(path: &Path) -> Vec<String> {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let Some(root) = absolute
+        .ancestors()
+        .skip(1)
+        .find(|d| d.join("Cargo.toml").is_file())
+    else {
+        return Vec::new();
+    };
+    let name = std::fs::read_to_string(root.join("Cargo.toml"))
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .and_then(|t| {
+            t.get("package")?
+                .get("name")?
+                .as_str()
+                .map(|n| n.replace('-', "_"))
+        })
+        .unwrap_or_else(|| "crate".into());
+    let mut out = vec![name];
+    let Ok(rel) = absolute.strip_prefix(root.join("src")) else {
+        return out;
+    };
+    let parts: Vec<String> = rel
+        .with_extension("")
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let keep = match parts.last().map(String::as_str) {
+        Some("lib" | "main" | "mod") => parts.len() - 1,
+        _ => parts.len(),
+    };
+    out.extend(parts.into_iter().take(keep));
+    out
+}
