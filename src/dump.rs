@@ -221,8 +221,8 @@ fn write_kind(kind: &WriteKind) -> String {
     match kind {
         WriteKind::Update { derived: d } => format!("Update{}", derived(d)),
         WriteKind::Conditional { derived: d } => format!("Conditional{}", derived(d)),
-        WriteKind::Put { made_after } => match made_after {
-            Some(e) => format!("Put made-after[e{e}]"),
+        WriteKind::Put { made_at, .. } => match made_at {
+            Some(n) => format!("Put made-at[{n}]"),
             None => "Put".into(),
         },
         other => format!("{other:?}"),

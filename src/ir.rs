@@ -290,11 +290,14 @@ pub enum WriteKind {
     /// Stores a key, replacing any value, and reports whether the key was new (a map's
     /// `insert`): races like an insert, and is a claim when its result is tested.
     Put {
-        /// The last effect before the stored value was loaded or made (none when the value
-        /// is nothing, a constant, an input or the time). A value made after a check was
-        /// made for the key (a cache's data, a registry's task handle); one that existed
-        /// before only marks the key as seen, as a duplicate check's store does.
-        made_after: Option<EffectId>,
+        /// How many of the function's effects had run when the stored value was loaded or
+        /// made (none when it is nothing, a constant, an input or the time). A value made
+        /// after a check was made for the key (a cache's data, a registry's task handle);
+        /// one that existed before only marks the key as seen, as a duplicate check's does.
+        made_at: Option<usize>,
+        /// The value comes from the function's parameters: for a helper, from its caller,
+        /// as new as the call.
+        given: bool,
     },
     /// Update or delete whose filter also tests state, so its count says whether this caller
     /// won: a claim when the count is tested.

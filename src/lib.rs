@@ -146,7 +146,7 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
     outcome.files_scanned = sources.len();
     let units = sources
         .par_iter()
-        .map(|(path, kind, text)| unit(path, *kind, text, config))
+        .map(|(path, kind, text)| link::Unit::new(path, *kind, text, &config.models))
         .collect();
     let project = link::Project::new(units);
     let results: Vec<(Vec<Diagnostic>, Vec<ScanNote>)> = (0..sources.len())
@@ -184,18 +184,6 @@ fn read_source(path: &Path, options: &Options) -> Result<String, String> {
         return Err("skipped: looks minified or generated (very long lines)".into());
     }
     Ok(text)
-}
-
-fn unit(path: &Path, kind: SourceKind, text: &str, config: &Config) -> link::Unit {
-    link::Unit {
-        path: path.to_path_buf(),
-        kind,
-        ir: frontend::lower(kind, text, &config.models),
-        module: match kind {
-            SourceKind::Rust => link::rust_module(path),
-            _ => Vec::new(),
-        },
-    }
 }
 
 /// Findings of one file of the project after its suppression comments, and its notes.
@@ -262,7 +250,7 @@ pub fn check_buffer(
         Some(p) => config::Config::load(&p)?,
         None => config::Config::builtin(),
     };
-    let project = link::Project::new(vec![unit(path, kind, text, &config)]);
+    let project = link::Project::new(vec![link::Unit::new(path, kind, text, &config.models)]);
     let (mut diagnostics, notes) = analyse(&project, 0, text, &config, options);
     config.apply_levels(&mut diagnostics);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -288,7 +276,7 @@ pub fn check_source(
     text: &str,
     config: &Config,
 ) -> (Vec<Diagnostic>, Vec<ir::FileNote>) {
-    let mut project = link::Project::new(vec![unit(path, kind, text, config)]);
+    let mut project = link::Project::new(vec![link::Unit::new(path, kind, text, &config.models)]);
     let diagnostics = run_rules(&project, 0, config);
     let notes = std::mem::take(&mut project.units[0].ir.notes);
     (diagnostics, notes)

@@ -39,7 +39,12 @@ enum Command {
     Explain { rule: String },
     /// Print the effect IR of a file (for debugging front-ends).
     #[command(hide = true)]
-    DumpIr { file: PathBuf },
+    DumpIr {
+        file: PathBuf,
+        /// With the file's own calls linked in.
+        #[arg(long)]
+        linked: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -147,12 +152,19 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_ERROR)
             }
         },
-        Command::DumpIr { file } => {
+        Command::DumpIr { file, linked } => {
             let kind = toctou::frontend::SourceKind::from_path(&file);
             match (kind, std::fs::read_to_string(&file)) {
                 (Some(kind), Ok(text)) => {
-                    let ir = toctou::frontend::lower(kind, &text, &Models::builtin());
-                    print!("{}", toctou::dump::dump(&ir));
+                    let unit = toctou::link::Unit::new(&file, kind, &text, &Models::builtin());
+                    let mut project = toctou::link::Project::new(vec![unit]);
+                    if linked {
+                        let functions = (0..project.units[0].ir.functions.len())
+                            .map(|f| project.link((0, f)))
+                            .collect();
+                        project.units[0].ir.functions = functions;
+                    }
+                    print!("{}", toctou::dump::dump(&project.units[0].ir));
                     ExitCode::from(EXIT_CLEAN)
                 }
                 (None, _) => {

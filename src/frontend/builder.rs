@@ -40,18 +40,21 @@ pub(crate) struct CallFacts {
     pub derived: Derived,
     pub key: Option<Key>,
     /// See [`WriteKind::Put`].
-    pub made_after: Option<EffectId>,
+    pub made_at: Option<usize>,
+    pub given: bool,
 }
 
-/// When a map store's value (`set(key, value)`; none for `add(key)`) was loaded or made, as
-/// [`Val::made_after`]. `val` gives an argument's value.
-pub(crate) fn stored_made_after(
-    shape: &CallShape,
-    trigger: usize,
-    val: impl Fn(&Arg) -> Option<Val>,
-) -> Option<EffectId> {
-    let value = shape.segments[trigger].args().get(1)?;
-    val(value)?.made_after()
+impl CallFacts {
+    /// A map store's value (`set(key, value)`; none for `add(key)`): when it was loaded or
+    /// made, as [`Val::made_at`], and whether it came in as a parameter. `val` gives an
+    /// argument's value.
+    pub fn stored(&mut self, shape: &CallShape, trigger: usize, val: impl Fn(&Arg) -> Option<Val>) {
+        let value = shape.segments[trigger].args().get(1).and_then(val);
+        if let Some(v) = value {
+            self.made_at = v.made_at();
+            self.given = v.sources.contains(&Source::Input);
+        }
+    }
 }
 
 impl Builder {
@@ -256,7 +259,8 @@ impl Builder {
             EffectModel::Upsert => write(WriteKind::Upsert),
             EffectModel::ClaimInsert => write(WriteKind::InsertIgnore),
             EffectModel::Put => write(WriteKind::Put {
-                made_after: facts.made_after,
+                made_at: facts.made_at,
+                given: facts.given,
             }),
             EffectModel::KvSet => {
                 let kv = c.kv.clone().unwrap_or_default();

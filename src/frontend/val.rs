@@ -79,11 +79,10 @@ impl Val {
             .collect()
     }
 
-    /// The last effect pushed before the value was loaded or made, if any: a value that
-    /// existed before a check cannot have been made for what the check found.
-    pub fn made_after(&self) -> Option<EffectId> {
-        let made = self.made.and_then(|n| n.checked_sub(1));
-        self.all_deps().chain(made).max()
+    /// How many effects had been pushed when the value was loaded or made, if it was: a
+    /// value that existed before a check cannot have been made for what the check found.
+    pub fn made_at(&self) -> Option<usize> {
+        self.all_deps().map(|d| d + 1).chain(self.made).max()
     }
 
     pub fn derived(mut self) -> Val {

@@ -28,8 +28,11 @@ pub(super) fn link(project: &Project, (unit, index): FnRef) -> FunctionIr {
         unit,
         func: caller,
         map: vec![None; caller.effects.len()],
+        reached: vec![None; caller.effects.len()],
+        entry_turn: 0,
         txns: Vec::new(),
         turn_base: 0,
+        start: 0,
         call: None,
     };
     let (body, instance) = linker.instance(instance);
@@ -56,9 +59,17 @@ struct Linker<'p, 'o> {
 struct Instance<'f> {
     unit: usize,
     func: &'f FunctionIr,
+    /// Where each effect went; a linked call's own id stands for what the callee returns.
     map: Vec<Option<EffectId>>,
+    /// The last effect emitted once each effect (or call) was done: how far a value made
+    /// there is along.
+    reached: Vec<Option<EffectId>>,
+    /// The caller's turn at the call: a callee runs in it until it first waits.
+    entry_turn: u32,
     txns: Vec<TxnId>,
     turn_base: u32,
+    /// How many effects the linked function had when this instance began.
+    start: usize,
     /// For a callee: the call's span, the frames that lead to it, and its transaction.
     call: Option<(Span, Vec<Frame>, Option<TxnId>)>,
 }
@@ -145,7 +156,19 @@ impl<'p> Linker<'p, '_> {
         inst.call.as_ref().map_or(own, |c| c.0)
     }
 
+    fn turn_of(&self, turn: u32, inst: &Instance) -> u32 {
+        match (turn, &inst.call) {
+            (0, Some(_)) => inst.entry_turn,
+            _ => inst.turn_base + turn,
+        }
+    }
+
     fn effect(&mut self, id: EffectId, inst: &mut Instance, out: &mut Block) {
+        self.copy_effect(id, inst, out);
+        inst.reached[id] = self.out.effects.len().checked_sub(1);
+    }
+
+    fn copy_effect(&mut self, id: EffectId, inst: &mut Instance, out: &mut Block) {
         let e = &inst.func.effects[id];
         if let EffectKind::Call(site) = &e.kind {
             if let Some(body) = self.call(id, site, inst) {
@@ -155,13 +178,21 @@ impl<'p> Linker<'p, '_> {
         }
         let mut copy = e.clone();
         copy.txn = e.txn.map(|t| inst.txns[t]);
-        copy.turn = inst.turn_base + e.turn;
+        copy.turn = self.turn_of(e.turn, inst);
         if let EffectKind::Write {
-            kind: WriteKind::Put { made_after },
+            kind: WriteKind::Put { made_at, given },
             ..
         } = &mut copy.kind
         {
-            *made_after = made_after.and_then(|m| inst.map[m]);
+            // Counted in the linked function: what ran before, the caller's part included.
+            *made_at = made_at.map(|n| match n.checked_sub(1) {
+                Some(last) => inst.reached[last].map_or(inst.start, |r| r + 1),
+                None => inst.start,
+            });
+            // A helper's parameter is as new as its call.
+            if *given && inst.call.is_some() {
+                *made_at = (*made_at).max(Some(inst.start));
+            }
         }
         if let EffectKind::TxnBegin(t) | EffectKind::TxnEnd(t) = &mut copy.kind {
             *t = inst.txns[*t];
@@ -216,8 +247,11 @@ impl<'p> Linker<'p, '_> {
             unit: target.0,
             func: callee,
             map: vec![None; callee.effects.len()],
+            reached: vec![None; callee.effects.len()],
+            entry_turn: self.turn_of(e.turn, inst),
             txns: Vec::new(),
             turn_base: self.instances << 20,
+            start: self.out.effects.len(),
             call: Some((span, frames, txn)),
         };
         self.stack.push(target);

@@ -6,6 +6,7 @@ mod resolve;
 
 use crate::frontend::SourceKind;
 use crate::ir::{FileIr, FunctionIr};
+use crate::models::Models;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -21,6 +22,21 @@ pub struct Unit {
     pub ir: FileIr,
     /// Rust: the crate and the module path the file's items live in.
     pub module: Vec<String>,
+}
+
+impl Unit {
+    /// Lowers a file's text.
+    pub fn new(path: &Path, kind: SourceKind, text: &str, models: &Models) -> Unit {
+        Unit {
+            path: path.to_path_buf(),
+            kind,
+            ir: crate::frontend::lower(kind, text, models),
+            module: match kind {
+                SourceKind::Rust => rust_module(path),
+                _ => Vec::new(),
+            },
+        }
+    }
 }
 
 /// Every lowered file, indexed for looking up the functions calls name.

@@ -476,9 +476,12 @@ pub(crate) fn parse_isolation(text: &str) -> Isolation {
 }
 
 fn matches_any(patterns: &[String], seg: &Segment) -> bool {
-    patterns
-        .iter()
-        .any(|p| glob(p, &seg.name) || seg.declared_type.as_deref().is_some_and(|t| glob(p, t)))
+    patterns.iter().any(|p| {
+        if p == "Capitalized" && seg.from_package {
+            return false;
+        }
+        glob(p, &seg.name) || seg.declared_type.as_deref().is_some_and(|t| glob(p, t))
+    })
 }
 
 /// Case-insensitive glob with `*`; `Capitalized` matches names that start upper-case.

@@ -16,6 +16,9 @@ pub struct Segment {
     /// The receiver is a variable of the running function (a `Set` it built), so no other
     /// request can see what it holds.
     pub local: bool,
+    /// The name is imported from a package, not from the project (`AppendInput` from
+    /// `@s2-dev/streamstore`): it is no model class of the project's.
+    pub from_package: bool,
 }
 
 impl Segment {

@@ -212,10 +212,11 @@ fn cache_fill(func: &FunctionIr, read_id: EffectId, act: &Effect) -> bool {
         act.kind,
         EffectKind::Write {
             kind: WriteKind::Put {
-                made_after: Some(m)
+                made_at: Some(n),
+                ..
             },
             ..
-        } if m >= read_id
+        } if n > read_id
     );
     in_process && filled && func.passed_on.contains(&read_id)
 }

@@ -144,10 +144,10 @@ fn first_act(
 fn marks_seen(kind: &EffectKind, map: &Resource, read_id: EffectId) -> bool {
     match kind {
         EffectKind::Write {
-            kind: WriteKind::Put { made_after },
+            kind: WriteKind::Put { made_at, .. },
             resource: Some(r),
             ..
-        } => r.same_as(map) && made_after.map_or(true, |m| m < read_id),
+        } => r.same_as(map) && made_at.map_or(true, |n| n <= read_id),
         _ => false,
     }
 }

@@ -83,7 +83,12 @@ pub fn check(func: &FunctionIr, _flow: &Flow, cx: &RuleContext, out: &mut Vec<Di
         if ttl >= min_ttl || NOT_DEDUP.iter().any(|w| name.contains(w)) {
             continue;
         }
-        if !DEDUP.iter().any(|w| name.contains(w)) {
+        // Whole words of the key: `nonce` is no `once`, `consent` no `sent`.
+        let words = words(key.unwrap_or(""));
+        if !DEDUP
+            .iter()
+            .any(|w| words.iter().any(|word| word.starts_with(w)))
+        {
             continue;
         }
         let shown = key.map_or_else(|| "the key".to_string(), readable);
@@ -114,6 +119,30 @@ pub fn check(func: &FunctionIr, _flow: &Flow, cx: &RuleContext, out: &mut Vec<Di
             ),
         });
     }
+}
+
+/// `processedOrder:${id}` -> `processed`, `order`, `id`: lowercase words split at
+/// punctuation and at camel-case humps.
+fn words(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut prev_lower = false;
+    for c in text.chars() {
+        if !c.is_alphanumeric() {
+            prev_lower = false;
+            out.push(String::new());
+            continue;
+        }
+        if c.is_uppercase() && prev_lower {
+            out.push(String::new());
+        }
+        prev_lower = c.is_lowercase();
+        match out.last_mut() {
+            Some(w) => w.extend(c.to_lowercase()),
+            None => out.push(c.to_lowercase().collect()),
+        }
+    }
+    out.retain(|w| !w.is_empty());
+    out
 }
 
 /// `dedup:__hole0` -> `dedup:{..}`: the parts of a template that vary, as a placeholder.

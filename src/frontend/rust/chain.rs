@@ -4,7 +4,7 @@
 use super::lower::{Lowerer, Val};
 use super::macros;
 use super::syntax::{self, TRANSPARENT};
-use crate::frontend::builder::{chain_sources, stored_made_after, window_in_args, CallFacts};
+use crate::frontend::builder::{chain_sources, window_in_args, CallFacts};
 use crate::ir::{
     Block, Derived, EffectKind, Isolation, Key, Node as IrNode, Resource, ScopeKind, Source,
     WriteKind,
@@ -86,6 +86,7 @@ impl Lowerer<'_> {
                 args,
                 declared_type: self.declared_type(i, &link.name, root.is_some()),
                 local: false,
+                from_package: false,
                 bound_resource: (i == 0)
                     .then(|| self.aliases.get(&link.name).cloned())
                     .flatten(),
@@ -264,8 +265,7 @@ impl Lowerer<'_> {
                 if matches!(c.effect, EffectModel::Update | EffectModel::Conditional) {
                     (facts.sets, facts.derived) = self.assigned_values(shape, c.trigger);
                 }
-                facts.made_after =
-                    stored_made_after(shape, c.trigger, |a| self.arg_vals.get(a.node).cloned());
+                facts.stored(shape, c.trigger, |a| self.arg_vals.get(a.node).cloned());
                 self.b.simple_effect(c, shape, resource, facts)
             }
         };

@@ -4,7 +4,7 @@
 use super::cond;
 use super::lower::{Lowerer, Val};
 use super::syntax::{self, unquote};
-use crate::frontend::builder::{chain_sources, stored_made_after, window_in_args, CallFacts};
+use crate::frontend::builder::{chain_sources, window_in_args, CallFacts};
 use crate::ir::{
     Block, Derived, Effect, EffectKind, Isolation, Key, Node as IrNode, Resource, ScopeKind,
     Source, WriteKind,
@@ -437,6 +437,7 @@ impl<'a, 't> Lowerer<'a, 't> {
                 args,
                 declared_type: binding.as_ref().and_then(|b| b.declared_type.clone()),
                 local: binding.as_ref().is_some_and(|b| b.local),
+                from_package: i == 0 && self.ctx.from_package(&link.name),
                 bound_resource: binding.and_then(|b| b.resource),
             });
         }
@@ -558,7 +559,15 @@ impl<'a, 't> Lowerer<'a, 't> {
             .map(|s| s.name.clone())
             .unwrap_or_default();
         let db_txn = self.b.db_txn(&c, &handle_name);
-        let resource = c.resource.clone().map(Resource);
+        // `this.#entries` of one class is not another class's `#entries`.
+        let owner = match (&self.class, c.in_process, handle_name.as_str()) {
+            (Some(class), true, "this") => Some(class),
+            _ => None,
+        };
+        let resource = c.resource.clone().map(|r| match owner {
+            Some(class) => Resource(format!("{class}::{r}")),
+            None => Resource(r),
+        });
         let kind = match c.effect {
             EffectModel::Insert => Some(self.insert_or_save(shape, &c, resource)),
             EffectModel::Txn | EffectModel::LockScope => {
@@ -590,7 +599,7 @@ impl<'a, 't> Lowerer<'a, 't> {
                 if matches!(c.effect, EffectModel::Update | EffectModel::Conditional) {
                     (facts.sets, facts.derived) = self.assigned_values(shape, &c);
                 }
-                facts.made_after = stored_made_after(shape, c.trigger, |a| {
+                facts.stored(shape, c.trigger, |a| {
                     self.vals.get(&self.nodes[a.node].id()).cloned()
                 });
                 self.b.simple_effect(&c, shape, resource, facts)

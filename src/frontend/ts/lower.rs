@@ -11,6 +11,8 @@ use tree_sitter::Node;
 
 pub(super) struct Lowerer<'a, 't> {
     pub ctx: &'a FileCtx<'a>,
+    /// The class whose method this is.
+    pub class: Option<String>,
     pub fields: HashMap<String, Binding>,
     pub locals: HashMap<String, Binding>,
     pub vars: HashMap<String, Val>,
@@ -38,6 +40,7 @@ pub(super) fn lower_function<'t>(
 ) -> (FunctionIr, Vec<usize>) {
     let mut l = Lowerer {
         ctx,
+        class: class.map(String::from),
         fields: fields.unwrap_or_default(),
         locals: ctx.module_bindings.clone(),
         vars: HashMap::new(),

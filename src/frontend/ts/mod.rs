@@ -38,6 +38,19 @@ pub(crate) struct FileCtx<'a> {
     pub constants: HashMap<String, String>,
 }
 
+impl FileCtx<'_> {
+    /// Whether the name is imported from a package rather than from the project (a relative
+    /// path or an alias such as `@/lib`, `~/db`, `#models`).
+    pub fn from_package(&self, name: &str) -> bool {
+        self.imported.names.iter().any(|(local, spec, _)| {
+            local == name
+                && ![".", "/", "@/", "~", "#"]
+                    .iter()
+                    .any(|p| spec.starts_with(p))
+        })
+    }
+}
+
 /// `tsx`: parse with the TSX grammar (TSX, JSX and JavaScript) rather than TypeScript's.
 pub fn lower_file(tsx: bool, text: &str, models: &Models) -> FileIr {
     let mut parser = Parser::new();
