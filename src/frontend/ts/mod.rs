@@ -41,7 +41,7 @@ pub(crate) struct FileCtx<'a> {
 impl FileCtx<'_> {
     /// Whether the name is imported from a package rather than from the project (a relative
     /// path or an alias such as `@/lib`, `~/db`, `#models`).
-    pub fn from_package(&self, name: &str) -> bool {
+    pub fn is_from_package(&self, name: &str) -> bool {
         self.imported.names.iter().any(|(local, spec, _)| {
             local == name
                 && ![".", "/", "@/", "~", "#"]
