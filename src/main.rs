@@ -41,9 +41,11 @@ enum Command {
     #[command(hide = true)]
     DumpIr {
         file: PathBuf,
-        /// With the file's own calls linked in.
+        /// With calls linked in, to the file's own functions and those of `--with` files.
         #[arg(long)]
         linked: bool,
+        #[arg(long = "with")]
+        with: Vec<PathBuf>,
     },
 }
 
@@ -152,12 +154,19 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_ERROR)
             }
         },
-        Command::DumpIr { file, linked } => {
+        Command::DumpIr { file, linked, with } => {
             let kind = toctou::frontend::SourceKind::from_path(&file);
             match (kind, std::fs::read_to_string(&file)) {
                 (Some(kind), Ok(text)) => {
-                    let unit = toctou::link::Unit::new(&file, kind, &text, &Models::builtin());
-                    let mut project = toctou::link::Project::new(vec![unit]);
+                    let models = Models::builtin();
+                    let others = with.iter().filter_map(|p| {
+                        let kind = toctou::frontend::SourceKind::from_path(p)?;
+                        let text = std::fs::read_to_string(p).ok()?;
+                        Some(toctou::link::Unit::new(p, kind, &text, &models))
+                    });
+                    let unit = toctou::link::Unit::new(&file, kind, &text, &models);
+                    let mut project =
+                        toctou::link::Project::new(std::iter::once(unit).chain(others).collect());
                     if linked {
                         let functions = (0..project.units[0].ir.functions.len())
                             .map(|f| project.link((0, f)))

@@ -118,6 +118,16 @@ impl Builder {
         self.turn += 1;
     }
 
+    /// A returned value: the result it is, or the one result it was computed from
+    /// (`hit ? hit.value : undefined`), which a caller's test then tests.
+    pub fn returned(&mut self, value: &Val) {
+        let single = match value.deps.len() {
+            1 if value.effect.is_none() => value.deps.first().copied(),
+            _ => None,
+        };
+        self.returns.extend(value.effect.or(single));
+    }
+
     /// The value leaves the function's conditions: returned, passed to a call, stored.
     pub fn pass_on(&mut self, value: &Val) {
         self.passed_on.extend(value.all_deps());

@@ -33,6 +33,7 @@ pub(super) fn link(project: &Project, (unit, index): FnRef) -> FunctionIr {
         txns: Vec::new(),
         turn_base: 0,
         start: 0,
+        receiver: None,
         call: None,
     };
     let (body, instance) = linker.instance(instance);
@@ -70,6 +71,9 @@ struct Instance<'f> {
     turn_base: u32,
     /// How many effects the linked function had when this instance began.
     start: usize,
+    /// The object a method was called on, as the outermost caller names it
+    /// (`this.resolver.cache`); none for the caller itself or a call on `this`.
+    receiver: Option<String>,
     /// For a callee: the call's span, the frames that lead to it, and its transaction.
     call: Option<(Span, Vec<Frame>, Option<TxnId>)>,
 }
@@ -179,6 +183,7 @@ impl<'p> Linker<'p, '_> {
         let mut copy = e.clone();
         copy.txn = e.txn.map(|t| inst.txns[t]);
         copy.turn = self.turn_of(e.turn, inst);
+        instance_state(&mut copy.kind, inst);
         if let EffectKind::Write {
             kind: WriteKind::Put { made_at, given },
             ..
@@ -252,6 +257,7 @@ impl<'p> Linker<'p, '_> {
             txns: Vec::new(),
             turn_base: self.instances << 20,
             start: self.out.effects.len(),
+            receiver: receiver(site, inst.receiver.as_deref()),
             call: Some((span, frames, txn)),
         };
         self.stack.push(target);
@@ -281,5 +287,46 @@ impl<'p> Linker<'p, '_> {
             },
             body,
         })
+    }
+}
+
+/// The receiver of a method call, in the outermost caller's terms: `this.cache.get()` inside
+/// a method called on `this.resolver` is a call on `this.resolver.cache`.
+fn receiver(site: &crate::ir::CallSite, outer: Option<&str>) -> Option<String> {
+    let (_, path) = site.path.split_last()?;
+    match (path.split_first(), outer) {
+        (None, _) => None,
+        (Some((this, [])), outer) if this == "this" || this == "self" => outer.map(String::from),
+        (Some((this, rest)), Some(outer)) if this == "this" || this == "self" => {
+            Some(format!("{outer}.{}", rest.join(".")))
+        }
+        _ => Some(path.join(".")),
+    }
+}
+
+/// A method's in-process state (`Cache::#entries`) belongs to the object it was called on:
+/// two caches of one class are two maps.
+fn instance_state(kind: &mut EffectKind, inst: &Instance) {
+    let (Some(object), Some(owner)) = (
+        &inst.receiver,
+        inst.func.id.as_ref().and_then(|id| id.owner.as_ref()),
+    ) else {
+        return;
+    };
+    let resource = match kind {
+        EffectKind::Read {
+            resource: Some(r),
+            in_process: true,
+            ..
+        } => r,
+        EffectKind::Write {
+            resource: Some(r),
+            kind: WriteKind::Put { .. } | WriteKind::Delete,
+            ..
+        } => r,
+        _ => return,
+    };
+    if let Some(field) = resource.0.strip_prefix(&format!("{owner}::")) {
+        resource.0 = format!("{object}::{field}");
     }
 }

@@ -67,7 +67,7 @@ pub(super) fn lower_function(
     let mut out = Block::new();
     let tail = l.block(body, &mut out);
     l.b.pass_on(&tail);
-    l.b.returns.extend(tail.effect);
+    l.b.returned(&tail);
     let header_end = body.brace_token.span.open().byte_range().start;
     let start = sig.span().byte_range().start;
     FunctionIr {
@@ -312,7 +312,7 @@ impl<'a> Lowerer<'a> {
                 if let Some(e) = &r.expr {
                     let v = self.expr(e, out);
                     self.b.pass_on(&v);
-                    self.b.returns.extend(v.effect);
+                    self.b.returned(&v);
                 }
                 let span = self.ctx.span(r.span());
                 let error = r.expr.as_deref().is_some_and(syntax::is_err);

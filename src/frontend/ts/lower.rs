@@ -125,7 +125,7 @@ impl<'a, 't> Lowerer<'a, 't> {
             Some(expr) => {
                 let value = self.expr(expr, &mut out);
                 self.b.pass_on(&value);
-                self.b.returns.extend(value.effect);
+                self.b.returned(&value);
             }
             None => {}
         }
@@ -169,7 +169,7 @@ impl<'a, 't> Lowerer<'a, 't> {
                     let value = self.expr(e, out);
                     self.b.pass_on(&value);
                     if !failing {
-                        self.b.returns.extend(value.effect);
+                        self.b.returned(&value);
                     }
                 }
                 let span = self.span(node);
