@@ -1,7 +1,7 @@
 //! The finding model shared by rules and reporters. Rules build [`Diagnostic`]s; reporters only
 //! render them, so every output format says the same thing.
 
-use crate::ir::Span;
+use crate::ir::{Effect, Frame, Span};
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -27,6 +27,40 @@ pub struct Label {
     pub span: Span,
     /// What happens here, e.g. "reads `orders`".
     pub message: String,
+    /// When it happens inside called functions: the calls, outermost first (the span is
+    /// then the outermost call's).
+    pub via: Vec<Frame>,
+}
+
+impl Label {
+    pub fn new(span: Span, message: impl Into<String>) -> Label {
+        Label {
+            span,
+            message: message.into(),
+            via: Vec::new(),
+        }
+    }
+
+    /// A label at an effect, through the calls it was linked in from.
+    pub fn at(effect: &Effect, message: impl Into<String>) -> Label {
+        Label {
+            span: effect.span,
+            message: message.into(),
+            via: effect.via.clone(),
+        }
+    }
+
+    /// `inside `find` (src/repo.ts:14)`: where a linked site really is.
+    pub fn inside(&self) -> Option<String> {
+        let last = self.via.last()?;
+        let chain: Vec<&str> = self.via.iter().map(|f| f.function.as_str()).collect();
+        Some(format!(
+            "inside `{}` ({}:{})",
+            chain.join("` → `"),
+            last.file,
+            last.line
+        ))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +87,25 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// Names the helpers a finding's sites sit in: the message says which functions it goes
+    /// through, and each linked label where the site really is.
+    pub fn explain_links(&mut self) {
+        let mut through: Vec<String> = Vec::new();
+        for label in std::iter::once(&mut self.primary).chain(&mut self.secondary) {
+            let Some(inside) = label.inside() else {
+                continue;
+            };
+            label.message = format!("{} {inside}", label.message);
+            let outer = &label.via[0].function;
+            if !through.contains(outer) {
+                through.push(outer.clone());
+            }
+        }
+        if !through.is_empty() {
+            self.message = format!("{} (through `{}`)", self.message, through.join("`, `"));
+        }
+    }
+
     /// Total order used before any reporter runs: output never depends on thread scheduling.
     pub fn sort_key(&self) -> (&PathBuf, usize, usize, &'static str, &str) {
         (

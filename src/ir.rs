@@ -25,6 +25,8 @@ pub type TxnId = usize;
 pub struct FileIr {
     pub functions: Vec<FunctionIr>,
     pub imports: Imports,
+    /// Declared field types of the file's structs and classes: (type, field, field type).
+    pub fields: Vec<(String, String, String)>,
     /// Problems met while reading the file (syntax errors, skipped constructs).
     pub notes: Vec<FileNote>,
 }
@@ -358,7 +360,13 @@ pub struct CallSite {
     pub path: Vec<String>,
     /// The declared type of the receiver, when the front-end knows it (`OrdersRepository`).
     pub receiver_type: Option<String>,
+    /// The declared type of the first name, when the receiver's is not known here
+    /// (`state: State<AppState>` in `state.repo.find(..)`): linking follows the fields.
+    pub root_type: Option<String>,
     pub awaited: bool,
+    /// Fields of earlier results the arguments were computed from (`wallet.balance - amount`):
+    /// a callee that writes them back writes a value derived from what was read.
+    pub derived: Vec<String>,
 }
 
 /// How other functions name a function: its own name, the class or impl type that owns it,
@@ -366,8 +374,11 @@ pub struct CallSite {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FnName {
     pub name: String,
+    /// The class, impl type or object literal (`const db = { .. }`) it is a method of.
     pub owner: Option<String>,
     pub modules: Vec<String>,
+    /// Rust: the trait an impl method implements (`impl Gateway for Stripe`).
+    pub implements: Option<String>,
 }
 
 /// What a file says about names from elsewhere, for linking its calls.

@@ -226,6 +226,9 @@ fn run_rules(project: &link::Project, u: usize, config: &Config) -> Vec<Diagnost
             (rule.check)(&func, &flow, &cx, &mut diagnostics);
         }
     }
+    for d in &mut diagnostics {
+        d.explain_links();
+    }
     diagnostics
 }
 

@@ -105,10 +105,10 @@ fn parse(
             Some(r) => (true, r),
             None => (false, rest),
         };
-        let label = Label {
-            span: index.span(start + at, start + line.trim_end().len()),
-            message: "this suppression".into(),
-        };
+        let label = Label::new(
+            index.span(start + at, start + line.trim_end().len()),
+            "this suppression",
+        );
         let Some((ids, after)) = rest.strip_prefix('[').and_then(|r| r.split_once(']')) else {
             problems.push(finding(
                 &INVALID,

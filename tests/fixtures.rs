@@ -5,7 +5,8 @@
 
 mod common;
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use toctou::config::Config;
 use toctou::frontend::{self, SourceKind};
 use toctou::report::Format;
@@ -102,5 +103,91 @@ fn every_rule_has_fire_and_quiet_fixtures_in_both_languages() {
                 rule.meta.id
             );
         }
+    }
+}
+
+/// Every file under `dir`, sorted, as a path relative to the repository root.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if SourceKind::from_path(&path).is_some() {
+                out.push(path.strip_prefix(common::root()).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Multi-file cases under `fixtures/<lang>/cross-file/<case>/`: scanned together, every
+/// file's findings must match its markers; `fire_*` cases fire somewhere, `quiet_*` cases
+/// nowhere. The human output of fire cases is pinned.
+#[test]
+fn cross_file_cases_match_their_markers() {
+    let config = Config::builtin();
+    for language in ["ts", "rust"] {
+        let dir = common::root()
+            .join("fixtures")
+            .join(language)
+            .join("cross-file");
+        let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .collect();
+        cases.sort();
+        let (mut fire, mut quiet) = (0, 0);
+        for case in cases {
+            let name = case.file_name().unwrap().to_string_lossy().to_string();
+            let files = files_under(&case);
+            let outcome = toctou::check(&files, &config, &toctou::Options::default());
+            assert!(
+                outcome.notes.is_empty(),
+                "{name}: notes {:?}",
+                outcome.notes
+            );
+            let mut got: BTreeMap<PathBuf, Vec<(u32, String)>> = BTreeMap::new();
+            for d in &outcome.diagnostics {
+                got.entry(d.file.clone())
+                    .or_default()
+                    .push((d.primary.span.line, d.rule.to_string()));
+            }
+            let mut want: BTreeMap<PathBuf, Vec<(u32, String)>> = BTreeMap::new();
+            for f in &files {
+                let markers = expected(&std::fs::read_to_string(common::root().join(f)).unwrap());
+                if !markers.is_empty() {
+                    want.insert(f.clone(), markers);
+                }
+            }
+            for findings in got.values_mut() {
+                findings.sort();
+            }
+            assert_eq!(
+                got, want,
+                "{language}/{name}: findings differ from the markers"
+            );
+            if name.starts_with("fire_") {
+                fire += 1;
+                assert!(!want.is_empty(), "{name}: a fire case needs a marker");
+                let human = common::render(Format::Human, &outcome.diagnostics, files.len());
+                insta::assert_snapshot!(format!("cross-file-{language}-{name}"), human);
+            } else {
+                quiet += 1;
+                assert!(
+                    name.starts_with("quiet_"),
+                    "{name}: cases are fire_* or quiet_*"
+                );
+                assert!(want.is_empty(), "{name}: a quiet case with markers");
+            }
+        }
+        assert!(
+            fire >= 10 && quiet >= 10,
+            "{language}/cross-file: {fire} fire, {quiet} quiet"
+        );
     }
 }

@@ -70,23 +70,42 @@ impl Builder {
     }
 
     /// A call that may name one of the project's functions.
+    /// The transaction a call runs in: one whose handle it is given (`save(&mut *tx, ..)`),
+    /// else whatever is open.
+    pub fn txn_for(&self, shape: &CallShape) -> Option<TxnId> {
+        let given = shape
+            .segments
+            .iter()
+            .flat_map(|s| s.args())
+            .find_map(|a| match &a.value {
+                crate::models::ArgValue::Path(name) => self.handles.get(name).copied(),
+                _ => None,
+            });
+        given.or(self.open_txns.last().copied())
+    }
+
     pub fn call(
         &mut self,
         path: Vec<String>,
-        receiver_type: Option<String>,
+        (receiver_type, root_type): (Option<String>, Option<String>),
+        (args, txn): (&Val, Option<TxnId>),
         span: Span,
         out: &mut Block,
     ) -> EffectId {
+        let mut derived: Vec<String> = args.fields.iter().map(|(_, f)| f.clone()).collect();
+        derived.dedup();
         let effect = Effect {
             span,
             callee: path.join("."),
             kind: EffectKind::Call(CallSite {
                 path,
                 receiver_type,
+                root_type,
                 awaited: false,
+                derived,
             }),
             library: String::new(),
-            txn: self.open_txns.last().copied(),
+            txn,
             turn: 0,
             via: Vec::new(),
         };
@@ -110,7 +129,8 @@ impl Builder {
                 .filter(|s| !s.is_empty())
                 .map(String::from)
                 .collect();
-            let id = self.call(path, None, span, out);
+            let txn = self.open_txns.last().copied();
+            let id = self.call(path, (None, None), (&Val::default(), txn), span, out);
             if let EffectKind::Call(site) = &mut self.effects[id].kind {
                 site.awaited = true;
             }

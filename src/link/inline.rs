@@ -3,8 +3,8 @@
 
 use super::{FnRef, Project};
 use crate::ir::{
-    Block, EffectId, EffectKind, Frame, FunctionIr, Guard, Node, ScopeKind, Span, Test, TxnId,
-    WriteKind,
+    same_field, Block, EffectId, EffectKind, Frame, FunctionIr, Guard, Node, ScopeKind, Span, Test,
+    TxnId, WriteKind,
 };
 
 /// How deep calls are followed: deeper helpers stay unresolved calls.
@@ -34,6 +34,7 @@ pub(super) fn link(project: &Project, (unit, index): FnRef) -> FunctionIr {
         turn_base: 0,
         start: 0,
         receiver: None,
+        derived: None,
         call: None,
     };
     let (body, instance) = linker.instance(instance);
@@ -71,6 +72,8 @@ struct Instance<'f> {
     turn_base: u32,
     /// How many effects the linked function had when this instance began.
     start: usize,
+    /// For a callee: fields of the caller's results its arguments were computed from.
+    derived: Option<Vec<String>>,
     /// The object a method was called on, as the outermost caller names it
     /// (`this.resolver.cache`); none for the caller itself or a call on `this`.
     receiver: Option<String>,
@@ -199,6 +202,24 @@ impl<'p> Linker<'p, '_> {
                 *made_at = (*made_at).max(Some(inst.start));
             }
         }
+        // A helper writing back a field its caller computed from a read (`store(id, balance
+        // - amount)`) writes a derived value.
+        if let (
+            EffectKind::Write {
+                kind: WriteKind::Update { derived } | WriteKind::Conditional { derived },
+                sets,
+                ..
+            },
+            Some(fields),
+        ) = (&mut copy.kind, &inst.derived)
+        {
+            for f in sets
+                .iter()
+                .filter(|s| fields.iter().any(|f| same_field(s, f)))
+            {
+                derived.add(f);
+            }
+        }
         if let EffectKind::TxnBegin(t) | EffectKind::TxnEnd(t) = &mut copy.kind {
             *t = inst.txns[*t];
         }
@@ -258,6 +279,7 @@ impl<'p> Linker<'p, '_> {
             turn_base: self.instances << 20,
             start: self.out.effects.len(),
             receiver: receiver(site, inst.receiver.as_deref()),
+            derived: Some(site.derived.clone()),
             call: Some((span, frames, txn)),
         };
         self.stack.push(target);

@@ -3,6 +3,7 @@
 
 mod inline;
 mod resolve;
+mod tsconfig;
 
 use crate::frontend::SourceKind;
 use crate::ir::{FileIr, FunctionIr};
@@ -22,6 +23,8 @@ pub struct Unit {
     pub ir: FileIr,
     /// Rust: the crate and the module path the file's items live in.
     pub module: Vec<String>,
+    /// TypeScript: the import aliases of its `tsconfig.json`.
+    aliases: Option<tsconfig::Aliases>,
 }
 
 impl Unit {
@@ -35,6 +38,7 @@ impl Unit {
                 SourceKind::Rust => rust_module(path),
                 _ => Vec::new(),
             },
+            aliases: None,
         }
     }
 }
@@ -45,10 +49,16 @@ pub struct Project {
     by_path: HashMap<PathBuf, usize>,
     /// Functions by their own name, for narrowing lookups: name -> functions.
     by_name: HashMap<String, Vec<FnRef>>,
+    /// Declared field types: (type, field) -> field type, across files.
+    fields: HashMap<(String, String), String>,
 }
 
 impl Project {
-    pub fn new(units: Vec<Unit>) -> Project {
+    pub fn new(mut units: Vec<Unit>) -> Project {
+        let mut configs = tsconfig::TsConfigs::default();
+        for unit in units.iter_mut().filter(|u| u.kind != SourceKind::Rust) {
+            unit.aliases = configs.for_file(&unit.path);
+        }
         let mut by_path = HashMap::new();
         let mut by_name: HashMap<String, Vec<FnRef>> = HashMap::new();
         for (u, unit) in units.iter().enumerate() {
@@ -59,10 +69,16 @@ impl Project {
                 }
             }
         }
+        let fields = units
+            .iter()
+            .flat_map(|u| &u.ir.fields)
+            .map(|(owner, field, ty)| ((owner.clone(), field.clone()), ty.clone()))
+            .collect();
         Project {
             units,
             by_path,
             by_name,
+            fields,
         }
     }
 
@@ -82,6 +98,7 @@ impl Project {
 
 /// A path with `.` and `..` folded, so `src/a/../b.ts` and `src/b.ts` meet.
 fn normal(path: &Path) -> PathBuf {
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {

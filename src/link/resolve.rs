@@ -4,7 +4,7 @@
 use super::{FnRef, Project};
 use crate::frontend::SourceKind;
 use crate::ir::{CallSite, FnName};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// How many `export ... from` hops a lookup follows through barrels.
 const MAX_REEXPORTS: usize = 8;
@@ -92,21 +92,35 @@ impl Project {
             })
     }
 
-    /// The unit a relative specifier (`./orders`, `../db/index.js`) names.
+    /// The unit a specifier names: relative (`./orders`, `../db/index.js`) or through the
+    /// `tsconfig.json` aliases (`@/lib/db`).
     fn module_file(&self, unit: usize, spec: &str) -> Option<usize> {
-        if !spec.starts_with('.') {
-            return None;
-        }
-        let dir = self.units[unit].path.parent().unwrap_or(Path::new(""));
-        let base = dir.join(spec);
-        let stem = base.with_extension("");
+        let bases = if spec.starts_with('.') {
+            let dir = self.units[unit].path.parent().unwrap_or(Path::new(""));
+            vec![dir.join(spec)]
+        } else {
+            self.units[unit].aliases.as_ref()?.candidates(spec)
+        };
+        bases.iter().find_map(|base| self.source_at(base))
+    }
+
+    /// The unit at a module path written without its extension, or as `.js` for a `.ts`
+    /// file, or as a directory with an `index` file.
+    fn source_at(&self, base: &Path) -> Option<usize> {
         let exts = ["ts", "tsx", "mts", "cts", "js", "jsx", "mjs", "cjs"];
-        // `./orders.js` in TypeScript sources names `./orders.ts`.
-        let candidates = std::iter::once(base.clone())
-            .chain(exts.iter().map(|e| stem.with_extension(e)))
-            .chain(exts.iter().map(|e| base.with_extension(e)))
-            .chain(exts.iter().map(|e| base.join(format!("index.{e}"))));
-        candidates.into_iter().find_map(|c| self.unit_at(&c))
+        // `./credits.db.js` names `credits.db.ts`; `./orders.service` names `orders.service.ts`.
+        let written = base.extension().and_then(|e| e.to_str());
+        let stem = match written {
+            Some(e) if exts.contains(&e) => base.with_extension(""),
+            _ => base.to_path_buf(),
+        };
+        std::iter::once(base.to_path_buf())
+            .chain(
+                exts.iter()
+                    .map(|e| PathBuf::from(format!("{}.{e}", stem.display()))),
+            )
+            .chain(exts.iter().map(|e| base.join(format!("index.{e}"))))
+            .find_map(|c| self.unit_at(&c))
     }
 
     fn top_level(&self, unit: usize, name: &str) -> Option<FnRef> {
@@ -127,29 +141,44 @@ impl Project {
         Some((unit, f))
     }
 
-    /// The one method of that name on a type of that name anywhere in the project.
+    /// The one method of that name on a type of that name anywhere in the project, or, for
+    /// a trait, in its one implementation.
     fn unique_method(&self, owner: &str, method: &str) -> Option<FnRef> {
-        let candidates: Vec<FnRef> = self
-            .by_name
-            .get(method)?
-            .iter()
-            .copied()
-            .filter(|&r| {
-                self.function(r)
-                    .id
-                    .as_ref()
-                    .and_then(|id| id.owner.as_deref())
-                    .is_some_and(|o| base_type(o) == owner)
+        let one = |want: &dyn Fn(&FnName) -> bool| {
+            let candidates: Vec<FnRef> = self
+                .by_name
+                .get(method)?
+                .iter()
+                .copied()
+                .filter(|&r| self.function(r).id.as_ref().is_some_and(want))
+                .collect();
+            match candidates.as_slice() {
+                [one] => Some(*one),
+                _ => None,
+            }
+        };
+        one(&|id| id.owner.as_deref().is_some_and(|o| base_type(o) == owner)).or_else(|| {
+            one(&|id| {
+                id.implements
+                    .as_deref()
+                    .is_some_and(|t| base_type(t) == owner)
             })
-            .collect();
-        match candidates.as_slice() {
-            [one] => Some(*one),
-            _ => None,
-        }
+        })
     }
 
     fn resolve_rust(&self, unit: usize, caller: &FnName, site: &CallSite) -> Option<FnRef> {
-        let path = &site.path;
+        // `use crate::repo;` then `repo::find(..)`: the first name stands for its `use` path.
+        let imports = &self.units[unit].ir.imports.names;
+        let path: Vec<String> = match imports.iter().find(|(l, ..)| Some(l) == site.path.first()) {
+            Some((_, module, there)) if site.path.len() > 1 => module
+                .split("::")
+                .filter(|m| !m.is_empty())
+                .map(String::from)
+                .chain(std::iter::once(there.clone()))
+                .chain(site.path[1..].iter().cloned())
+                .collect(),
+            _ => site.path.clone(),
+        };
         let (name, prefix) = path.split_last()?;
         let here = self.rust_module_of(unit, caller);
         // `self.f()`, `Self::f()`: a method of the caller's own type.
@@ -161,6 +190,14 @@ impl Project {
         }
         if let Some(ty) = &site.receiver_type {
             return self.unique_method(&base_type(ty), name);
+        }
+        // `state.repo.find(..)`: from the first name's type through the fields' types.
+        if let Some(root) = &site.root_type {
+            let mut ty = base_type(root);
+            for field in &prefix[1..] {
+                ty = base_type(self.fields.get(&(ty, field.clone()))?);
+            }
+            return self.unique_method(&ty, name);
         }
         // `Order::load(..)`: an associated function of a type.
         if let Some(ty) = prefix.last().filter(|t| t.starts_with(char::is_uppercase)) {
@@ -213,19 +250,21 @@ impl Project {
 /// The type's own name without references, wrappers and generics: `&Arc<OrderRepo>` ->
 /// `OrderRepo`, `crate::repo::Repo<'a>` -> `Repo`, `web::Data<AppState>` -> `AppState`.
 pub fn base_type(ty: &str) -> String {
-    let mut t = ty
-        .trim_start_matches('&')
-        .trim_start_matches("mut")
-        .trim_start_matches("dyn")
-        .trim_start_matches("impl")
-        .trim();
     const WRAPPERS: &[&str] = &["Arc<", "Rc<", "Box<", "Data<", "State<", "Extension<"];
+    let mut t = ty;
     loop {
+        t = t
+            .trim()
+            .trim_start_matches('&')
+            .trim_start_matches("mut")
+            .trim_start_matches("dyn")
+            .trim_start_matches("impl")
+            .trim();
         let last = t.rsplit("::").next().unwrap_or(t);
         match WRAPPERS.iter().find(|w| last.starts_with(**w)) {
             Some(w) => {
                 let inner = &last[w.len()..];
-                t = inner.strip_suffix('>').unwrap_or(inner).trim();
+                t = inner.strip_suffix('>').unwrap_or(inner);
             }
             None => break,
         }
@@ -250,5 +289,6 @@ mod tests {
         assert_eq!(base_type("web::Data<AppState>"), "AppState");
         assert_eq!(base_type("&mut PgPool"), "PgPool");
         assert_eq!(base_type("OrdersRepository"), "OrdersRepository");
+        assert_eq!(base_type("Arc<dynPaymentGateway>"), "PaymentGateway");
     }
 }

@@ -26,18 +26,31 @@ pub fn render(report: &Report) -> String {
         .map(|(d, print)| {
             let index = metas.iter().position(|m| m.id == d.rule).unwrap_or(0);
             let uri = uri(&path(&d.file));
-            let related: Vec<Value> = d
+            let mut related: Vec<Value> = d
                 .secondary
                 .iter()
-                .enumerate()
-                .map(|(i, l)| {
+                .map(|l| {
                     json!({
-                        "id": i + 1,
                         "message": { "text": l.message },
                         "physicalLocation": physical(&uri, &l.span),
                     })
                 })
                 .collect();
+            // Sites inside called functions, where they are written.
+            for l in std::iter::once(&d.primary).chain(&d.secondary) {
+                if let Some(frame) = l.via.last() {
+                    related.push(json!({
+                        "message": { "text": format!("{} (inside `{}`)", l.message, frame.function) },
+                        "physicalLocation": {
+                            "artifactLocation": { "uri": self::uri(&path(std::path::Path::new(&frame.file))), "uriBaseId": "%SRCROOT%" },
+                            "region": { "startLine": frame.line },
+                        },
+                    }));
+                }
+            }
+            for (i, r) in related.iter_mut().enumerate() {
+                r["id"] = json!(i + 1);
+            }
             let mut text = d.message.clone();
             for (i, step) in d.steps.iter().enumerate() {
                 text.push_str(&format!("\n{}. {step}", i + 1));

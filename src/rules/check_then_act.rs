@@ -425,21 +425,15 @@ fn diagnostic(
     };
     steps.push(consequence);
     let mut secondary = vec![
-        Label {
-            span: read.span,
-            message: format!("reads {table} here"),
-        },
-        Label {
-            span: guard.span,
-            message: "both requests can pass this check".into(),
-        },
+        Label::at(read, format!("reads {table} here")),
+        Label::new(guard.span, "both requests can pass this check"),
     ];
     if let Some(record) = race.record.filter(|r| *r != race.act) {
         let w = &func.effects[record];
-        secondary.push(Label {
-            span: w.span,
-            message: "the state the check tests changes only here, after the act".into(),
-        });
+        secondary.push(Label::at(
+            w,
+            "the state the check tests changes only here, after the act",
+        ));
         steps.push(format!(
             "A records the new state at line {}, too late to stop B",
             w.span.line
@@ -447,10 +441,10 @@ fn diagnostic(
     }
     for other in races.iter().filter(|r| r.act != race.act) {
         let e = &func.effects[other.act];
-        secondary.push(Label {
-            span: e.span,
-            message: format!("{} also runs on the stale decision", act_description(e)),
-        });
+        secondary.push(Label::at(
+            e,
+            format!("{} also runs on the stale decision", act_description(e)),
+        ));
     }
     let notes = notes(func, read, act, race.path);
     let library = if is_external(act) && read.library == "javascript" {
@@ -480,10 +474,7 @@ fn diagnostic(
         message,
         file: cx.file.to_path_buf(),
         function: func.name.clone(),
-        primary: Label {
-            span: act.span,
-            message: primary_label(act),
-        },
+        primary: Label::at(act, primary_label(act)),
         secondary,
         steps,
         notes,

@@ -132,18 +132,15 @@ fn diagnostic(
         _ => "write",
     };
     let (cl, al) = (check.span.line, act.span.line);
-    let mut secondary = vec![Label {
-        span: check.span,
-        message: format!("checks `{path}` here"),
-    }];
+    let mut secondary = vec![Label::at(check, format!("checks `{path}` here"))];
     let guard = flow
         .guards_testing(check_id)
         .find(|g| flow.at[act_id].guards.iter().any(|(ag, _)| ag == g));
     if let Some(g) = guard {
-        secondary.push(Label {
-            span: flow.guards[g].span,
-            message: "decides on what the check saw".into(),
-        });
+        secondary.push(Label::new(
+            flow.guards[g].span,
+            "decides on what the check saw",
+        ));
     }
     let help = cx
         .models
@@ -159,10 +156,7 @@ fn diagnostic(
         ),
         file: cx.file.to_path_buf(),
         function: func.name.clone(),
-        primary: Label {
-            span: act.span,
-            message: format!("`{op}` trusts the check"),
-        },
+        primary: Label::at(act, format!("`{op}` trusts the check")),
         secondary,
         steps: vec![
             format!("process A checks `{path}` at line {cl}"),

@@ -70,10 +70,7 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
             ),
             file: cx.file.to_path_buf(),
             function: func.name.clone(),
-            primary: Label {
-                span: e.span,
-                message: "no idempotency key".into(),
-            },
+            primary: Label::at(e, "no idempotency key"),
             secondary: Vec::new(),
             steps: vec![
                 format!("request A calls `{operation}` at line {line}; {provider} does it, but the response is lost (a timeout, a deploy)"),

@@ -206,14 +206,11 @@ fn diagnostic(
     let (rl, gl, sl) = (read.span.line, guard.span.line, store.span.line);
     let act = first_act(func, flow, read_id, d.store);
     let mut secondary = vec![
-        Label {
-            span: guard.span,
-            message: "a duplicate is turned away here only if this process saw the key".into(),
-        },
-        Label {
-            span: store.span,
-            message: "the key is recorded in this process's memory only".into(),
-        },
+        Label::new(
+            guard.span,
+            "a duplicate is turned away here only if this process saw the key",
+        ),
+        Label::at(store, "the key is recorded in this process's memory only"),
     ];
     let mut steps = vec![
         format!("request A reaches instance 1 and checks `{map}` at line {rl}: the key is not there"),
@@ -235,10 +232,7 @@ fn diagnostic(
                 }
                 _ => format!("`{}`", act.callee),
             };
-            secondary.push(Label {
-                span: act.span,
-                message: "runs again for the duplicate".into(),
-            });
+            secondary.push(Label::at(act, "runs again for the duplicate"));
             steps.push(format!(
                 "both run {name} at line {}: the work happens twice",
                 act.span.line
@@ -269,10 +263,7 @@ fn diagnostic(
         ),
         file: cx.file.to_path_buf(),
         function: func.name.clone(),
-        primary: Label {
-            span: read.span,
-            message: format!("checks `{map}`, which lives in this process's memory"),
-        },
+        primary: Label::at(read, format!("checks `{map}`, which lives in this process's memory")),
         secondary,
         steps,
         notes,

@@ -101,10 +101,7 @@ pub fn check(func: &FunctionIr, _flow: &Flow, cx: &RuleContext, out: &mut Vec<Di
             ),
             file: cx.file.to_path_buf(),
             function: func.name.clone(),
-            primary: Label {
-                span: e.span,
-                message: format!("stored for {human}"),
-            },
+            primary: Label::at(e, format!("stored for {human}")),
             secondary: Vec::new(),
             steps: vec![
                 format!("attempt A stores `{shown}` at line {} and starts the operation", e.span.line),

@@ -71,14 +71,12 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
             continue;
         }
         let (al, rl) = (act.span.line, func.effects[record].span.line);
-        let mut secondary = vec![Label {
-            span: func.effects[record].span,
-            message: "the operation is recorded only here, after the act".into(),
-        }];
-        secondary.extend(check.map(|c| Label {
-            span: func.effects[c].span,
-            message: "the check that reads the record".into(),
-        }));
+        let mut secondary = vec![Label::at(
+            &func.effects[record],
+            "the operation is recorded only here, after the act",
+        )];
+        secondary
+            .extend(check.map(|c| Label::at(&func.effects[c], "the check that reads the record")));
         out.push(Diagnostic {
             rule: SideEffectBeforeClaim::META.id,
             severity: SideEffectBeforeClaim::META.level,
@@ -87,10 +85,7 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
             ),
             file: cx.file.to_path_buf(),
             function: func.name.clone(),
-            primary: Label {
-                span: act.span,
-                message: "the side effect happens here".into(),
-            },
+            primary: Label::at(act, "the side effect happens here"),
             secondary,
             steps: vec![
                 format!("attempt A calls `{operation}` at line {al}"),

@@ -70,14 +70,8 @@ pub fn check(func: &FunctionIr, _flow: &Flow, cx: &RuleContext, out: &mut Vec<Di
             ),
             file: cx.file.to_path_buf(),
             function: func.name.clone(),
-            primary: Label {
-                span: e.span,
-                message: "the provider deduplicates on this call's key".into(),
-            },
-            secondary: vec![Label {
-                span: key.span,
-                message: format!("built from {what} (`{name}`)"),
-            }],
+            primary: Label::at(e, "the provider deduplicates on this call's key"),
+            secondary: vec![Label::new(key.span, format!("built from {what} (`{name}`)"))],
             steps: vec![
                 format!("attempt 1 calls `{operation}` at line {line} with a key built from `{name}`; {provider} does it, but the response is lost"),
                 "the client or the queue retries".into(),

@@ -56,6 +56,9 @@ impl Args<'_> {
     }
 }
 
+/// The declared types of a call's receiver and of its first name, when known.
+type CallTypes = (Option<String>, Option<String>);
+
 impl Lowerer<'_> {
     pub fn chain(&mut self, e: &Expr, out: &mut Block) -> Val {
         let (mut links, root) = flatten(e);
@@ -120,8 +123,9 @@ impl Lowerer<'_> {
             .map(|(path, receiver)| {
                 let start = e.span().byte_range().start;
                 let end = links[path.len() - 1].end.max(start);
-                self.b
-                    .call(path, receiver, self.ctx.lines.span(start, end), out)
+                let span = self.ctx.lines.span(start, end);
+                let txn = self.b.txn_for(&shape);
+                self.b.call(path, receiver, (&args_val, txn), span, out)
             });
         let mut v = self.unclassified(&links, &shape, root.is_some(), val, args_val);
         if call.is_some() {
@@ -138,7 +142,7 @@ impl Lowerer<'_> {
         links: &[Link],
         has_root: bool,
         shape: &CallShape,
-    ) -> Option<(Vec<String>, Option<String>)> {
+    ) -> Option<(Vec<String>, CallTypes)> {
         if has_root {
             return None;
         }
@@ -168,8 +172,16 @@ impl Lowerer<'_> {
             .checked_sub(1)
             .and_then(|i| shape.segments[i].declared_type.clone());
         // A name that is no local: a function, a module path, `Self`, a type.
-        let plausible = !self.vars.contains_key(root) || root == "self" || receiver.is_some();
-        plausible.then_some((path, receiver))
+        // `state.repo.find(..)` with `state: State<AppState>`: the fields are followed when
+        // linking, in whichever file declares them.
+        let root_type = (receiver.is_none() && first_call >= 2)
+            .then(|| shape.segments[0].declared_type.clone())
+            .flatten();
+        let plausible = !self.vars.contains_key(root)
+            || root == "self"
+            || receiver.is_some()
+            || root_type.is_some();
+        plausible.then_some((path, (receiver, root_type)))
     }
 
     /// A name imported by `use` stands for its full path (`query(..)` -> `sqlx::query(..)`).
@@ -291,7 +303,10 @@ impl Lowerer<'_> {
     ) -> Val {
         let isolation = c.txn.as_ref().map_or(Isolation::Default, |t| t.isolation);
         let is_txn = c.effect == EffectModel::Txn;
-        let Some(Expr::Closure(closure)) = closures.last() else {
+        // Only a closure given to the call itself runs in its scope, not one of a later
+        // `.map_err(|e| ..)`.
+        let own = c.txn.as_ref().is_some_and(|t| t.callback.is_some());
+        let Some(Expr::Closure(closure)) = closures.last().filter(|_| own) else {
             if !is_txn {
                 return Val::default();
             }

@@ -24,6 +24,8 @@ pub(crate) struct FileCtx<'a> {
     pub uses: HashMap<String, Vec<String>>,
     /// Declared types of struct fields and statics, by name (`sessions` -> `DashMap<..>`).
     pub types: HashMap<String, String>,
+    /// Struct fields with their types: (struct, field, type).
+    pub fields: Vec<(String, String, String)>,
     /// Constants that evaluate to a number (`const TTL_SECS: u64 = 30 * 60`), as digits.
     pub constants: HashMap<String, String>,
 }
@@ -53,6 +55,7 @@ fn parse_and_lower(text: &str, models: &Models) -> FileIr {
         return FileIr {
             functions: Vec::new(),
             imports: Default::default(),
+            fields: Vec::new(),
             notes: vec![FileNote {
                 span: Some(lines.span(at, at)),
                 message: format!("brackets nested deeper than {MAX_NESTING} levels; file skipped"),
@@ -66,6 +69,7 @@ fn parse_and_lower(text: &str, models: &Models) -> FileIr {
             return FileIr {
                 functions: Vec::new(),
                 imports: Default::default(),
+                fields: Vec::new(),
                 notes: vec![FileNote {
                     span: Some(lines.span(range.start, range.end)),
                     message: format!("cannot parse: {e}; file skipped"),
@@ -79,11 +83,13 @@ fn parse_and_lower(text: &str, models: &Models) -> FileIr {
         crates: Vec::new(),
         uses: HashMap::new(),
         types: HashMap::new(),
+        fields: Vec::new(),
         constants: HashMap::new(),
     };
     collect_context(&file.items, &mut ctx);
     let mut out = FileIr::default();
     items(&ctx, &file.items, &mut Vec::new(), &mut out);
+    out.fields = std::mem::take(&mut ctx.fields);
     out.imports.names = ctx
         .uses
         .iter()
@@ -109,6 +115,11 @@ fn collect_context(items: &[syn::Item], ctx: &mut FileCtx) {
             syn::Item::Struct(s) => {
                 for f in &s.fields {
                     if let Some(name) = &f.ident {
+                        ctx.fields.push((
+                            s.ident.to_string(),
+                            name.to_string(),
+                            syntax::type_text(&f.ty),
+                        ));
                         ctx.types.insert(name.to_string(), syntax::type_text(&f.ty));
                     }
                 }
@@ -152,9 +163,16 @@ fn items(ctx: &FileCtx, list: &[syn::Item], modules: &mut Vec<String>, out: &mut
             syn::Item::Fn(f) => function(ctx, None, modules, &f.sig, &f.block, out),
             syn::Item::Impl(i) => {
                 let ty = syntax::type_text(&i.self_ty);
+                let implements = i
+                    .trait_
+                    .as_ref()
+                    .map(|(_, path, _)| syntax::path_text(path));
                 for it in &i.items {
                     if let syn::ImplItem::Fn(f) = it {
                         function(ctx, Some(&ty), modules, &f.sig, &f.block, out);
+                        if let Some(last) = out.functions.last_mut().and_then(|f| f.id.as_mut()) {
+                            last.implements = implements.clone();
+                        }
                     }
                 }
             }
@@ -192,6 +210,7 @@ fn function(
         name: sig.ident.to_string(),
         owner: owner.map(String::from),
         modules: modules.to_vec(),
+        implements: None,
     };
     out.functions
         .push(lower::lower_function(ctx, id, sig, block));

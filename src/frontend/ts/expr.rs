@@ -311,7 +311,11 @@ impl<'a, 't> Lowerer<'a, 't> {
                 // of the project's own function stands for what it returns.
                 v.effect = match self.project_call(&links, root.is_some(), &shape) {
                     Some((path, receiver)) => {
-                        Some(self.b.call(path, receiver, self.span(node), out))
+                        let txn = self.b.txn_for(&shape);
+                        Some(
+                            self.b
+                                .call(path, (receiver, None), (&v, txn), self.span(node), out),
+                        )
                     }
                     None => root_effect,
                 };

@@ -90,10 +90,12 @@ fn export(stmt: Node, src: &str, out: &mut Imports) {
         return;
     }
     if is_default {
+        // `export default { find, create }` names nothing: its members are looked up by name.
         let named = stmt
             .child_by_field_name("declaration")
             .and_then(|d| d.child_by_field_name("name"))
-            .or_else(|| stmt.child_by_field_name("value"));
+            .or_else(|| stmt.child_by_field_name("value"))
+            .filter(|n| n.kind() == "identifier");
         out.default_export = named.map(|n| text(n, src).to_string());
     }
 }

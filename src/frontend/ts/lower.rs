@@ -61,8 +61,11 @@ pub(super) fn lower_function<'t>(
         .map_or(node.end_byte(), |b| b.start_byte());
     let id = syntax::callable_name(node, ctx.src).map(|name| crate::ir::FnName {
         name,
-        owner: class.map(String::from),
+        owner: class
+            .map(String::from)
+            .or_else(|| syntax::object_owner(node, ctx.src)),
         modules: Vec::new(),
+        implements: None,
     });
     let ir = FunctionIr {
         name: syntax::function_name(node, class, ctx.src),

@@ -127,6 +127,22 @@ pub fn callable_name(node: Node, src: &str) -> Option<String> {
     }
 }
 
+/// The variable an object literal of functions is assigned to (`const db = { find() {} }`):
+/// its methods are called as `db.find()`.
+pub fn object_owner(node: Node, src: &str) -> Option<String> {
+    let mut object = node.parent()?;
+    if object.kind() == "pair" {
+        object = object.parent()?;
+    }
+    if object.kind() != "object" {
+        return None;
+    }
+    let decl = object
+        .parent()
+        .filter(|d| d.kind() == "variable_declarator")?;
+    Some(text(decl.child_by_field_name("name")?, src).to_string())
+}
+
 pub fn function_name(node: Node, class: Option<&str>, src: &str) -> String {
     let name = callable_name(node, src).or_else(|| {
         let parent = node.parent().filter(|p| p.kind() == "arguments")?;
