@@ -38,7 +38,7 @@ pub struct FileNote {
 }
 
 /// One function, method, arrow function or closure.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct FunctionIr {
     /// Human name: `processPayment`, `OrdersService.pay`, `<anonymous at 12:3>`.
     pub name: String,
@@ -88,7 +88,7 @@ fn leaves(block: &Block, way_out: &dyn Fn(&Node) -> bool) -> bool {
 }
 
 /// Control structure around effects.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum Node {
     Effect(EffectId),
     /// A branch whose condition tests earlier results (`if`, `?:`, `&&`, `||`, `??`, `switch`).

@@ -169,7 +169,7 @@ fn main() -> ExitCode {
                         toctou::link::Project::new(std::iter::once(unit).chain(others).collect());
                     if linked {
                         let functions = (0..project.units[0].ir.functions.len())
-                            .map(|f| project.link((0, f)))
+                            .map(|f| project.link((0, f)).into_owned())
                             .collect();
                         project.units[0].ir.functions = functions;
                     }

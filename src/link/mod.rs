@@ -8,6 +8,8 @@ mod tsconfig;
 use crate::frontend::SourceKind;
 use crate::ir::{FileIr, FunctionIr};
 use crate::models::Models;
+use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -49,23 +51,34 @@ pub struct Project {
     by_path: HashMap<PathBuf, usize>,
     /// Functions by their own name, for narrowing lookups: name -> functions.
     by_name: HashMap<String, Vec<FnRef>>,
+    /// Functions by (unit, owner type, name): the first one of each.
+    by_owner: HashMap<(usize, Option<String>, String), FnRef>,
     /// Declared field types: (type, field) -> field type, across files.
     fields: HashMap<(String, String), String>,
+    /// The working directory relative paths start from.
+    cwd: PathBuf,
 }
 
 impl Project {
     pub fn new(mut units: Vec<Unit>) -> Project {
-        let mut configs = tsconfig::TsConfigs::default();
-        for unit in units.iter_mut().filter(|u| u.kind != SourceKind::Rust) {
-            unit.aliases = configs.for_file(&unit.path);
-        }
+        let configs = tsconfig::TsConfigs::default();
+        units
+            .par_iter_mut()
+            .filter(|u| u.kind != SourceKind::Rust)
+            .for_each(|unit| unit.aliases = configs.for_file(&unit.path));
+        let cwd = std::env::current_dir().unwrap_or_default();
         let mut by_path = HashMap::new();
         let mut by_name: HashMap<String, Vec<FnRef>> = HashMap::new();
+        let mut by_owner = HashMap::new();
         for (u, unit) in units.iter().enumerate() {
-            by_path.insert(normal(&unit.path), u);
+            by_path.insert(normal(&cwd, &unit.path), u);
             for (f, func) in unit.ir.functions.iter().enumerate() {
                 if let Some(id) = &func.id {
                     by_name.entry(id.name.clone()).or_default().push((u, f));
+                    let owner = id.owner.as_deref().map(resolve::base_type);
+                    by_owner
+                        .entry((u, owner, id.name.clone()))
+                        .or_insert((u, f));
                 }
             }
         }
@@ -78,7 +91,9 @@ impl Project {
             units,
             by_path,
             by_name,
+            by_owner,
             fields,
+            cwd,
         }
     }
 
@@ -86,19 +101,31 @@ impl Project {
         &self.units[u].ir.functions[f]
     }
 
-    /// The function with its calls of project functions linked in.
-    pub fn link(&self, caller: FnRef) -> FunctionIr {
-        inline::link(self, caller)
+    /// The function with its calls of project functions linked in; itself when it calls
+    /// none.
+    pub fn link(&self, caller: FnRef) -> Cow<'_, FunctionIr> {
+        let func = self.function(caller);
+        let id = func.id.clone().unwrap_or_default();
+        let calls_project = func.effects.iter().any(|e| match &e.kind {
+            crate::ir::EffectKind::Call(site) => self.resolve(caller.0, &id, site).is_some(),
+            _ => false,
+        });
+        if calls_project {
+            Cow::Owned(inline::link(self, caller))
+        } else {
+            Cow::Borrowed(func)
+        }
     }
 
     fn unit_at(&self, path: &Path) -> Option<usize> {
-        self.by_path.get(&normal(path)).copied()
+        self.by_path.get(&normal(&self.cwd, path)).copied()
     }
 }
 
 /// A path with `.` and `..` folded, so `src/a/../b.ts` and `src/b.ts` meet.
-fn normal(path: &Path) -> PathBuf {
-    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+/// Looked up once: resolving imports tries many candidate paths.
+fn normal(cwd: &Path, path: &Path) -> PathBuf {
+    let path = cwd.join(path);
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {

@@ -124,21 +124,12 @@ impl Project {
     }
 
     fn top_level(&self, unit: usize, name: &str) -> Option<FnRef> {
-        self.find_in(unit, |id| id.name == name && id.owner.is_none())
+        self.by_owner.get(&(unit, None, name.to_string())).copied()
     }
 
     fn method_in(&self, unit: usize, owner: &str, method: &str) -> Option<FnRef> {
-        self.find_in(unit, |id| {
-            id.name == method && id.owner.as_deref().map(base_type).as_deref() == Some(owner)
-        })
-    }
-
-    fn find_in(&self, unit: usize, want: impl Fn(&FnName) -> bool) -> Option<FnRef> {
-        let functions = &self.units[unit].ir.functions;
-        let f = functions
-            .iter()
-            .position(|f| f.id.as_ref().is_some_and(&want))?;
-        Some((unit, f))
+        let key = (unit, Some(owner.to_string()), method.to_string());
+        self.by_owner.get(&key).copied()
     }
 
     /// The one method of that name on a type of that name anywhere in the project, or, for

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// How many `extends` a configuration follows.
 const MAX_EXTENDS: usize = 4;
@@ -42,22 +43,28 @@ impl Aliases {
 /// The aliases of the nearest `tsconfig.json` above each directory, read once per directory.
 #[derive(Default)]
 pub struct TsConfigs {
-    by_dir: HashMap<PathBuf, Option<Aliases>>,
+    by_dir: Mutex<HashMap<PathBuf, Option<Aliases>>>,
 }
 
 impl TsConfigs {
-    pub fn for_file(&mut self, file: &Path) -> Option<Aliases> {
+    pub fn for_file(&self, file: &Path) -> Option<Aliases> {
         let dir = std::path::absolute(file).ok()?.parent()?.to_path_buf();
-        if let Some(found) = self.by_dir.get(&dir) {
-            return found.clone();
+        if let Some(found) = self.cached(&dir) {
+            return found;
         }
         let found = dir
             .ancestors()
             .map(|d| d.join("tsconfig.json"))
             .find(|c| c.is_file())
             .and_then(|c| read(&c, 0));
-        self.by_dir.insert(dir, found.clone());
+        if let Ok(mut cache) = self.by_dir.lock() {
+            cache.insert(dir, found.clone());
+        }
         found
+    }
+
+    fn cached(&self, dir: &Path) -> Option<Option<Aliases>> {
+        self.by_dir.lock().ok()?.get(dir).cloned()
     }
 }
 
