@@ -12,8 +12,7 @@ use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-
-pub use inline::MAX_DEPTH;
+use std::sync::Mutex;
 
 /// A function of the project: the file it is in and its index there.
 pub type FnRef = (usize, usize);
@@ -36,10 +35,7 @@ impl Unit {
             path: path.to_path_buf(),
             kind,
             ir: crate::frontend::lower(kind, text, models),
-            module: match kind {
-                SourceKind::Rust => rust_module(path),
-                _ => Vec::new(),
-            },
+            module: Vec::new(),
             aliases: None,
         }
     }
@@ -61,11 +57,13 @@ pub struct Project {
 
 impl Project {
     pub fn new(mut units: Vec<Unit>) -> Project {
+        // What each file's neighbourhood says: its tsconfig aliases, its crate and module.
         let configs = tsconfig::TsConfigs::default();
-        units
-            .par_iter_mut()
-            .filter(|u| u.kind != SourceKind::Rust)
-            .for_each(|unit| unit.aliases = configs.for_file(&unit.path));
+        let crates = Mutex::new(HashMap::new());
+        units.par_iter_mut().for_each(|unit| match unit.kind {
+            SourceKind::Rust => unit.module = rust_module(&unit.path, &crates),
+            _ => unit.aliases = configs.for_file(&unit.path),
+        });
         let cwd = std::env::current_dir().unwrap_or_default();
         let mut by_path = HashMap::new();
         let mut by_name: HashMap<String, Vec<FnRef>> = HashMap::new();
@@ -143,7 +141,8 @@ fn normal(cwd: &Path, path: &Path) -> PathBuf {
 
 /// The crate and module a Rust file's items live in: `src/orders/repo.rs` of crate `shop`
 /// -> `[shop, orders, repo]`; `lib.rs`, `main.rs` and `mod.rs` name their directory.
-pub fn rust_module(path: &Path) -> Vec<String> {
+/// `crates` caches each crate root's package name: a manifest is read once.
+fn rust_module(path: &Path, crates: &Mutex<HashMap<PathBuf, String>>) -> Vec<String> {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let Some(root) = absolute
         .ancestors()
@@ -152,16 +151,14 @@ pub fn rust_module(path: &Path) -> Vec<String> {
     else {
         return Vec::new();
     };
-    let name = std::fs::read_to_string(root.join("Cargo.toml"))
-        .ok()
-        .and_then(|t| t.parse::<toml::Table>().ok())
-        .and_then(|t| {
-            t.get("package")?
-                .get("name")?
-                .as_str()
-                .map(|n| n.replace('-', "_"))
-        })
-        .unwrap_or_else(|| "crate".into());
+    let cached = crates.lock().ok().and_then(|c| c.get(root).cloned());
+    let name = cached.unwrap_or_else(|| {
+        let name = package_name(&root.join("Cargo.toml"));
+        if let Ok(mut c) = crates.lock() {
+            c.insert(root.to_path_buf(), name.clone());
+        }
+        name
+    });
     let mut out = vec![name];
     let Ok(rel) = absolute.strip_prefix(root.join("src")) else {
         return out;
@@ -177,4 +174,18 @@ pub fn rust_module(path: &Path) -> Vec<String> {
     };
     out.extend(parts.into_iter().take(keep));
     out
+}
+
+/// A manifest's package name as Rust spells it (`shop-api` -> `shop_api`).
+fn package_name(manifest: &Path) -> String {
+    std::fs::read_to_string(manifest)
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .and_then(|t| {
+            t.get("package")?
+                .get("name")?
+                .as_str()
+                .map(|n| n.replace('-', "_"))
+        })
+        .unwrap_or_else(|| "crate".into())
 }
