@@ -99,6 +99,7 @@ fn block(out: &mut String, func: &FunctionIr, body: &Block, depth: usize) {
                     ScopeKind::Txn(t) => format!("txn#{t}"),
                     ScopeKind::Lock { library } => format!("lock {library}"),
                     ScopeKind::Call { function } => format!("call {function}"),
+                    ScopeKind::Callback { call } => format!("callback of e{call}"),
                 };
                 let _ = writeln!(out, "{pad}scope {k}");
                 block(out, func, body, depth + 1);
@@ -175,15 +176,21 @@ fn effect(id: usize, e: &Effect) -> String {
         ),
         EffectKind::Lock { .. } => "lock".into(),
         EffectKind::Unlock => "unlock".into(),
-        EffectKind::Call(site) => format!(
-            "call {}{}{}",
-            site.path.join("."),
-            site.receiver_type
-                .as_ref()
-                .map(|t| format!(" on {t}"))
-                .unwrap_or_default(),
-            if site.awaited { " awaited" } else { "" }
-        ),
+        EffectKind::Call(site) => {
+            format!(
+                "call {}{}{}",
+                site.path.join("."),
+                site.receiver_type
+                    .as_ref()
+                    .map(|t| format!(" on {t}"))
+                    .unwrap_or_default(),
+                if site.awaited { " awaited" } else { "" },
+            ) + &site
+                .callbacks
+                .iter()
+                .map(|c| format!(" callback@{c}"))
+                .collect::<String>()
+        }
         EffectKind::TxnBegin(t) => format!("begin txn#{t}"),
         EffectKind::TxnEnd(t) => format!("end txn#{t}"),
         EffectKind::External {

@@ -82,6 +82,11 @@ fn leaves(block: &Block, way_out: &dyn Fn(&Node) -> bool) -> bool {
             kind: ScopeKind::Call { .. },
             body,
         } => leaves(body, &|n| matches!(n, Node::Fail(_)) && way_out(n)),
+        // Whatever a closure does, its caller decides what the call's result means.
+        Node::Scope {
+            kind: ScopeKind::Callback { .. },
+            ..
+        } => false,
         Node::Scope { body, .. } => leaves(body, way_out),
         other => way_out(other),
     })
@@ -128,6 +133,11 @@ pub enum ScopeKind {
     /// The body of a project function called here, linked in from its definition.
     Call {
         function: String,
+    },
+    /// A closure given to a call that may be the project's function (`with_lock(.., || ..)`):
+    /// linking makes it a lock scope when the callee holds a lock.
+    Callback {
+        call: EffectId,
     },
 }
 
@@ -367,6 +377,9 @@ pub struct CallSite {
     /// Fields of earlier results the arguments were computed from (`wallet.balance - amount`):
     /// a callee that writes them back writes a value derived from what was read.
     pub derived: Vec<String>,
+    /// Where the functions given as arguments start (byte offsets): callbacks analysed as
+    /// functions of their own, which run under a lock the callee holds.
+    pub callbacks: Vec<usize>,
 }
 
 /// How other functions name a function: its own name, the class or impl type that owns it,

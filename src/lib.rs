@@ -220,6 +220,9 @@ fn run_rules(project: &link::Project, u: usize, config: &Config) -> Vec<Diagnost
     };
     let mut diagnostics = Vec::new();
     for f in 0..unit.ir.functions.len() {
+        if project.runs_under_lock((u, f)) {
+            continue;
+        }
         let func = project.link((u, f));
         let flow = rules::flow::Flow::new(&func);
         for rule in RULES {

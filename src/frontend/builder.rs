@@ -103,6 +103,7 @@ impl Builder {
                 root_type,
                 awaited: false,
                 derived,
+                callbacks: Vec::new(),
             }),
             library: String::new(),
             txn,

@@ -35,6 +35,7 @@ pub(super) fn link(project: &Project, (unit, index): FnRef) -> FunctionIr {
         start: 0,
         receiver: None,
         derived: None,
+        locking_calls: Default::default(),
         call: None,
     };
     let (body, instance) = linker.instance(instance);
@@ -72,6 +73,9 @@ struct Instance<'f> {
     turn_base: u32,
     /// How many effects the linked function had when this instance began.
     start: usize,
+    /// Calls resolved to helpers that hold a lock, by the helper's name: closures given to
+    /// them run under it.
+    locking_calls: std::collections::HashMap<EffectId, String>,
     /// For a callee: fields of the caller's results its arguments were computed from.
     derived: Option<Vec<String>>,
     /// The object a method was called on, as the outermost caller names it
@@ -147,6 +151,14 @@ impl<'p> Linker<'p, '_> {
                 Node::Scope { kind, body } => {
                     let kind = match kind {
                         ScopeKind::Txn(t) => ScopeKind::Txn(inst.txns[*t]),
+                        ScopeKind::Callback { call } => match inst.locking_calls.get(call) {
+                            Some(helper) => ScopeKind::Lock {
+                                library: helper.clone(),
+                            },
+                            None => ScopeKind::Callback {
+                                call: inst.map[*call].unwrap_or(*call),
+                            },
+                        },
                         other => other.clone(),
                     };
                     let body = self.block(body, inst);
@@ -253,6 +265,9 @@ impl<'p> Linker<'p, '_> {
             return None;
         }
         let callee = self.project.function(target);
+        if takes_lock(callee) {
+            inst.locking_calls.insert(id, callee.name.clone());
+        }
         let e = &inst.func.effects[id];
         let file = self.project.units[target.0].path.display().to_string();
         let frame = Frame {
@@ -280,6 +295,7 @@ impl<'p> Linker<'p, '_> {
             start: self.out.effects.len(),
             receiver: receiver(site, inst.receiver.as_deref()),
             derived: Some(site.derived.clone()),
+            locking_calls: Default::default(),
             call: Some((span, frames, txn)),
         };
         self.stack.push(target);
@@ -351,4 +367,33 @@ fn instance_state(kind: &mut EffectKind, inst: &Instance) {
     if let Some(field) = resource.0.strip_prefix(&format!("{owner}::")) {
         resource.0 = format!("{object}::{field}");
     }
+}
+
+/// Whether a function takes a lock (an advisory lock, a lease) or runs work in a lock scope
+/// (`redlock.using`): what it is given to run, runs under the lock.
+pub(super) fn takes_lock(func: &FunctionIr) -> bool {
+    func.effects
+        .iter()
+        .any(|e| matches!(e.kind, EffectKind::Lock { .. }))
+        || holds_lock(&func.body)
+}
+
+fn holds_lock(block: &Block) -> bool {
+    block.iter().any(|n| match n {
+        Node::Scope {
+            kind: ScopeKind::Lock { .. },
+            ..
+        } => true,
+        Node::Scope { body, .. } | Node::Loop(body) => holds_lock(body),
+        Node::Guard {
+            then, otherwise, ..
+        } => holds_lock(then) || holds_lock(otherwise),
+        Node::Try {
+            body,
+            catch,
+            finally,
+            ..
+        } => holds_lock(body) || holds_lock(catch) || holds_lock(finally),
+        _ => false,
+    })
 }

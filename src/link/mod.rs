@@ -10,7 +10,7 @@ use crate::ir::{FileIr, FunctionIr};
 use crate::models::Models;
 use rayon::prelude::*;
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -53,6 +53,8 @@ pub struct Project {
     fields: HashMap<(String, String), String>,
     /// The working directory relative paths start from.
     cwd: PathBuf,
+    /// Callbacks (unit, start) given to project functions that run them under a lock.
+    guarded: HashSet<(usize, usize)>,
 }
 
 impl Project {
@@ -85,14 +87,47 @@ impl Project {
             .flat_map(|u| &u.ir.fields)
             .map(|(owner, field, ty)| ((owner.clone(), field.clone()), ty.clone()))
             .collect();
-        Project {
+        let mut project = Project {
             units,
             by_path,
             by_name,
             by_owner,
             fields,
             cwd,
+            guarded: HashSet::new(),
+        };
+        project.guarded = project.guarded_callbacks();
+        project
+    }
+
+    /// Callbacks given to a project function that holds a lock (`withAdvisoryLock(key,
+    /// async () => ..)`): their reads and acts run under it.
+    fn guarded_callbacks(&self) -> HashSet<(usize, usize)> {
+        let mut out = HashSet::new();
+        for (u, unit) in self.units.iter().enumerate() {
+            for func in &unit.ir.functions {
+                let caller = func.id.clone().unwrap_or_default();
+                for e in &func.effects {
+                    let crate::ir::EffectKind::Call(site) = &e.kind else {
+                        continue;
+                    };
+                    let locks = !site.callbacks.is_empty()
+                        && self
+                            .resolve(u, &caller, site)
+                            .is_some_and(|f| inline::takes_lock(self.function(f)));
+                    if locks {
+                        out.extend(site.callbacks.iter().map(|&start| (u, start)));
+                    }
+                }
+            }
         }
+        out
+    }
+
+    /// Whether a function is a callback a lock helper runs (see `guarded_callbacks`).
+    pub fn runs_under_lock(&self, (u, f): FnRef) -> bool {
+        let start = self.units[u].ir.functions[f].span.start;
+        self.guarded.contains(&(u, start))
     }
 
     pub fn function(&self, (u, f): FnRef) -> &FunctionIr {

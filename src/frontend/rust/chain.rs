@@ -113,10 +113,6 @@ impl Lowerer<'_> {
                 return v;
             }
         }
-        for closure in closures {
-            let inner = self.expr(closure, out);
-            args_val.merge(inner);
-        }
         self.last_shape = Some(shape.clone());
         let call = self
             .project_call(&links, root.is_some(), &shape)
@@ -127,6 +123,19 @@ impl Lowerer<'_> {
                 let txn = self.b.txn_for(&shape);
                 self.b.call(path, receiver, (&args_val, txn), span, out)
             });
+        // Closures given to a project function run inside it: linking tells whether it holds
+        // a lock around them.
+        let mut body = Block::new();
+        for closure in closures {
+            let inner = self.expr(closure, if call.is_some() { &mut body } else { out });
+            args_val.merge(inner);
+        }
+        if let (Some(call), false) = (call, body.is_empty()) {
+            out.push(IrNode::Scope {
+                kind: ScopeKind::Callback { call },
+                body,
+            });
+        }
         let mut v = self.unclassified(&links, &shape, root.is_some(), val, args_val);
         if call.is_some() {
             v.effect = call;

@@ -312,10 +312,16 @@ impl<'a, 't> Lowerer<'a, 't> {
                 v.effect = match self.project_call(&links, root.is_some(), &shape) {
                     Some((path, receiver)) => {
                         let txn = self.b.txn_for(&shape);
-                        Some(
-                            self.b
-                                .call(path, (receiver, None), (&v, txn), self.span(node), out),
-                        )
+                        let span = self.span(node);
+                        let id = self.b.call(path, (receiver, None), (&v, txn), span, out);
+                        let callbacks = shape.segments.iter().flat_map(|s| s.args());
+                        let callbacks = callbacks.filter_map(|a| {
+                            matches!(a.value, ArgValue::Function { .. }).then_some(a.span.start)
+                        });
+                        if let EffectKind::Call(site) = &mut self.b.effects[id].kind {
+                            site.callbacks.extend(callbacks);
+                        }
+                        Some(id)
                     }
                     None => root_effect,
                 };
