@@ -380,6 +380,9 @@ pub struct CallSite {
     /// Where the functions given as arguments start (byte offsets): callbacks analysed as
     /// functions of their own, which run under a lock the callee holds.
     pub callbacks: Vec<usize>,
+    /// What a library model makes of the call (`this.customersRepository.create` looks like
+    /// TypeORM's): the effect when the call does not resolve to a project function.
+    pub fallback: Option<Box<EffectKind>>,
 }
 
 /// How other functions name a function: its own name, the class or impl type that owns it,

@@ -104,6 +104,7 @@ impl Builder {
                 awaited: false,
                 derived,
                 callbacks: Vec::new(),
+                fallback: None,
             }),
             library: String::new(),
             txn,

@@ -196,6 +196,14 @@ impl<'p> Linker<'p, '_> {
             }
         }
         let mut copy = e.clone();
+        // Unresolved, a call a library model also matched is what the model says.
+        if let EffectKind::Call(crate::ir::CallSite {
+            fallback: Some(model),
+            ..
+        }) = &e.kind
+        {
+            copy.kind = (**model).clone();
+        }
         copy.txn = e.txn.map(|t| inst.txns[t]);
         copy.turn = self.turn_of(e.turn, inst);
         instance_state(&mut copy.kind, inst);

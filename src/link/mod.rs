@@ -140,7 +140,9 @@ impl Project {
         let func = self.function(caller);
         let id = func.id.clone().unwrap_or_default();
         let calls_project = func.effects.iter().any(|e| match &e.kind {
-            crate::ir::EffectKind::Call(site) => self.resolve(caller.0, &id, site).is_some(),
+            crate::ir::EffectKind::Call(site) => {
+                site.fallback.is_some() || self.resolve(caller.0, &id, site).is_some()
+            }
             _ => false,
         });
         if calls_project {

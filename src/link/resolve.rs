@@ -33,7 +33,9 @@ impl Project {
                     return self
                         .method_in(unit, &class, method)
                         .or_else(|| {
-                            self.imported(unit, &class, |u, there| self.method_in(u, there, method))
+                            self.imported(unit, &class, |u, there| {
+                                self.reexported(u, there, 0, &|u, c| self.method_in(u, c, method))
+                            })
                         })
                         .or_else(|| self.unique_method(&class, method));
                 }
@@ -72,7 +74,18 @@ impl Project {
 
     /// A function exported under `name`, following `export ... from` through barrels.
     fn exported(&self, unit: usize, name: &str, hops: usize) -> Option<FnRef> {
-        if let Some(f) = self.top_level(unit, name) {
+        self.reexported(unit, name, hops, &|u, n| self.top_level(u, n))
+    }
+
+    /// What `find` finds for `name` in the unit or in the modules it re-exports `name` from.
+    fn reexported(
+        &self,
+        unit: usize,
+        name: &str,
+        hops: usize,
+        find: &dyn Fn(usize, &str) -> Option<FnRef>,
+    ) -> Option<FnRef> {
+        if let Some(f) = find(unit, name) {
             return Some(f);
         }
         if hops >= MAX_REEXPORTS {
@@ -85,8 +98,8 @@ impl Project {
             .find_map(|(exported, spec, there)| {
                 let target = self.module_file(unit, spec)?;
                 match exported.as_str() {
-                    "*" => self.exported(target, name, hops + 1),
-                    e if e == name => self.exported(target, there, hops + 1),
+                    "*" => self.reexported(target, name, hops + 1, find),
+                    e if e == name => self.reexported(target, there, hops + 1, find),
                     _ => None,
                 }
             })

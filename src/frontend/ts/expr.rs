@@ -293,7 +293,41 @@ impl<'a, 't> Lowerer<'a, 't> {
             .models
             .classify(Language::Typescript, &self.ctx.imports, &shape);
         match classified {
-            Some(c) => self.classified(node, &shape, c, args_val, out),
+            Some(c) => {
+                let project = self.project_method(&shape, c.trigger);
+                let receiver = shape.segments[c.trigger.saturating_sub(1)]
+                    .declared_type
+                    .clone();
+                let before = self.b.effects.len();
+                let mut v = self.classified(node, &shape, c, args_val, out);
+                // A method of the project's own class that a model also matches by name: the
+                // project's function, when it has one.
+                if let (Some(path), true) = (&project, self.b.effects.len() == before) {
+                    let txn = self.b.txn_for(&shape);
+                    let span = self.span(node);
+                    let types = (receiver.clone(), None);
+                    v.effect = Some(
+                        self.b
+                            .call(path.clone(), types, (&v.clone(), txn), span, out),
+                    );
+                }
+                if let (Some(path), true) = (project, self.b.effects.len() == before + 1) {
+                    let e = &mut self.b.effects[before];
+                    if matches!(e.kind, EffectKind::Read { .. } | EffectKind::Write { .. }) {
+                        let model = std::mem::replace(&mut e.kind, EffectKind::Unlock);
+                        e.kind = EffectKind::Call(crate::ir::CallSite {
+                            path,
+                            receiver_type: receiver,
+                            root_type: None,
+                            awaited: false,
+                            derived: Vec::new(),
+                            callbacks: Vec::new(),
+                            fallback: Some(Box::new(model)),
+                        });
+                    }
+                }
+                v
+            }
             None => {
                 v.merge(args_val);
                 let models = self.ctx.models;
@@ -328,6 +362,21 @@ impl<'a, 't> Lowerer<'a, 't> {
                 v
             }
         }
+    }
+
+    /// `this.customersRepository.create(..)` on a field whose type is a class of the project
+    /// (declared here or imported from the project): the names up to the call.
+    fn project_method(&self, shape: &CallShape, trigger: usize) -> Option<Vec<String>> {
+        let receiver = shape.segments.get(trigger.checked_sub(1)?)?;
+        let class = receiver.declared_type.as_deref()?;
+        let imported = self.ctx.imported.names.iter().any(|(l, ..)| l == class);
+        let ours =
+            self.ctx.classes.contains(class) || (imported && !self.ctx.is_from_package(class));
+        let path: Vec<String> = shape.segments[..=trigger]
+            .iter()
+            .map(|s| s.name.clone())
+            .collect();
+        (ours && shape.segments[..trigger].iter().all(|s| !s.is_call())).then_some(path)
     }
 
     /// The names up to the first call, when they may name one of the project's functions:

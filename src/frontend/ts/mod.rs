@@ -36,6 +36,8 @@ pub(crate) struct FileCtx<'a> {
     pub module_bindings: HashMap<String, Binding>,
     /// Module-level constants that evaluate to a number (`const TTL = 15 * 60`), as digits.
     pub constants: HashMap<String, String>,
+    /// Classes the file declares at top level.
+    pub classes: HashSet<String>,
 }
 
 impl FileCtx<'_> {
@@ -92,6 +94,7 @@ pub fn lower_file(tsx: bool, text: &str, models: &Models) -> FileIr {
         imported,
         module_bindings: module_bindings(root, text),
         constants: constants(root, text),
+        classes: classes(root, text),
     };
     if root.has_error() {
         let span = first_error(root).map(|n| ctx.lines.span(n.start_byte(), n.end_byte()));
@@ -192,6 +195,24 @@ fn top_level_declarators(root: Node) -> Vec<Node> {
             decl.named_children(&mut c)
                 .filter(|d| d.kind() == "variable_declarator"),
         );
+    }
+    out
+}
+
+/// `class X`, `export class X`, `export default class X`.
+fn classes(root: Node, src: &str) -> HashSet<String> {
+    let mut out = HashSet::new();
+    let mut cursor = root.walk();
+    for stmt in root.children(&mut cursor) {
+        let decl = match stmt.kind() {
+            "export_statement" => stmt.child_by_field_name("declaration"),
+            _ => Some(stmt),
+        };
+        let class =
+            decl.filter(|d| matches!(d.kind(), "class_declaration" | "abstract_class_declaration"));
+        if let Some(name) = class.and_then(|c| c.child_by_field_name("name")) {
+            out.insert(syntax::text(name, src).to_string());
+        }
     }
     out
 }
