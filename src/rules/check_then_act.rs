@@ -54,7 +54,8 @@ declare_rule! {
     ///   (`{ idempotencyKey: `charge:${order.id}` }`).
     ///
     /// ## Known limits
-    /// The analysis is per function: a check or act inside a helper function is not seen.
+    /// Calls of the project's own functions are followed up to four deep; a call that cannot
+    /// be resolved to one (a dynamic dispatch, a package) is not seen into.
     pub struct CheckThenAct {
         id: "check-then-act",
         level: Severity::Error,
