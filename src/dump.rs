@@ -216,7 +216,7 @@ fn effect(id: usize, e: &Effect) -> String {
 }
 
 fn res(r: Option<&crate::ir::Resource>) -> String {
-    r.map_or_else(|| "?".into(), |r| r.0.clone())
+    r.map_or_else(|| "?".into(), |r| r.name().to_string())
 }
 
 fn write_kind(kind: &WriteKind) -> String {

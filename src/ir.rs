@@ -410,47 +410,64 @@ pub struct Imports {
     pub default_export: Option<String>,
 }
 
-/// A table, model or collection name as written in the code.
+/// A table, model or collection name as written in the code, with its identity key computed
+/// once: rules compare resources pairwise, so the key must not be rebuilt per comparison.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Resource(pub String);
+pub struct Resource {
+    name: String,
+    key: String,
+}
 
 impl Resource {
+    pub fn new(name: String) -> Resource {
+        let key = identity(&name);
+        Resource { name, key }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Case-, quote-, schema- and plural-insensitive identity: `public."Orders"` ~ `order`.
-    pub fn key(&self) -> String {
-        let last = self.0.rsplit('.').next().unwrap_or(&self.0);
-        let mut s: String = last
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect();
-        for suffix in ["repository", "repo", "model", "collection", "table"] {
-            if s.len() > suffix.len() && s.ends_with(suffix) {
-                s.truncate(s.len() - suffix.len());
-            }
-        }
-        if let Some(stem) = s.strip_suffix("ies") {
-            return format!("{stem}y");
-        }
-        for plural in ["sses", "xes", "ches", "shes"] {
-            if s.ends_with(plural) {
-                s.truncate(s.len() - 2);
-                return s;
-            }
-        }
-        if s.len() > 1 && s.ends_with('s') && !s.ends_with("ss") {
-            s.pop();
-        }
-        s
+    pub fn key(&self) -> &str {
+        &self.key
     }
 
     pub fn same_as(&self, other: &Resource) -> bool {
-        self.key() == other.key()
+        self.key == other.key
     }
+}
+
+fn identity(name: &str) -> String {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    let mut s: String = last
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    for suffix in ["repository", "repo", "model", "collection", "table"] {
+        if s.len() > suffix.len() && s.ends_with(suffix) {
+            s.truncate(s.len() - suffix.len());
+        }
+    }
+    if let Some(stem) = s.strip_suffix("ies") {
+        return format!("{stem}y");
+    }
+    for plural in ["sses", "xes", "ches", "shes"] {
+        if s.ends_with(plural) {
+            s.truncate(s.len() - 2);
+            return s;
+        }
+    }
+    if s.len() > 1 && s.ends_with('s') && !s.ends_with("ss") {
+        s.pop();
+    }
+    s
 }
 
 impl fmt::Display for Resource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.name)
     }
 }
 
@@ -565,7 +582,7 @@ mod tests {
 
     #[test]
     fn resource_keys_fold_case_quotes_schema_and_plurals() {
-        let key = |s: &str| Resource(s.to_string()).key();
+        let key = |s: &str| Resource::new(s.to_string()).key().to_string();
         assert_eq!(key("orders"), "order");
         assert_eq!(key("Order"), "order");
         assert_eq!(key("public.\"Orders\""), "order");

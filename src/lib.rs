@@ -32,6 +32,19 @@ pub struct Options {
     pub max_file_size: u64,
     /// A suppression comment without a reason is an error.
     pub require_reasons: bool,
+    /// Stop early: the benchmark's floors, to show what analysis costs over reading and parsing.
+    pub stop_after: Stage,
+}
+
+/// How far a scan goes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Stage {
+    /// Read every file, nothing more.
+    Read,
+    /// Read and parse every file, then drop the syntax trees.
+    Parse,
+    #[default]
+    Analyse,
 }
 
 impl Default for Options {
@@ -39,6 +52,7 @@ impl Default for Options {
         Options {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             require_reasons: false,
+            stop_after: Stage::Analyse,
         }
     }
 }
@@ -144,6 +158,16 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
         }
     }
     outcome.files_scanned = sources.len();
+    match options.stop_after {
+        Stage::Read => return outcome,
+        Stage::Parse => {
+            sources
+                .par_iter()
+                .for_each(|(_, kind, text)| frontend::parse_only(*kind, text));
+            return outcome;
+        }
+        Stage::Analyse => {}
+    }
     let units = sources
         .par_iter()
         .map(|(path, kind, text)| link::Unit::new(path, *kind, text, &config.models))

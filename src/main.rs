@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use toctou::diagnostic::Severity;
 use toctou::models::Models;
 use toctou::report::{self, Format, Report};
-use toctou::{check_buffer, check_project, discover, Options, Selection};
+use toctou::{check_buffer, check_project, discover, Options, Selection, Stage};
 
 /// Exit codes: stable, documented in README.md.
 const EXIT_CLEAN: u8 = 0;
@@ -99,6 +99,16 @@ struct CheckArgs {
     /// Read the source from standard input and report it as PATH (for editor plugins).
     #[arg(long, value_name = "PATH")]
     stdin_filename: Option<PathBuf>,
+    /// Stop after reading or parsing every file (the benchmark's floors).
+    #[arg(long, value_enum, hide = true, default_value_t = StopAfter::Analyse)]
+    stop_after: StopAfter,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StopAfter {
+    Read,
+    Parse,
+    Analyse,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -230,6 +240,11 @@ fn run_check(args: CheckArgs) -> Result<u8, miette::Report> {
     let options = Options {
         max_file_size: args.max_file_size,
         require_reasons: args.require_reasons,
+        stop_after: match args.stop_after {
+            StopAfter::Read => Stage::Read,
+            StopAfter::Parse => Stage::Parse,
+            StopAfter::Analyse => Stage::Analyse,
+        },
     };
     let mut buffer = String::new();
     let mut outcome = match &args.stdin_filename {

@@ -328,14 +328,16 @@ impl Builder {
                 key_required: c.model.key_required,
                 key: facts.key,
             },
-            EffectModel::FsCheck => EffectKind::FsCheck { path: resource?.0 },
+            EffectModel::FsCheck => EffectKind::FsCheck {
+                path: resource?.name().to_string(),
+            },
             EffectModel::FsWrite | EffectModel::FsRemove | EffectModel::FsRename => {
                 // Renaming a file this function wrote publishes it whole, whoever wins.
                 let source = shape.segments[c.trigger].args().first();
                 let publishes = c.effect == EffectModel::FsRename
                     && source.is_some_and(|s| self.wrote(&s.source_text()));
                 EffectKind::FsWrite {
-                    path: resource?.0,
+                    path: resource?.name().to_string(),
                     op: shape.segments[c.trigger].name.clone(),
                     exclusive: c.exclusive || publishes,
                     removes: c.effect == EffectModel::FsRemove,
@@ -361,7 +363,7 @@ impl Builder {
         span: Span,
         clock: bool,
     ) -> Option<EffectKind> {
-        let table = sql.tables.first().cloned().map(Resource);
+        let table = sql.tables.first().cloned().map(Resource::new);
         let derived = if sql.derived.is_empty() {
             Derived::Nothing
         } else {

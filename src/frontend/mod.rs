@@ -45,3 +45,11 @@ pub fn lower(kind: SourceKind, text: &str, models: &Models) -> FileIr {
         SourceKind::Rust => rust::lower_file(text, models),
     }
 }
+
+/// Parses one file and drops the tree: the parse-only floor of the benchmark.
+pub fn parse_only(kind: SourceKind, text: &str) {
+    match kind {
+        SourceKind::TypeScript | SourceKind::Tsx => ts::parse_only(kind == SourceKind::Tsx, text),
+        SourceKind::Rust => rust::parse_only(text),
+    }
+}

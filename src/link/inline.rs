@@ -3,8 +3,8 @@
 
 use super::{FnRef, Project};
 use crate::ir::{
-    same_field, Block, EffectId, EffectKind, Frame, FunctionIr, Guard, Node, ScopeKind, Span, Test,
-    TxnId, WriteKind,
+    same_field, Block, EffectId, EffectKind, Frame, FunctionIr, Guard, Node, Resource, ScopeKind,
+    Span, Test, TxnId, WriteKind,
 };
 
 /// How deep calls are followed: deeper helpers stay unresolved calls.
@@ -372,8 +372,8 @@ fn instance_state(kind: &mut EffectKind, inst: &Instance) {
         } => r,
         _ => return,
     };
-    if let Some(field) = resource.0.strip_prefix(&format!("{owner}::")) {
-        resource.0 = format!("{object}::{field}");
+    if let Some(field) = resource.name().strip_prefix(&format!("{owner}::")) {
+        *resource = Resource::new(format!("{object}::{field}"));
     }
 }
 

@@ -49,6 +49,9 @@ pub struct Project {
     by_name: HashMap<String, Vec<FnRef>>,
     /// Functions by (unit, owner type, name): the first one of each.
     by_owner: HashMap<(usize, Option<String>, String), FnRef>,
+    /// Methods by (type, name) and by (trait implemented, name), across the project.
+    by_type: HashMap<(String, String), Vec<FnRef>>,
+    by_trait: HashMap<(String, String), Vec<FnRef>>,
     /// Declared field types: (type, field) -> field type, across files.
     fields: HashMap<(String, String), String>,
     /// The working directory relative paths start from.
@@ -70,12 +73,26 @@ impl Project {
         let mut by_path = HashMap::new();
         let mut by_name: HashMap<String, Vec<FnRef>> = HashMap::new();
         let mut by_owner = HashMap::new();
+        let mut by_type: HashMap<(String, String), Vec<FnRef>> = HashMap::new();
+        let mut by_trait: HashMap<(String, String), Vec<FnRef>> = HashMap::new();
         for (u, unit) in units.iter().enumerate() {
             by_path.insert(normal(&cwd, &unit.path), u);
             for (f, func) in unit.ir.functions.iter().enumerate() {
                 if let Some(id) = &func.id {
                     by_name.entry(id.name.clone()).or_default().push((u, f));
                     let owner = id.owner.as_deref().map(resolve::base_type);
+                    if let Some(owner) = &owner {
+                        by_type
+                            .entry((owner.clone(), id.name.clone()))
+                            .or_default()
+                            .push((u, f));
+                    }
+                    if let Some(implements) = &id.implements {
+                        by_trait
+                            .entry((resolve::base_type(implements), id.name.clone()))
+                            .or_default()
+                            .push((u, f));
+                    }
                     by_owner
                         .entry((u, owner, id.name.clone()))
                         .or_insert((u, f));
@@ -92,6 +109,8 @@ impl Project {
             by_path,
             by_name,
             by_owner,
+            by_type,
+            by_trait,
             fields,
             cwd,
             guarded: HashSet::new(),

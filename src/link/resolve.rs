@@ -4,6 +4,7 @@
 use super::{FnRef, Project};
 use crate::frontend::SourceKind;
 use crate::ir::{CallSite, FnName};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// How many `export ... from` hops a lookup follows through barrels.
@@ -148,26 +149,13 @@ impl Project {
     /// The one method of that name on a type of that name anywhere in the project, or, for
     /// a trait, in its one implementation.
     fn unique_method(&self, owner: &str, method: &str) -> Option<FnRef> {
-        let one = |want: &dyn Fn(&FnName) -> bool| {
-            let candidates: Vec<FnRef> = self
-                .by_name
-                .get(method)?
-                .iter()
-                .copied()
-                .filter(|&r| self.function(r).id.as_ref().is_some_and(want))
-                .collect();
-            match candidates.as_slice() {
-                [one] => Some(*one),
-                _ => None,
-            }
+        let key = (owner.to_string(), method.to_string());
+        let one = |index: &HashMap<(String, String), Vec<FnRef>>| match index.get(&key)?.as_slice()
+        {
+            [one] => Some(*one),
+            _ => None,
         };
-        one(&|id| id.owner.as_deref().is_some_and(|o| base_type(o) == owner)).or_else(|| {
-            one(&|id| {
-                id.implements
-                    .as_deref()
-                    .is_some_and(|t| base_type(t) == owner)
-            })
-        })
+        one(&self.by_type).or_else(|| one(&self.by_trait))
     }
 
     fn resolve_rust(&self, unit: usize, caller: &FnName, site: &CallSite) -> Option<FnRef> {

@@ -127,26 +127,21 @@ impl Models {
             .find_map(|l| l.help.get(rule).map(String::as_str))
     }
 
-    /// Classifies a call chain. Libraries imported by the file are tried first.
-    pub fn classify(
-        &self,
-        language: Language,
-        imports: &[String],
-        shape: &CallShape,
-    ) -> Option<Classified<'_>> {
+    /// The libraries of a language in the order a file tries them: those it imports first.
+    /// Worked out once per file, as every call of the file is classified against it.
+    pub fn for_file(&self, language: Language, imports: &[String]) -> Vec<&LibraryModel> {
         let imported = |l: &LibraryModel| {
             l.library.imports.iter().any(|i| {
-                imports
-                    .iter()
-                    .any(|m| m == i || m.starts_with(&format!("{i}/")))
+                imports.iter().any(|m| {
+                    m.strip_prefix(i.as_str())
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+                })
             })
         };
-        let (first, rest): (Vec<&LibraryModel>, Vec<&LibraryModel>) =
+        let (mut first, rest): (Vec<&LibraryModel>, Vec<&LibraryModel>) =
             self.libraries(language).partition(|l| imported(l));
+        first.extend(rest);
         first
-            .into_iter()
-            .chain(rest)
-            .find_map(|lib| matcher::classify(lib, shape))
     }
 
     /// Whether a call path (`Date.now`, `crypto.randomUUID`, `new Date`) yields a value that
@@ -157,6 +152,13 @@ impl Models {
             .find(|s| s.calls.iter().any(|c| path_matches(path, c)))
             .map(|s| s.kind)
     }
+}
+
+/// Classifies a call chain against a file's libraries (from [`Models::for_file`]).
+pub fn classify<'m>(libraries: &[&'m LibraryModel], shape: &CallShape) -> Option<Classified<'m>> {
+    libraries
+        .iter()
+        .find_map(|lib| matcher::classify(lib, shape))
 }
 
 impl Models {
@@ -230,9 +232,14 @@ impl Models {
 
 /// `crypto.randomUUID` matches the pattern `randomUUID`; `Date.now` matches `Date.now`;
 /// `chrono::Utc::now` matches `Utc::now`.
+/// Compares segments from the end without allocating: it runs for every call of every file.
 fn path_matches(path: &str, pattern: &str) -> bool {
-    let (path, pattern) = (path.replace("::", "."), pattern.replace("::", "."));
-    path == pattern || path.ends_with(&format!(".{pattern}"))
+    let mut path = segments_from_end(path);
+    segments_from_end(pattern).all(|p| path.next() == Some(p))
+}
+
+fn segments_from_end(path: &str) -> impl Iterator<Item = &str> {
+    path.rsplit("::").flat_map(|part| part.rsplit('.'))
 }
 
 #[cfg(test)]

@@ -149,7 +149,6 @@ const RECORD_WORDS: &[&str] = &[
 /// A write that marks the operation done even with no check before the act: an insert into
 /// a table of processed or sent things, a status or done-at field set, a key stored.
 fn marks_done(func: &FunctionIr, write: EffectId) -> bool {
-    let name = |r: &crate::ir::Resource| r.key();
     match &func.effects[write].kind {
         EffectKind::Write {
             resource: Some(r),
@@ -157,7 +156,7 @@ fn marks_done(func: &FunctionIr, write: EffectId) -> bool {
             sets,
         } => {
             use crate::ir::WriteKind::*;
-            let table = name(r);
+            let table = r.key();
             if LOG_WORDS.iter().any(|w| table.contains(w)) {
                 return false;
             }

@@ -96,8 +96,7 @@ impl Lowerer<'_> {
             });
         }
         let shape = CallShape { segments };
-        let models = self.ctx.models;
-        if let Some(c) = models.classify(Language::Rust, &self.ctx.crates, &shape) {
+        if let Some(c) = crate::models::classify(&self.ctx.libraries, &shape) {
             let start = e.span().byte_range().start;
             let span = self.ctx.lines.span(start, links[c.trigger].end.max(start));
             let mut evaluated = Block::new();
@@ -259,7 +258,7 @@ impl Lowerer<'_> {
             .unwrap_or_default();
         let handle = c.txn_handle.clone().unwrap_or_else(|| root.clone());
         let db_txn = self.b.db_txn(c, &root);
-        let resource = c.resource.clone().map(Resource);
+        let resource = c.resource.clone().map(Resource::new);
         let kind = match c.effect {
             EffectModel::Txn | EffectModel::LockScope => {
                 return Some(self.scope(c, span, closures, &root, out));

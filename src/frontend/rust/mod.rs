@@ -9,7 +9,7 @@ mod syntax;
 
 use super::LineIndex;
 use crate::ir::{FileIr, FileNote, FnName, Span};
-use crate::models::Models;
+use crate::models::{Language, LibraryModel, Models};
 use std::collections::HashMap;
 
 /// Deeper expressions than this are not descended into; the rest of the function is left out.
@@ -20,6 +20,8 @@ pub(crate) struct FileCtx<'a> {
     pub models: &'a Models,
     /// Crates the file uses (`sqlx`, `diesel`): their models are tried first.
     pub crates: Vec<String>,
+    /// The libraries in the order the file's calls are classified against them.
+    pub libraries: Vec<&'a LibraryModel>,
     /// `use` imports: the name in scope -> its full path (`query` -> `sqlx::query`).
     pub uses: HashMap<String, Vec<String>>,
     /// Declared types of struct fields and statics, by name (`sessions` -> `DashMap<..>`).
@@ -43,6 +45,14 @@ pub fn lower_file(text: &str, models: &Models) -> FileIr {
     // longer needed, so free them rather than grow with every file the thread scans.
     proc_macro2::extra::invalidate_current_thread_spans();
     ir
+}
+
+/// Parses and drops the tree (the benchmark's parse-only floor).
+pub fn parse_only(text: &str) {
+    if too_deep(text).is_none() {
+        let _ = syn::parse_file(text);
+    }
+    proc_macro2::extra::invalidate_current_thread_spans();
 }
 
 /// syn parses recursively; deeper bracket nesting than this is refused before parsing so
@@ -81,12 +91,14 @@ fn parse_and_lower(text: &str, models: &Models) -> FileIr {
         lines,
         models,
         crates: Vec::new(),
+        libraries: Vec::new(),
         uses: HashMap::new(),
         types: HashMap::new(),
         fields: Vec::new(),
         constants: HashMap::new(),
     };
     collect_context(&file.items, &mut ctx);
+    ctx.libraries = models.for_file(Language::Rust, &ctx.crates);
     let mut out = FileIr::default();
     items(&ctx, &file.items, &mut Vec::new(), &mut out);
     out.fields = std::mem::take(&mut ctx.fields);

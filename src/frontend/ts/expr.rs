@@ -288,10 +288,7 @@ impl<'a, 't> Lowerer<'a, 't> {
             }
         }
         let shape = self.shape(&links);
-        let classified = self
-            .ctx
-            .models
-            .classify(Language::Typescript, &self.ctx.imports, &shape);
+        let classified = crate::models::classify(&self.ctx.libraries, &shape);
         match classified {
             Some(c) => {
                 let project = self.project_method(&shape, c.trigger);
@@ -624,8 +621,8 @@ impl<'a, 't> Lowerer<'a, 't> {
             _ => None,
         };
         let resource = c.resource.clone().map(|r| match owner {
-            Some(class) => Resource(format!("{class}::{r}")),
-            None => Resource(r),
+            Some(class) => Resource::new(format!("{class}::{r}")),
+            None => Resource::new(r),
         });
         let kind = match c.effect {
             EffectModel::Insert => Some(self.insert_or_save(shape, &c, resource)),

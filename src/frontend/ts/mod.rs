@@ -8,7 +8,7 @@ mod syntax;
 
 use super::LineIndex;
 use crate::ir::{FileIr, FileNote};
-use crate::models::Models;
+use crate::models::{Language, LibraryModel, Models};
 use std::collections::{HashMap, HashSet};
 use tree_sitter::{Node, Parser};
 
@@ -28,8 +28,9 @@ pub(crate) struct FileCtx<'a> {
     pub src: &'a str,
     pub lines: LineIndex<'a>,
     pub models: &'a Models,
-    /// Module specifiers the file imports or requires.
-    pub imports: Vec<String>,
+    /// The libraries in the order the file's calls are classified against them: those whose
+    /// modules it imports or requires first.
+    pub libraries: Vec<&'a LibraryModel>,
     /// The names it takes from them.
     pub imported: crate::ir::Imports,
     /// Module-level variables whose declaration shows what they hold.
@@ -53,28 +54,39 @@ impl FileCtx<'_> {
     }
 }
 
-/// `tsx`: parse with the TSX grammar (TSX, JSX and JavaScript) rather than TypeScript's.
-pub fn lower_file(tsx: bool, text: &str, models: &Models) -> FileIr {
+/// The syntax tree of a file, or why there is none.
+fn parse(tsx: bool, text: &str) -> Result<tree_sitter::Tree, &'static str> {
     let mut parser = Parser::new();
     let language = if tsx {
         tree_sitter_typescript::LANGUAGE_TSX
     } else {
         tree_sitter_typescript::LANGUAGE_TYPESCRIPT
     };
+    parser
+        .set_language(&language.into())
+        .map_err(|_| "the TypeScript grammar could not be loaded")?;
+    parser
+        .parse(text, None)
+        .ok_or("the parser gave up on this file")
+}
+
+/// Parses and drops the tree (the benchmark's parse-only floor).
+pub fn parse_only(tsx: bool, text: &str) {
+    let _ = parse(tsx, text);
+}
+
+/// `tsx`: parse with the TSX grammar (TSX, JSX and JavaScript) rather than TypeScript's.
+pub fn lower_file(tsx: bool, text: &str, models: &Models) -> FileIr {
     let mut out = FileIr::default();
-    if parser.set_language(&language.into()).is_err() {
-        out.notes.push(FileNote {
-            span: None,
-            message: "the TypeScript grammar could not be loaded".into(),
-        });
-        return out;
-    }
-    let Some(tree) = parser.parse(text, None) else {
-        out.notes.push(FileNote {
-            span: None,
-            message: "the parser gave up on this file".into(),
-        });
-        return out;
+    let tree = match parse(tsx, text) {
+        Ok(tree) => tree,
+        Err(message) => {
+            out.notes.push(FileNote {
+                span: None,
+                message: message.into(),
+            });
+            return out;
+        }
     };
     let root = tree.root_node();
     let imported = imports::imports(root, text);
@@ -90,7 +102,7 @@ pub fn lower_file(tsx: bool, text: &str, models: &Models) -> FileIr {
         src: text,
         lines: LineIndex::new(text),
         models,
-        imports: specifiers,
+        libraries: models.for_file(Language::Typescript, &specifiers),
         imported,
         module_bindings: module_bindings(root, text),
         constants: constants(root, text),
