@@ -8,6 +8,7 @@ pub mod shape;
 pub use matcher::{call_key, evaluate, Classified, KvSet, TxnInfo};
 pub use schema::{CallModel, EffectModel, Language, LibraryModel, SourceKind};
 pub use shape::{Arg, ArgValue, CallShape, Segment};
+use std::collections::HashSet;
 
 /// The models shipped in the binary, embedded at build time.
 const BUILTIN: &[(&str, &str)] = &[
@@ -93,6 +94,9 @@ const BUILTIN: &[(&str, &str)] = &[
 #[derive(Clone, Debug, Default)]
 pub struct Models {
     libraries: Vec<LibraryModel>,
+    /// The last name of every unstable-source call pattern (`now`, `randomUUID`): most calls
+    /// are ruled out by it before any pattern is compared.
+    source_names: HashSet<String>,
 }
 
 impl Models {
@@ -104,13 +108,27 @@ impl Models {
                 toml::from_str(text).unwrap_or_else(|e| panic!("built-in model {path}: {e}"))
             })
             .collect();
-        Models { libraries }
+        Models::new(libraries)
+    }
+
+    fn new(libraries: Vec<LibraryModel>) -> Models {
+        let source_names = libraries
+            .iter()
+            .flat_map(|l| &l.sources)
+            .flat_map(|s| &s.calls)
+            .filter_map(|c| segments_from_end(c).next())
+            .map(String::from)
+            .collect();
+        Models {
+            libraries,
+            source_names,
+        }
     }
 
     /// Adds user models; they are tried before the built-in ones so they can override them.
     pub fn extend_front(&mut self, user: Vec<LibraryModel>) {
         let builtin = std::mem::take(&mut self.libraries);
-        self.libraries = user.into_iter().chain(builtin).collect();
+        *self = Models::new(user.into_iter().chain(builtin).collect());
     }
 
     pub fn libraries(&self, language: Language) -> impl Iterator<Item = &LibraryModel> {
@@ -147,6 +165,10 @@ impl Models {
     /// Whether a call path (`Date.now`, `crypto.randomUUID`, `new Date`) yields a value that
     /// changes on every retry.
     pub fn unstable_source(&self, language: Language, path: &str) -> Option<SourceKind> {
+        let last = segments_from_end(path).next()?;
+        if !self.source_names.contains(last) {
+            return None;
+        }
         self.libraries(language)
             .flat_map(|l| &l.sources)
             .find(|s| s.calls.iter().any(|c| path_matches(path, c)))
@@ -184,7 +206,7 @@ impl Models {
             .segments
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.is_call())
+            .filter(|(i, s)| s.is_call() && self.source_names.contains(names[*i]))
             .find_map(|(i, _)| {
                 let path = names[..=i].join(separator);
                 self.unstable_source(language, &path).map(|k| (k, path))
