@@ -53,7 +53,7 @@ impl Label {
     /// `inside `find` (src/repo.ts:14)`: where a linked site really is.
     pub fn inside(&self) -> Option<String> {
         let last = self.via.last()?;
-        let chain: Vec<&str> = self.via.iter().map(|f| f.function.as_str()).collect();
+        let chain: Vec<&str> = self.via.iter().map(|f| &*f.function).collect();
         Some(format!(
             "inside `{}` ({}:{})",
             chain.join("` → `"),
@@ -97,8 +97,8 @@ impl Diagnostic {
             };
             label.message = format!("{} {inside}", label.message);
             let outer = &label.via[0].function;
-            if !through.contains(outer) {
-                through.push(outer.clone());
+            if !through.iter().any(|t| **t == **outer) {
+                through.push(outer.to_string());
             }
         }
         if !through.is_empty() {

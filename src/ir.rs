@@ -199,13 +199,14 @@ impl Effect {
     }
 }
 
-/// One call on the way to an effect inside a helper.
+/// One call on the way to an effect inside a helper. Every effect copied from a helper carries
+/// its frames, so their names are shared rather than copied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Frame {
     /// The function called: `OrdersRepository.findByKey`, `repo::find_order`.
-    pub function: String,
+    pub function: std::sync::Arc<str>,
     /// Where the effect is inside it (or the next call on the way).
-    pub file: String,
+    pub file: std::sync::Arc<str>,
     pub line: u32,
 }
 

@@ -279,8 +279,8 @@ impl<'p> Linker<'p, '_> {
         let e = &inst.func.effects[id];
         let file = self.project.units[target.0].path.display().to_string();
         let frame = Frame {
-            function: callee.name.clone(),
-            file,
+            function: callee.name.as_str().into(),
+            file: file.into(),
             line: callee.span.line,
         };
         let (span, mut frames, txn) = match &inst.call {

@@ -42,7 +42,7 @@ pub fn render(report: &Report) -> String {
                     related.push(json!({
                         "message": { "text": format!("{} (inside `{}`)", l.message, frame.function) },
                         "physicalLocation": {
-                            "artifactLocation": { "uri": self::uri(&path(std::path::Path::new(&frame.file))), "uriBaseId": "%SRCROOT%" },
+                            "artifactLocation": { "uri": self::uri(&path(std::path::Path::new(&*frame.file))), "uriBaseId": "%SRCROOT%" },
                             "region": { "startLine": frame.line },
                         },
                     }));
