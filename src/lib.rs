@@ -3,6 +3,7 @@
 //! render the diagnostics.
 
 pub mod baseline;
+pub mod budget;
 pub mod config;
 pub mod diagnostic;
 pub mod dump;
@@ -16,12 +17,15 @@ pub mod sql;
 pub mod suppress;
 mod walk;
 
+use budget::Deadline;
 use config::Config;
 use diagnostic::{Diagnostic, ScanNote};
 use frontend::SourceKind;
+use ir::FunctionIr;
 use rayon::prelude::*;
 use rules::{RuleContext, RULES};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub use walk::{discover, Discovery, Selection};
 
@@ -34,6 +38,8 @@ pub struct Options {
     pub require_reasons: bool,
     /// Stop early: the benchmark's floors, to show what analysis costs over reading and parsing.
     pub stop_after: Stage,
+    /// Time one file may take to lower, and again to analyse, before it is abandoned.
+    pub file_budget: Duration,
 }
 
 /// How far a scan goes.
@@ -53,6 +59,7 @@ impl Default for Options {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             require_reasons: false,
             stop_after: Stage::Analyse,
+            file_budget: budget::DEFAULT_FILE_BUDGET,
         }
     }
 }
@@ -170,7 +177,10 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
     }
     let units = sources
         .par_iter()
-        .map(|(path, kind, text)| link::Unit::new(path, *kind, text, &config.models))
+        .map(|(path, kind, text)| {
+            let deadline = Deadline::after(options.file_budget);
+            link::Unit::new(path, *kind, text, &config.models, deadline)
+        })
         .collect();
     let project = link::Project::new(units);
     let results: Vec<(Vec<Diagnostic>, Vec<ScanNote>)> = (0..sources.len())
@@ -219,12 +229,14 @@ fn analyse(
     options: &Options,
 ) -> (Vec<Diagnostic>, Vec<ScanNote>) {
     let path = &project.units[u].path;
-    let mut diagnostics = run_rules(project, u, config);
+    let deadline = Deadline::after(options.file_budget);
+    let (mut diagnostics, analysis_notes) = run_rules(project, u, config, deadline);
     suppress::apply(text, path, &mut diagnostics, options.require_reasons);
     let notes = project.units[u]
         .ir
         .notes
         .iter()
+        .chain(&analysis_notes)
         .map(|n| ScanNote {
             file: path.clone(),
             line: n.span.map(|s| s.line),
@@ -234,8 +246,14 @@ fn analyse(
     (diagnostics, notes)
 }
 
-/// Every rule over every function of one file, calls linked into the project.
-fn run_rules(project: &link::Project, u: usize, config: &Config) -> Vec<Diagnostic> {
+/// Every rule over every function of one file, calls linked into the project, and notes on
+/// what could not be analysed whole. Past the deadline the file has no findings, only a note.
+fn run_rules(
+    project: &link::Project,
+    u: usize,
+    config: &Config,
+    deadline: Deadline,
+) -> (Vec<Diagnostic>, Vec<ir::FileNote>) {
     let unit = &project.units[u];
     let cx = RuleContext {
         models: &config.models,
@@ -243,20 +261,42 @@ fn run_rules(project: &link::Project, u: usize, config: &Config) -> Vec<Diagnost
         file: &unit.path,
     };
     let mut diagnostics = Vec::new();
+    // Functions whose linked body hit the size bound: one note for the file, at the first.
+    let mut cut: Vec<&FunctionIr> = Vec::new();
     for f in 0..unit.ir.functions.len() {
+        if deadline.passed() {
+            let note = ir::FileNote {
+                span: None,
+                message: deadline.note(),
+            };
+            return (Vec::new(), vec![note]);
+        }
         if project.runs_under_lock((u, f)) {
             continue;
         }
-        let func = project.link((u, f));
+        let (func, partly) = project.link((u, f));
+        if partly {
+            cut.push(project.function((u, f)));
+        }
         let flow = rules::flow::Flow::new(&func);
         for rule in RULES {
             (rule.check)(&func, &flow, &cx, &mut diagnostics);
         }
     }
+    let notes = cut.first().map(|first| ir::FileNote {
+        span: Some(first.span),
+        message: format!(
+            "{} function(s), `{}` first, call more than the analysis follows: helpers past {} \
+             effects were left unresolved",
+            cut.len(),
+            first.name,
+            link::MAX_LINKED_EFFECTS
+        ),
+    });
     for d in &mut diagnostics {
         d.explain_links();
     }
-    diagnostics
+    (diagnostics, notes.into_iter().collect())
 }
 
 /// A buffer from an editor, analysed as if it were the file at `path` (its language, its
@@ -280,7 +320,8 @@ pub fn check_buffer(
         Some(p) => config::Config::load(&p)?,
         None => config::Config::builtin(),
     };
-    let project = link::Project::new(vec![link::Unit::new(path, kind, text, &config.models)]);
+    let unit = link::Unit::new(path, kind, text, &config.models, Deadline::NONE);
+    let project = link::Project::new(vec![unit]);
     let (mut diagnostics, notes) = analyse(&project, 0, text, &config, options);
     config.apply_levels(&mut diagnostics);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -306,8 +347,10 @@ pub fn check_source(
     text: &str,
     config: &Config,
 ) -> (Vec<Diagnostic>, Vec<ir::FileNote>) {
-    let mut project = link::Project::new(vec![link::Unit::new(path, kind, text, &config.models)]);
-    let diagnostics = run_rules(&project, 0, config);
-    let notes = std::mem::take(&mut project.units[0].ir.notes);
+    let unit = link::Unit::new(path, kind, text, &config.models, Deadline::NONE);
+    let mut project = link::Project::new(vec![unit]);
+    let (diagnostics, more) = run_rules(&project, 0, config, Deadline::NONE);
+    let mut notes = std::mem::take(&mut project.units[0].ir.notes);
+    notes.extend(more);
     (diagnostics, notes)
 }

@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use toctou::budget::Deadline;
 use toctou::diagnostic::Severity;
 use toctou::models::Models;
 use toctou::report::{self, Format, Report};
@@ -73,6 +74,9 @@ struct CheckArgs {
     /// Skip files larger than this many bytes.
     #[arg(long, default_value_t = toctou::DEFAULT_MAX_FILE_SIZE)]
     max_file_size: u64,
+    /// Abandon a file, with a note, when lowering it or analysing it takes longer than this.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    file_budget: std::time::Duration,
     /// Leave out paths matching this pattern (.gitignore syntax; repeatable), on top of the
     /// default excludes.
     #[arg(long, value_name = "PATTERN")]
@@ -172,14 +176,20 @@ fn main() -> ExitCode {
                     let others = with.iter().filter_map(|p| {
                         let kind = toctou::frontend::SourceKind::from_path(p)?;
                         let text = std::fs::read_to_string(p).ok()?;
-                        Some(toctou::link::Unit::new(p, kind, &text, &models))
+                        Some(toctou::link::Unit::new(
+                            p,
+                            kind,
+                            &text,
+                            &models,
+                            Deadline::NONE,
+                        ))
                     });
-                    let unit = toctou::link::Unit::new(&file, kind, &text, &models);
+                    let unit = toctou::link::Unit::new(&file, kind, &text, &models, Deadline::NONE);
                     let mut project =
                         toctou::link::Project::new(std::iter::once(unit).chain(others).collect());
                     if linked {
                         let functions = (0..project.units[0].ir.functions.len())
-                            .map(|f| project.link((0, f)).into_owned())
+                            .map(|f| project.link((0, f)).0.into_owned())
                             .collect();
                         project.units[0].ir.functions = functions;
                     }
@@ -240,6 +250,7 @@ fn run_check(args: CheckArgs) -> Result<u8, miette::Report> {
     let options = Options {
         max_file_size: args.max_file_size,
         require_reasons: args.require_reasons,
+        file_budget: args.file_budget,
         stop_after: match args.stop_after {
             StopAfter::Read => Stage::Read,
             StopAfter::Parse => Stage::Parse,

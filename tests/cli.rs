@@ -225,3 +225,71 @@ fn tests_and_seeds_are_excluded_by_default_and_on_request() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid exclude pattern"));
 }
+
+#[test]
+fn a_file_over_its_time_budget_is_abandoned_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("racy.ts"), RACY).unwrap();
+    let out = toctou(
+        &["check", ".", "--format", "json", "--file-budget", "0s"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["findings"].as_array().unwrap().len(), 0);
+    let note = &json["notes"][0];
+    assert_eq!(note["file"], "racy.ts");
+    assert!(
+        note["message"].as_str().unwrap().contains("abandoned"),
+        "{note}"
+    );
+    let bad = toctou(&["check", ".", "--file-budget", "soon"], dir.path());
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+/// Generated code calls wide trees of helpers; linking stops at a bound, says so once per
+/// file, and still reports what the bound kept.
+#[test]
+fn wide_call_trees_are_linked_up_to_a_bound_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut src = String::from(GET_OR_CREATE);
+    let level = |name: &str, callee: &str| {
+        let calls: String = (0..20)
+            .map(|i| format!("  await {callee}{i}(db);\n"))
+            .collect();
+        (0..20)
+            .map(|i| format!("async function {name}{i}(db) {{\n{calls}}}\n"))
+            .collect::<String>()
+    };
+    src += &level("a", "b");
+    src += &level("b", "c");
+    let leaf: String = (0..20)
+        .map(|i| {
+            format!("async function c{i}(db) {{ await db.audit.create({{ data: {{}} }}); }}\n")
+        })
+        .collect();
+    src += &leaf;
+    src += "export async function root(db) {\n";
+    src += &(0..20)
+        .map(|i| format!("  await a{i}(db);\n"))
+        .collect::<String>();
+    src += "}\n";
+    std::fs::write(dir.path().join("generated.ts"), src).unwrap();
+    let out = toctou(&["check", ".", "--format", "json"], dir.path());
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let notes = json["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    let message = notes[0]["message"].as_str().unwrap();
+    assert!(message.contains("`root` first"), "{message}");
+    let rules: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        ["check-then-act"],
+        "the get-or-create race is still found"
+    );
+}

@@ -73,7 +73,7 @@ fn fixtures_match_their_markers() {
                 "{name}: a quiet fixture with a marker of {rule_dir}"
             );
         }
-        let ir = frontend::lower(kind, &text, &config.models);
+        let ir = frontend::lower(kind, &text, &config.models, toctou::budget::Deadline::NONE);
         insta::assert_snapshot!("ir", toctou::dump::dump(&ir));
     });
 }

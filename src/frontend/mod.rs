@@ -9,6 +9,7 @@ mod val;
 
 pub use lines::LineIndex;
 
+use crate::budget::Deadline;
 use crate::ir::FileIr;
 use crate::models::Models;
 use std::path::Path;
@@ -37,13 +38,23 @@ impl SourceKind {
     }
 }
 
-/// Lowers one file to the IR.
-pub fn lower(kind: SourceKind, text: &str, models: &Models) -> FileIr {
-    match kind {
-        SourceKind::TypeScript => ts::lower_file(false, text, models),
-        SourceKind::Tsx => ts::lower_file(true, text, models),
-        SourceKind::Rust => rust::lower_file(text, models),
+/// Lowers one file to the IR; past the deadline, the file is given up with a note.
+pub fn lower(kind: SourceKind, text: &str, models: &Models, deadline: Deadline) -> FileIr {
+    let ir = match kind {
+        SourceKind::TypeScript => ts::lower_file(false, text, models, deadline),
+        SourceKind::Tsx => ts::lower_file(true, text, models, deadline),
+        SourceKind::Rust => rust::lower_file(text, models, deadline),
+    };
+    if deadline.passed() {
+        return FileIr {
+            notes: vec![crate::ir::FileNote {
+                span: None,
+                message: deadline.note(),
+            }],
+            ..FileIr::default()
+        };
     }
+    ir
 }
 
 /// Parses one file and drops the tree: the parse-only floor of the benchmark.

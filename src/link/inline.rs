@@ -10,7 +10,12 @@ use crate::ir::{
 /// How deep calls are followed: deeper helpers stay unresolved calls.
 pub const MAX_DEPTH: usize = 4;
 
-pub(super) fn link(project: &Project, (unit, index): FnRef) -> FunctionIr {
+/// How many effects a linked function may gather before further calls stay unresolved: wide
+/// call trees in generated code would otherwise grow without bound.
+pub const MAX_LINKED_EFFECTS: usize = 4096;
+
+/// The linked function, and whether calls were left out for [`MAX_LINKED_EFFECTS`].
+pub(super) fn link(project: &Project, (unit, index): FnRef) -> (FunctionIr, bool) {
     let caller = project.function((unit, index));
     let mut out = FunctionIr {
         name: caller.name.clone(),
@@ -23,6 +28,7 @@ pub(super) fn link(project: &Project, (unit, index): FnRef) -> FunctionIr {
         out: &mut out,
         stack: vec![(unit, index)],
         instances: 0,
+        cut: false,
     };
     let instance = Instance {
         unit,
@@ -39,6 +45,7 @@ pub(super) fn link(project: &Project, (unit, index): FnRef) -> FunctionIr {
         call: None,
     };
     let (body, instance) = linker.instance(instance);
+    let cut = linker.cut;
     out.body = body;
     let map = |ids: &mut dyn Iterator<Item = &EffectId>| -> Vec<EffectId> {
         ids.filter_map(|&e| instance.map[e]).collect()
@@ -47,7 +54,7 @@ pub(super) fn link(project: &Project, (unit, index): FnRef) -> FunctionIr {
     out.returns.extend(map(&mut caller.returns.iter()));
     out.duplicates_handled
         .extend(map(&mut caller.duplicates_handled.iter()));
-    out
+    (out, cut)
 }
 
 struct Linker<'p, 'o> {
@@ -56,6 +63,8 @@ struct Linker<'p, 'o> {
     /// The functions being copied, outermost first, so recursion stops.
     stack: Vec<FnRef>,
     instances: u32,
+    /// Calls were left unresolved because the linked body grew too large.
+    cut: bool,
 }
 
 /// One function being copied: where its effects and transactions went.
@@ -265,6 +274,10 @@ impl<'p> Linker<'p, '_> {
         inst: &mut Instance,
     ) -> Option<Node> {
         if self.stack.len() > MAX_DEPTH {
+            return None;
+        }
+        if self.out.effects.len() >= MAX_LINKED_EFFECTS {
+            self.cut = true;
             return None;
         }
         let caller = inst.func.id.clone().unwrap_or_default();

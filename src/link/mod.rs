@@ -2,6 +2,7 @@
 //! does, so rules see a check or an act inside a helper, in another file too, at the call.
 
 mod inline;
+pub use inline::MAX_LINKED_EFFECTS;
 mod resolve;
 mod tsconfig;
 
@@ -30,11 +31,17 @@ pub struct Unit {
 
 impl Unit {
     /// Lowers a file's text.
-    pub fn new(path: &Path, kind: SourceKind, text: &str, models: &Models) -> Unit {
+    pub fn new(
+        path: &Path,
+        kind: SourceKind,
+        text: &str,
+        models: &Models,
+        deadline: crate::budget::Deadline,
+    ) -> Unit {
         Unit {
             path: path.to_path_buf(),
             kind,
-            ir: crate::frontend::lower(kind, text, models),
+            ir: crate::frontend::lower(kind, text, models, deadline),
             module: Vec::new(),
             aliases: None,
         }
@@ -153,9 +160,9 @@ impl Project {
         &self.units[u].ir.functions[f]
     }
 
-    /// The function with its calls of project functions linked in; itself when it calls
-    /// none.
-    pub fn link(&self, caller: FnRef) -> Cow<'_, FunctionIr> {
+    /// The function with its calls of project functions linked in (itself when it calls
+    /// none), and whether some calls were left out because the linked body grew too large.
+    pub fn link(&self, caller: FnRef) -> (Cow<'_, FunctionIr>, bool) {
         let func = self.function(caller);
         let id = func.id.clone().unwrap_or_default();
         let calls_project = func.effects.iter().any(|e| match &e.kind {
@@ -165,9 +172,10 @@ impl Project {
             _ => false,
         });
         if calls_project {
-            Cow::Owned(inline::link(self, caller))
+            let (linked, cut) = inline::link(self, caller);
+            (Cow::Owned(linked), cut)
         } else {
-            Cow::Borrowed(func)
+            (Cow::Borrowed(func), false)
         }
     }
 

@@ -8,6 +8,7 @@ mod macros;
 mod syntax;
 
 use super::LineIndex;
+use crate::budget::Deadline;
 use crate::ir::{FileIr, FileNote, FnName, Span};
 use crate::models::{Language, LibraryModel, Models};
 use std::collections::HashMap;
@@ -22,6 +23,8 @@ pub(crate) struct FileCtx<'a> {
     pub crates: Vec<String>,
     /// The libraries in the order the file's calls are classified against them.
     pub libraries: Vec<&'a LibraryModel>,
+    /// Functions are no longer lowered once it has passed.
+    pub deadline: Deadline,
     /// `use` imports: the name in scope -> its full path (`query` -> `sqlx::query`).
     pub uses: HashMap<String, Vec<String>>,
     /// Declared types of struct fields and statics, by name (`sessions` -> `DashMap<..>`).
@@ -39,8 +42,8 @@ impl FileCtx<'_> {
     }
 }
 
-pub fn lower_file(text: &str, models: &Models) -> FileIr {
-    let ir = parse_and_lower(text, models);
+pub fn lower_file(text: &str, models: &Models, deadline: Deadline) -> FileIr {
+    let ir = parse_and_lower(text, models, deadline);
     // proc-macro2 keeps every parsed file's text for span lookups; this file's spans are no
     // longer needed, so free them rather than grow with every file the thread scans.
     proc_macro2::extra::invalidate_current_thread_spans();
@@ -59,7 +62,7 @@ pub fn parse_only(text: &str) {
 /// hostile input cannot overflow the stack. Real code stays far below it.
 const MAX_NESTING: usize = 2000;
 
-fn parse_and_lower(text: &str, models: &Models) -> FileIr {
+fn parse_and_lower(text: &str, models: &Models, deadline: Deadline) -> FileIr {
     let lines = LineIndex::new(text);
     if let Some(at) = too_deep(text) {
         return FileIr {
@@ -92,6 +95,7 @@ fn parse_and_lower(text: &str, models: &Models) -> FileIr {
         models,
         crates: Vec::new(),
         libraries: Vec::new(),
+        deadline,
         uses: HashMap::new(),
         types: HashMap::new(),
         fields: Vec::new(),
@@ -218,6 +222,9 @@ fn function(
     block: &syn::Block,
     out: &mut FileIr,
 ) {
+    if ctx.deadline.passed() {
+        return;
+    }
     let id = FnName {
         name: sig.ident.to_string(),
         owner: owner.map(String::from),
@@ -273,7 +280,7 @@ mod tests {
             "(".repeat(300_000),
             ")".repeat(300_000)
         );
-        let ir = lower_file(&deep, &Models::builtin());
+        let ir = lower_file(&deep, &Models::builtin(), Deadline::NONE);
         assert!(
             ir.notes[0].message.contains("nested deeper"),
             "{:?}",

@@ -7,6 +7,7 @@ mod lower;
 mod syntax;
 
 use super::LineIndex;
+use crate::budget::Deadline;
 use crate::ir::{FileIr, FileNote};
 use crate::models::{Language, LibraryModel, Models};
 use std::collections::{HashMap, HashSet};
@@ -55,7 +56,7 @@ impl FileCtx<'_> {
 }
 
 /// The syntax tree of a file, or why there is none.
-fn parse(tsx: bool, text: &str) -> Result<tree_sitter::Tree, &'static str> {
+fn parse(tsx: bool, text: &str, deadline: Deadline) -> Result<tree_sitter::Tree, &'static str> {
     let mut parser = Parser::new();
     let language = if tsx {
         tree_sitter_typescript::LANGUAGE_TSX
@@ -65,20 +66,26 @@ fn parse(tsx: bool, text: &str) -> Result<tree_sitter::Tree, &'static str> {
     parser
         .set_language(&language.into())
         .map_err(|_| "the TypeScript grammar could not be loaded")?;
+    let bytes = text.as_bytes();
+    let mut stop = |_: &tree_sitter::ParseState| deadline.passed();
     parser
-        .parse(text, None)
+        .parse_with_options(
+            &mut |at, _| &bytes[at.min(bytes.len())..],
+            None,
+            Some(tree_sitter::ParseOptions::new().progress_callback(&mut stop)),
+        )
         .ok_or("the parser gave up on this file")
 }
 
 /// Parses and drops the tree (the benchmark's parse-only floor).
 pub fn parse_only(tsx: bool, text: &str) {
-    let _ = parse(tsx, text);
+    let _ = parse(tsx, text, Deadline::NONE);
 }
 
 /// `tsx`: parse with the TSX grammar (TSX, JSX and JavaScript) rather than TypeScript's.
-pub fn lower_file(tsx: bool, text: &str, models: &Models) -> FileIr {
+pub fn lower_file(tsx: bool, text: &str, models: &Models, deadline: Deadline) -> FileIr {
     let mut out = FileIr::default();
-    let tree = match parse(tsx, text) {
+    let tree = match parse(tsx, text, deadline) {
         Ok(tree) => tree,
         Err(message) => {
             out.notes.push(FileNote {
@@ -146,6 +153,9 @@ pub fn lower_file(tsx: bool, text: &str, models: &Models) -> FileIr {
     }
     let mut classes: HashMap<String, HashMap<String, Binding>> = HashMap::new();
     for (node, class) in &functions {
+        if deadline.passed() {
+            break;
+        }
         if inlined.contains(&node.id()) {
             continue;
         }
