@@ -100,6 +100,11 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config, miette::Report> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| miette::miette!("cannot read {}: {e}", path.display()))?;
+        Config::parse(path, text)
+    }
+
+    /// Checks a configuration's text, read from `path`.
+    pub fn parse(path: &Path, text: String) -> Result<Config, miette::Report> {
         let shown = std::env::current_dir()
             .ok()
             .and_then(|cwd| path.strip_prefix(cwd).ok())

@@ -175,13 +175,13 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
         }
         Stage::Analyse => {}
     }
-    let units = sources
-        .par_iter()
-        .map(|(path, kind, text)| {
-            let deadline = Deadline::after(options.file_budget);
-            link::Unit::new(path, *kind, text, &config.models, deadline)
-        })
-        .collect();
+    let lower = |(path, kind, text): &Source| {
+        let deadline = Deadline::after(options.file_budget);
+        link::Unit::new(path, *kind, text, &config.models, deadline)
+    };
+    let mut units: Vec<link::Unit> = sources.par_iter().map(lower).collect();
+    let context = imported_context(&units, files, options, &lower);
+    units.extend(context);
     let project = link::Project::new(units);
     let results: Vec<(Vec<Diagnostic>, Vec<ScanNote>)> = (0..sources.len())
         .into_par_iter()
@@ -201,6 +201,46 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
 
 /// A file to analyse: its path, language and text.
 type Source = (PathBuf, SourceKind, String);
+
+/// Files outside the scan that the scanned files import, and what those import, as deep as
+/// calls are linked: read so calls into them link, never reported. A scan of the whole tree
+/// finds nothing new here; a scan of ten changed files reads their imports, not the tree.
+fn imported_context(
+    units: &[link::Unit],
+    scanned: &[PathBuf],
+    options: &Options,
+    lower: &(dyn Fn(&Source) -> link::Unit + Sync),
+) -> Vec<link::Unit> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let normal = |p: &Path| link::normal(&cwd, p);
+    let mut known: std::collections::HashSet<PathBuf> = scanned.iter().map(|p| normal(p)).collect();
+    let near = link::Neighbourhood::default();
+    let mut frontier: Vec<PathBuf> = units
+        .par_iter()
+        .flat_map_iter(|u| u.imported_files(&near))
+        .collect();
+    let mut context = Vec::new();
+    for _ in 0..link::MAX_DEPTH {
+        frontier.retain(|p| known.insert(normal(p)));
+        if frontier.is_empty() {
+            break;
+        }
+        let lowered: Vec<link::Unit> = frontier
+            .par_iter()
+            .filter_map(|path| {
+                let kind = SourceKind::from_path(path)?;
+                let text = read_source(path, options).ok()?;
+                Some(lower(&(path.clone(), kind, text)))
+            })
+            .collect();
+        frontier = lowered
+            .par_iter()
+            .flat_map_iter(|u| u.imported_files(&near))
+            .collect();
+        context.extend(lowered);
+    }
+    context
+}
 
 /// A file's text, or why it is skipped.
 fn read_source(path: &Path, options: &Options) -> Result<String, String> {
@@ -340,16 +380,17 @@ fn looks_minified(text: &str) -> bool {
 }
 
 /// Analyses one source text on its own (calls link only within it) with a configuration's
-/// models and rule settings, not its levels. `path` labels findings.
+/// models and rule settings, not its levels, until the deadline. `path` labels findings.
 pub fn check_source(
     path: &Path,
     kind: SourceKind,
     text: &str,
     config: &Config,
+    deadline: Deadline,
 ) -> (Vec<Diagnostic>, Vec<ir::FileNote>) {
-    let unit = link::Unit::new(path, kind, text, &config.models, Deadline::NONE);
+    let unit = link::Unit::new(path, kind, text, &config.models, deadline);
     let mut project = link::Project::new(vec![unit]);
-    let (diagnostics, more) = run_rules(&project, 0, config, Deadline::NONE);
+    let (diagnostics, more) = run_rules(&project, 0, config, deadline);
     let mut notes = std::mem::take(&mut project.units[0].ir.notes);
     notes.extend(more);
     (diagnostics, notes)

@@ -4,6 +4,8 @@
 
 mod common;
 
+use toctou::budget::Deadline;
+
 use toctou::config::Config;
 use toctou::report::Format;
 
@@ -163,8 +165,8 @@ fn fingerprints_survive_unrelated_line_shifts() {
     let text = std::fs::read_to_string(common::root().join(SET[0])).unwrap();
     let shifted = format!("// a new header comment\n\n{text}");
     let kind = toctou::frontend::SourceKind::TypeScript;
-    let (a, _) = toctou::check_source(path, kind, &text, &config);
-    let (b, _) = toctou::check_source(path, kind, &shifted, &config);
+    let (a, _) = toctou::check_source(path, kind, &text, &config, Deadline::NONE);
+    let (b, _) = toctou::check_source(path, kind, &shifted, &config, Deadline::NONE);
     assert_ne!(a[0].primary.span.line, b[0].primary.span.line);
     assert_eq!(
         toctou::report::fingerprints(&a),

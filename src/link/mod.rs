@@ -1,8 +1,10 @@
 //! Linking: a call of one of the project's own functions is replaced by what that function
 //! does, so rules see a check or an act inside a helper, in another file too, at the call.
 
+mod imports;
 mod inline;
-pub use inline::MAX_LINKED_EFFECTS;
+pub use imports::Neighbourhood;
+pub use inline::{MAX_DEPTH, MAX_LINKED_EFFECTS};
 mod resolve;
 mod tsconfig;
 
@@ -186,7 +188,7 @@ impl Project {
 
 /// A path with `.` and `..` folded, so `src/a/../b.ts` and `src/b.ts` meet.
 /// Looked up once: resolving imports tries many candidate paths.
-fn normal(cwd: &Path, path: &Path) -> PathBuf {
+pub fn normal(cwd: &Path, path: &Path) -> PathBuf {
     let path = cwd.join(path);
     let mut out = PathBuf::new();
     for c in path.components() {
@@ -208,13 +210,10 @@ fn normal(cwd: &Path, path: &Path) -> PathBuf {
 /// `crates` caches each crate root's package name: a manifest is read once.
 fn rust_module(path: &Path, crates: &Mutex<HashMap<PathBuf, String>>) -> Vec<String> {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let Some(root) = absolute
-        .ancestors()
-        .skip(1)
-        .find(|d| d.join("Cargo.toml").is_file())
-    else {
+    let Some(root) = imports::crate_root(&absolute) else {
         return Vec::new();
     };
+    let root = root.as_path();
     let cached = crates.lock().ok().and_then(|c| c.get(root).cloned());
     let name = cached.unwrap_or_else(|| {
         let name = package_name(&root.join("Cargo.toml"));

@@ -5,7 +5,7 @@ use super::{FnRef, Project};
 use crate::frontend::SourceKind;
 use crate::ir::{CallSite, FnName};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// How many `export ... from` hops a lookup follows through barrels.
 const MAX_REEXPORTS: usize = 8;
@@ -121,20 +121,7 @@ impl Project {
     /// The unit at a module path written without its extension, or as `.js` for a `.ts`
     /// file, or as a directory with an `index` file.
     fn source_at(&self, base: &Path) -> Option<usize> {
-        let exts = ["ts", "tsx", "mts", "cts", "js", "jsx", "mjs", "cjs"];
-        // `./credits.db.js` names `credits.db.ts`; `./orders.service` names `orders.service.ts`.
-        let written = base.extension().and_then(|e| e.to_str());
-        let stem = match written {
-            Some(e) if exts.contains(&e) => base.with_extension(""),
-            _ => base.to_path_buf(),
-        };
-        std::iter::once(base.to_path_buf())
-            .chain(
-                exts.iter()
-                    .map(|e| PathBuf::from(format!("{}.{e}", stem.display()))),
-            )
-            .chain(exts.iter().map(|e| base.join(format!("index.{e}"))))
-            .find_map(|c| self.unit_at(&c))
+        super::imports::ts_module_paths(base).find_map(|c| self.unit_at(&c))
     }
 
     fn top_level(&self, unit: usize, name: &str) -> Option<FnRef> {

@@ -1,0 +1,22 @@
+//! Any bytes through the Rust front-end and every rule.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use toctou::budget::Deadline;
+use std::path::Path;
+use toctou::config::Config;
+use toctou::frontend::SourceKind;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let config = Config::builtin();
+    let _ = toctou::check_source(Path::new("fuzz.rs"), SourceKind::Rust, text, &config, budget());
+});
+
+/// As the command line does, a file past its budget is abandoned, so a slow input shows as a
+/// note rather than a hang; the budget is kept under libFuzzer's timeout.
+fn budget() -> Deadline {
+    Deadline::after(std::time::Duration::from_secs(2))
+}

@@ -1,0 +1,100 @@
+//! The project files a file imports, found on disk. A scan of a few named files (a pre-commit
+//! hook) reads these as well, so calls into them link, without reading the whole tree.
+
+use super::tsconfig::TsConfigs;
+use super::Unit;
+use crate::frontend::SourceKind;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Caches shared while the files of one scan are followed.
+#[derive(Default)]
+pub struct Neighbourhood {
+    tsconfigs: TsConfigs,
+    /// The `.rs` files under each crate root's `src`.
+    crate_files: Mutex<HashMap<PathBuf, Vec<PathBuf>>>,
+}
+
+impl Unit {
+    /// Files of the project this file imports that exist on disk.
+    pub fn imported_files(&self, near: &Neighbourhood) -> Vec<PathBuf> {
+        match self.kind {
+            SourceKind::Rust => self.imported_rust(near),
+            _ => self.imported_ts(near),
+        }
+    }
+
+    fn imported_ts(&self, near: &Neighbourhood) -> Vec<PathBuf> {
+        let imports = &self.ir.imports;
+        let dir = self.path.parent().unwrap_or(Path::new(""));
+        let aliases = near.tsconfigs.for_file(&self.path);
+        let mut found: Vec<PathBuf> = imports
+            .names
+            .iter()
+            .chain(&imports.reexports)
+            .flat_map(|(_, spec, _)| match spec.starts_with('.') {
+                true => vec![dir.join(spec)],
+                false => aliases
+                    .as_ref()
+                    .map(|a| a.candidates(spec))
+                    .unwrap_or_default(),
+            })
+            .filter_map(|base| ts_module_paths(&base).find(|p| p.is_file()))
+            .collect();
+        found.sort();
+        found.dedup();
+        found
+    }
+
+    /// The other files of its crate: a crate's files reach each other's items through `mod`
+    /// declarations, paths and types without any `use`, and the compiler reads them all too.
+    fn imported_rust(&self, near: &Neighbourhood) -> Vec<PathBuf> {
+        let Some(root) = crate_root(&self.path) else {
+            return Vec::new();
+        };
+        if let Some(files) = near
+            .crate_files
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&root).cloned())
+        {
+            return files;
+        }
+        let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(root.join("src"))
+            .build()
+            .filter_map(Result::ok)
+            .map(ignore::DirEntry::into_path)
+            .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+            .collect();
+        files.sort();
+        if let Ok(mut cache) = near.crate_files.lock() {
+            cache.insert(root, files.clone());
+        }
+        files
+    }
+}
+
+/// Where a module path written without its extension may be: as written, `./credits.db.js`
+/// for `credits.db.ts`, `./orders.service` for `orders.service.ts`, or a directory's `index`.
+pub(super) fn ts_module_paths(base: &Path) -> impl Iterator<Item = PathBuf> + '_ {
+    const EXTS: [&str; 8] = ["ts", "tsx", "mts", "cts", "js", "jsx", "mjs", "cjs"];
+    let written = base.extension().and_then(|e| e.to_str());
+    let stem = match written {
+        Some(e) if EXTS.contains(&e) => base.with_extension(""),
+        _ => base.to_path_buf(),
+    };
+    std::iter::once(base.to_path_buf())
+        .chain(EXTS.map(move |e| PathBuf::from(format!("{}.{e}", stem.display()))))
+        .chain(EXTS.iter().map(|e| base.join(format!("index.{e}"))))
+}
+
+/// The directory of the nearest `Cargo.toml` above a file.
+pub(super) fn crate_root(path: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    absolute
+        .ancestors()
+        .skip(1)
+        .find(|d| d.join("Cargo.toml").is_file())
+        .map(Path::to_path_buf)
+}
