@@ -48,7 +48,7 @@ def scan(toctou: Path, corpus: Path, timeout: float) -> dict:
 def note_kind(message: str) -> str:
     """Notes grouped by what they say, without the file-specific detail."""
     for key in ["syntax error", "cannot parse", "minified", "not valid UTF-8", "over the",
-                "abandoned", "calls more than", "nested deeper", "cannot read", "loop"]:
+                "abandoned", "call more than", "nested deeper", "cannot read", "loop"]:
         if key in message:
             return key
     return message[:40]
