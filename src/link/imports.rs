@@ -4,7 +4,7 @@
 use super::tsconfig::TsConfigs;
 use super::Unit;
 use crate::frontend::SourceKind;
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -12,8 +12,8 @@ use std::sync::Mutex;
 #[derive(Default)]
 pub struct Neighbourhood {
     tsconfigs: TsConfigs,
-    /// The `.rs` files under each crate root's `src`.
-    crate_files: Mutex<HashMap<PathBuf, Vec<PathBuf>>>,
+    /// Crate roots whose files were already offered.
+    crates_seen: Mutex<HashSet<PathBuf>>,
 }
 
 impl Unit {
@@ -49,18 +49,18 @@ impl Unit {
 
     /// The other files of its crate: a crate's files reach each other's items through `mod`
     /// declarations, paths and types without any `use`, and the compiler reads them all too.
+    /// Each crate's files are offered once per neighbourhood, not once per file of the crate.
     fn imported_rust(&self, near: &Neighbourhood) -> Vec<PathBuf> {
         let Some(root) = crate_root(&self.path) else {
             return Vec::new();
         };
-        if let Some(files) = near
-            .crate_files
-            .lock()
-            .ok()
-            .and_then(|c| c.get(&root).cloned())
-        {
-            return files;
+        let Ok(mut seen) = near.crates_seen.lock() else {
+            return Vec::new();
+        };
+        if !seen.insert(root.clone()) {
+            return Vec::new();
         }
+        drop(seen);
         let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(root.join("src"))
             .build()
             .filter_map(Result::ok)
@@ -68,9 +68,6 @@ impl Unit {
             .filter(|p| p.extension().is_some_and(|e| e == "rs"))
             .collect();
         files.sort();
-        if let Ok(mut cache) = near.crate_files.lock() {
-            cache.insert(root, files.clone());
-        }
         files
     }
 }
