@@ -206,3 +206,19 @@ fn mutated_fixtures_end_in_findings_or_notes() {
     }
     assert!(runs > 1000, "{runs}");
 }
+
+/// `fut.await(x)`, `f()(x)`: a call of a computed function once lowered itself again until the
+/// depth bound, overflowing a test thread's stack; it runs on one here.
+#[test]
+fn a_computed_callee_is_lowered_once() {
+    let path = "fixtures/fuzz/regressions/rust/computed-callee-recursion.rs";
+    let text = std::fs::read_to_string(common::root().join(path)).unwrap();
+    let (_, notes) = toctou::check_source(
+        Path::new(path),
+        SourceKind::Rust,
+        &text,
+        &Config::builtin(),
+        Deadline::NONE,
+    );
+    assert!(notes.is_empty(), "{notes:?}");
+}
