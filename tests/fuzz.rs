@@ -13,20 +13,8 @@ mod common;
 /// Short, so a slow input shows here as a note in about a second rather than a stuck test.
 const BUDGET: Duration = Duration::from_secs(1);
 
-/// What each fuzz target runs on its input; the notes it ends with. It runs on a thread with
-/// the stack the command line gives its workers: recursive descent over syntax trees needs
-/// more than a test thread's 2 MiB in unoptimised builds.
+/// What each fuzz target runs on its input; the notes it ends with.
 fn run(target: &str, text: &str) -> Vec<String> {
-    let (target, text) = (target.to_string(), text.to_string());
-    std::thread::Builder::new()
-        .stack_size(64 * 1024 * 1024)
-        .spawn(move || run_target(&target, &text))
-        .unwrap()
-        .join()
-        .unwrap()
-}
-
-fn run_target(target: &str, text: &str) -> Vec<String> {
     let deadline = || Deadline::after(BUDGET);
     let config = Config::builtin();
     let source = |name: &str, kind, text: &str, config: &Config| {

@@ -62,16 +62,6 @@ type CallTypes = (Option<String>, Option<String>);
 impl Lowerer<'_> {
     pub fn chain(&mut self, e: &Expr, out: &mut Block) -> Val {
         let (mut links, root) = flatten(e);
-        // `f()(x)`, `fut.await(x)`: a call of a computed function is no chain of its own; lower
-        // the function and the arguments rather than this call again.
-        if let (Some(Expr::Call(c)), true) = (root, root.is_some_and(|r| std::ptr::eq(r, e))) {
-            let mut v = self.expr(&c.func, out);
-            for arg in &c.args {
-                let a = self.expr(arg, out);
-                v.merge(a);
-            }
-            return v;
-        }
         links.reverse();
         if root.is_none() {
             self.expand_use(&mut links);

@@ -221,6 +221,16 @@ impl<'a> Lowerer<'a> {
                 }
             }
             Expr::Try(t) => self.try_expr(t, out),
+            // `f()(x)`, `fut.await(x)`: a call of a computed function is no chain of its own
+            // (a chain would root at this call again): the function, then the arguments.
+            Expr::Call(c) if !matches!(&*c.func, Expr::Path(_)) => {
+                let mut v = self.expr(&c.func, out);
+                for arg in &c.args {
+                    let a = self.expr(arg, out);
+                    v.merge(a);
+                }
+                v
+            }
             Expr::MethodCall(_) | Expr::Call(_) | Expr::Path(_) | Expr::Field(_) => {
                 self.chain(e, out)
             }
