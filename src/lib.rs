@@ -215,10 +215,13 @@ fn imported_context(
     let normal = |p: &Path| link::normal(&cwd, p);
     let mut known: std::collections::HashSet<PathBuf> = scanned.iter().map(|p| normal(p)).collect();
     let near = link::Neighbourhood::default();
-    let mut frontier: Vec<PathBuf> = units
-        .par_iter()
-        .flat_map_iter(|u| u.imported_files(&near))
-        .collect();
+    let mut frontier: Vec<PathBuf> = {
+        let loaded = |p: &Path| known.contains(&normal(p));
+        units
+            .par_iter()
+            .flat_map_iter(|u| u.imported_files(&near, &loaded))
+            .collect()
+    };
     let mut context = Vec::new();
     for _ in 0..link::MAX_DEPTH {
         frontier.retain(|p| known.insert(normal(p)));
@@ -233,9 +236,10 @@ fn imported_context(
                 Some(lower(&(path.clone(), kind, text)))
             })
             .collect();
+        let loaded = |p: &Path| known.contains(&normal(p));
         frontier = lowered
             .par_iter()
-            .flat_map_iter(|u| u.imported_files(&near))
+            .flat_map_iter(|u| u.imported_files(&near, &loaded))
             .collect();
         context.extend(lowered);
     }
@@ -360,7 +364,13 @@ pub fn check_buffer(
         Some(p) => config::Config::load(&p)?,
         None => config::Config::builtin(),
     };
-    let unit = link::Unit::new(path, kind, text, &config.models, Deadline::NONE);
+    let unit = link::Unit::new(
+        path,
+        kind,
+        text,
+        &config.models,
+        Deadline::after(options.file_budget),
+    );
     let project = link::Project::new(vec![unit]);
     let (mut diagnostics, notes) = analyse(&project, 0, text, &config, options);
     config.apply_levels(&mut diagnostics);

@@ -4,9 +4,12 @@
 use super::tsconfig::TsConfigs;
 use super::Unit;
 use crate::frontend::SourceKind;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+/// Whether a file is already part of the scan.
+pub type Loaded<'a> = dyn Fn(&Path) -> bool + Sync + 'a;
 
 /// Caches shared while the files of one scan are followed.
 #[derive(Default)]
@@ -14,18 +17,36 @@ pub struct Neighbourhood {
     tsconfigs: TsConfigs,
     /// Crate roots whose files were already offered.
     crates_seen: Mutex<HashSet<PathBuf>>,
+    /// The file each module path written in an import names, if any: a package imported by
+    /// many files is looked for on disk once.
+    on_disk: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
+}
+
+impl Neighbourhood {
+    fn file_at(&self, base: &Path) -> Option<PathBuf> {
+        if let Some(found) = self.on_disk.lock().ok()?.get(base) {
+            return found.clone();
+        }
+        let found = ts_module_paths(base).find(|p| p.is_file());
+        if let Ok(mut cache) = self.on_disk.lock() {
+            cache.insert(base.to_path_buf(), found.clone());
+        }
+        found
+    }
 }
 
 impl Unit {
-    /// Files of the project this file imports that exist on disk.
-    pub fn imported_files(&self, near: &Neighbourhood) -> Vec<PathBuf> {
+    /// Files of the project this file imports that exist on disk and are not `loaded` yet.
+    /// An import a loaded file answers costs no file-system call: in a scan of the whole tree,
+    /// that is every import.
+    pub fn imported_files(&self, near: &Neighbourhood, loaded: &Loaded<'_>) -> Vec<PathBuf> {
         match self.kind {
             SourceKind::Rust => self.imported_rust(near),
-            _ => self.imported_ts(near),
+            _ => self.imported_ts(near, loaded),
         }
     }
 
-    fn imported_ts(&self, near: &Neighbourhood) -> Vec<PathBuf> {
+    fn imported_ts(&self, near: &Neighbourhood, loaded: &Loaded<'_>) -> Vec<PathBuf> {
         let imports = &self.ir.imports;
         let dir = self.path.parent().unwrap_or(Path::new(""));
         let aliases = near.tsconfigs.for_file(&self.path);
@@ -40,7 +61,8 @@ impl Unit {
                     .map(|a| a.candidates(spec))
                     .unwrap_or_default(),
             })
-            .filter_map(|base| ts_module_paths(&base).find(|p| p.is_file()))
+            .filter(|base| !ts_module_paths(base).any(|p| loaded(&p)))
+            .filter_map(|base| near.file_at(&base))
             .collect();
         found.sort();
         found.dedup();

@@ -3,7 +3,7 @@
 
 mod imports;
 mod inline;
-pub use imports::Neighbourhood;
+pub use imports::{Loaded, Neighbourhood};
 pub use inline::{MAX_DEPTH, MAX_LINKED_EFFECTS};
 mod resolve;
 mod tsconfig;
