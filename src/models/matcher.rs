@@ -47,8 +47,15 @@ pub struct KvSet {
     pub ttl_ms: Option<u64>,
 }
 
-pub(super) fn classify<'m>(lib: &'m LibraryModel, shape: &CallShape) -> Option<Classified<'m>> {
+pub(super) fn classify<'m>(
+    lib: &'m LibraryModel,
+    imported: bool,
+    shape: &CallShape,
+) -> Option<Classified<'m>> {
     lib.calls.iter().find_map(|model| {
+        if model.when_imported && !imported {
+            return None;
+        }
         let trigger = find_trigger(model, shape)?;
         // A map a function built for itself is not shared state.
         let receiver_local = trigger > 0 && shape.segments[trigger - 1].local;

@@ -145,9 +145,10 @@ impl Models {
             .find_map(|l| l.help.get(rule).map(String::as_str))
     }
 
-    /// The libraries of a language in the order a file tries them: those it imports first.
-    /// Worked out once per file, as every call of the file is classified against it.
-    pub fn for_file(&self, language: Language, imports: &[String]) -> Vec<&LibraryModel> {
+    /// The libraries of a language in the order a file tries them, those it imports first,
+    /// each with whether the file imports it. Worked out once per file, as every call of the
+    /// file is classified against it.
+    pub fn for_file(&self, language: Language, imports: &[String]) -> Vec<FileLibrary<'_>> {
         let imported = |l: &LibraryModel| {
             l.library.imports.iter().any(|i| {
                 imports.iter().any(|m| {
@@ -156,10 +157,10 @@ impl Models {
                 })
             })
         };
-        let (mut first, rest): (Vec<&LibraryModel>, Vec<&LibraryModel>) =
+        let (first, rest): (Vec<&LibraryModel>, Vec<&LibraryModel>) =
             self.libraries(language).partition(|l| imported(l));
-        first.extend(rest);
-        first
+        let first = first.into_iter().map(|l| (l, true));
+        first.chain(rest.into_iter().map(|l| (l, false))).collect()
     }
 
     /// Whether a call path (`Date.now`, `crypto.randomUUID`, `new Date`) yields a value that
@@ -176,11 +177,14 @@ impl Models {
     }
 }
 
+/// A library as one file sees it: the model, and whether the file imports it.
+pub type FileLibrary<'m> = (&'m LibraryModel, bool);
+
 /// Classifies a call chain against a file's libraries (from [`Models::for_file`]).
-pub fn classify<'m>(libraries: &[&'m LibraryModel], shape: &CallShape) -> Option<Classified<'m>> {
+pub fn classify<'m>(libraries: &[FileLibrary<'m>], shape: &CallShape) -> Option<Classified<'m>> {
     libraries
         .iter()
-        .find_map(|lib| matcher::classify(lib, shape))
+        .find_map(|&(lib, imported)| matcher::classify(lib, imported, shape))
 }
 
 impl Models {

@@ -96,6 +96,10 @@ pub struct CallModel {
     #[serde(default)]
     pub when_arg0: BTreeMap<String, Vec<String>>,
     pub effect: EffectModel,
+    /// The call counts only in a file that imports the library: for names too common to trust
+    /// alone (`send` on a `Create*` builder is async-stripe's only where stripe is used).
+    #[serde(default)]
+    pub when_imported: bool,
     /// Where the table/model/collection name comes from.
     #[serde(default)]
     pub resource: ResourceFrom,

@@ -10,7 +10,7 @@ mod syntax;
 use super::LineIndex;
 use crate::budget::Deadline;
 use crate::ir::{FileIr, FileNote, FnName, Span};
-use crate::models::{Language, LibraryModel, Models};
+use crate::models::{FileLibrary, Language, Models};
 use std::collections::HashMap;
 
 /// Deeper expressions than this are not descended into; the rest of the function is left out.
@@ -22,7 +22,7 @@ pub(crate) struct FileCtx<'a> {
     /// Crates the file uses (`sqlx`, `diesel`): their models are tried first.
     pub crates: Vec<String>,
     /// The libraries in the order the file's calls are classified against them.
-    pub libraries: Vec<&'a LibraryModel>,
+    pub libraries: Vec<FileLibrary<'a>>,
     /// Functions are no longer lowered once it has passed.
     pub deadline: Deadline,
     /// `use` imports: the name in scope -> its full path (`query` -> `sqlx::query`).

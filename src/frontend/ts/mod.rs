@@ -9,7 +9,7 @@ mod syntax;
 use super::LineIndex;
 use crate::budget::Deadline;
 use crate::ir::{FileIr, FileNote};
-use crate::models::{Language, LibraryModel, Models};
+use crate::models::{FileLibrary, Language, Models};
 use std::collections::{HashMap, HashSet};
 use tree_sitter::{Node, Parser};
 
@@ -31,7 +31,7 @@ pub(crate) struct FileCtx<'a> {
     pub models: &'a Models,
     /// The libraries in the order the file's calls are classified against them: those whose
     /// modules it imports or requires first.
-    pub libraries: Vec<&'a LibraryModel>,
+    pub libraries: Vec<FileLibrary<'a>>,
     /// The names it takes from them.
     pub imported: crate::ir::Imports,
     /// Module-level variables whose declaration shows what they hold.
