@@ -179,13 +179,25 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
         let deadline = Deadline::after(options.file_budget);
         link::Unit::new(path, *kind, text, &config.models, deadline)
     };
-    let mut units: Vec<link::Unit> = sources.par_iter().map(lower).collect();
+    // A file's text is dropped once it is lowered, unless suppression comments in it are
+    // still to be read: holding every text until the rules have run would double the memory.
+    let (mut units, suppressing): (Vec<link::Unit>, Vec<Option<String>>) = sources
+        .into_par_iter()
+        .map(|source| {
+            let unit = lower(&source);
+            (unit, suppress::mentioned(&source.2).then_some(source.2))
+        })
+        .unzip();
+    let scanned = units.len();
     let context = imported_context(&units, files, options, &lower);
     units.extend(context);
     let project = link::Project::new(units);
-    let results: Vec<(Vec<Diagnostic>, Vec<ScanNote>)> = (0..sources.len())
+    let results: Vec<(Vec<Diagnostic>, Vec<ScanNote>)> = (0..scanned)
         .into_par_iter()
-        .map(|u| analyse(&project, u, &sources[u].2, config, options))
+        .map(|u| {
+            let text = suppressing[u].as_deref().unwrap_or_default();
+            analyse(&project, u, text, config, options)
+        })
         .collect();
     for (diagnostics, notes) in results {
         outcome.diagnostics.extend(diagnostics);

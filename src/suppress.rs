@@ -28,6 +28,13 @@ Example\n```ts\n// toctou-ignore[check-then-akt]\n```\n\n## Fix\nName an existin
 why: `// toctou-ignore[check-then-act]: the job runs on one worker`.\n",
 };
 
+const MARK: &str = "toctou-ignore";
+
+/// Whether a text may hold suppression comments; one that cannot needs no second look.
+pub fn mentioned(text: &str) -> bool {
+    text.contains(MARK)
+}
+
 #[derive(Debug)]
 struct Suppression {
     line: u32,
@@ -87,7 +94,6 @@ fn parse(
     require_reasons: bool,
     problems: &mut Vec<Diagnostic>,
 ) -> Vec<Suppression> {
-    const MARK: &str = "toctou-ignore";
     let index = LineIndex::new(text);
     let mut out = Vec::new();
     let mut offset = 0;

@@ -40,7 +40,7 @@ impl SourceKind {
 
 /// Lowers one file to the IR; past the deadline, the file is given up with a note.
 pub fn lower(kind: SourceKind, text: &str, models: &Models, deadline: Deadline) -> FileIr {
-    let ir = match kind {
+    let mut ir = match kind {
         SourceKind::TypeScript => ts::lower_file(false, text, models, deadline),
         SourceKind::Tsx => ts::lower_file(true, text, models, deadline),
         SourceKind::Rust => rust::lower_file(text, models, deadline),
@@ -54,6 +54,13 @@ pub fn lower(kind: SourceKind, text: &str, models: &Models, deadline: Deadline) 
             ..FileIr::default()
         };
     }
+    // Every file's IR is held until the whole project is linked: give back what the
+    // growing vectors reserved.
+    for f in &mut ir.functions {
+        f.effects.shrink_to_fit();
+        f.body.shrink_to_fit();
+    }
+    ir.functions.shrink_to_fit();
     ir
 }
 
