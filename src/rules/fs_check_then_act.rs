@@ -11,11 +11,13 @@ declare_rule! {
     /// Finds a file-system check of a path (`Path::exists`, `try_exists`, `is_file`,
     /// `metadata`; `fs.existsSync`, `access`, `stat`) whose outcome decides whether a later
     /// operation on the same path runs: a create, write, truncate, `mkdir`, rename or copy
-    /// onto it, or a removal. It stays quiet when the operation itself refuses to replace
+    /// onto it, or a removal of what the check judged by more than its existence (a lock
+    /// found stale by its age). It stays quiet when the operation itself refuses to replace
     /// what exists (`create_new(true)`, `File::create_new`, flag `'wx'`, `COPYFILE_EXCL`) or
     /// is idempotent (`create_dir_all`, `mkdir` with `recursive: true`), when a file this
-    /// function wrote is renamed into place, and when check and operation name different
-    /// paths.
+    /// function wrote is renamed into place, when check and operation name different paths,
+    /// and for a removal after a check of existence alone: without the check the removal
+    /// would do the same, apart from reporting that the path was already gone.
     ///
     /// ## Why is this bad?
     /// Between the check and the operation another process (a second worker, the cron job
@@ -65,7 +67,7 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
                         ..
                     } => {
                         same_path(path, target)
-                            && !check.same_call(act)
+                            && (names_constant(path) || same_scope(check, act))
                             && flow.decided_by(check_id, *act_id)
                             && trusts_outcome(flow, check_id, *act_id, *removes)
                     }
@@ -78,8 +80,10 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
 }
 
 /// The race is in trusting the outcome: creating what the check found absent (two creators,
-/// or a link planted in between), or removing what it found present (someone else's file by
-/// then). Rewriting a file found present creates and removes nothing.
+/// or a link planted in between), or removing what it judged by more than its existence (a
+/// lock found stale may be someone's fresh lock by then). Removing what was only found to
+/// exist trusts nothing: without the check the removal does the same, and at worst it
+/// reports that the path is gone. Rewriting a file found present creates and removes nothing.
 fn trusts_outcome(flow: &Flow, check: EffectId, act: EffectId, removes: bool) -> bool {
     let failed = flow.at[check]
         .try_bodies
@@ -102,9 +106,41 @@ fn trusts_outcome(flow: &Flow, check: EffectId, act: EffectId, removes: bool) ->
     let found = presence.or(value.then_some(true));
     match (failed, found) {
         (true, _) | (false, Some(false)) => !removes,
-        (false, Some(true)) => removes,
-        (false, None) => true,
+        (false, Some(true)) => removes && value,
+        (false, None) => !removes,
     }
+}
+
+/// Whether two effects name paths in the same scope: a variable means the same only inside
+/// the function it lives in, and two helpers, or two calls of one helper, each have their own
+/// (a helper's `path` parameter is not its caller's `path`). A race inside one call of a
+/// helper is the helper's own finding.
+fn same_scope(a: &Effect, b: &Effect) -> bool {
+    !a.linked() && !b.linked()
+}
+
+/// A path written as literals and constants (`"/run/app.sock"`, `LOCK_FILE`,
+/// `Path::new("/tmp/x")`) names the same file wherever it is written.
+fn names_constant(path: &str) -> bool {
+    let mut outside = String::new();
+    let mut quote = None;
+    for c in path.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if matches!(c, '"' | '\'' | '`') => quote = Some(c),
+            None => outside.push(c),
+        }
+    }
+    // An interpolated template is as variable as what it interpolates.
+    !path.contains("${")
+        && outside
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .all(|w| {
+                matches!(w, "Path" | "PathBuf" | "new" | "from")
+                    || !w.chars().any(|c| c.is_lowercase())
+            })
 }
 
 /// `&lock_path` ~ `lock_path`; `path.join(dir, key)` ~ `path.join(dir,key)`.
@@ -117,6 +153,9 @@ fn same_path(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
+/// A removal after a judgement of what is there: what is removed must be what was judged.
+const REMOVAL_HELP: &str = "judge and remove as one step: hold a lock over both (`flock`, an advisory lock), or first rename the path to a name only this process knows and judge and remove the renamed file";
+
 fn diagnostic(
     func: &FunctionIr,
     flow: &Flow,
@@ -127,9 +166,9 @@ fn diagnostic(
     path: &str,
 ) -> Diagnostic {
     let check = &func.effects[check_id];
-    let op = match &act.kind {
-        EffectKind::FsWrite { op, .. } => op.as_str(),
-        _ => "write",
+    let (op, removes) = match &act.kind {
+        EffectKind::FsWrite { op, removes, .. } => (op.as_str(), *removes),
+        _ => ("write", false),
     };
     let (cl, al) = (check.span.line, act.span.line);
     let mut secondary = vec![Label::at(check, format!("checks `{path}` here"))];
@@ -142,12 +181,20 @@ fn diagnostic(
             "decides on what the check saw",
         ));
     }
-    let help = cx
-        .models
+    let help = if removes {
+        REMOVAL_HELP.to_string()
+    } else {
+        cx.models
         .help(&act.library, FsCheckThenAct::META.id)
         .or_else(|| cx.models.help(&check.library, FsCheckThenAct::META.id))
         .unwrap_or("drop the check and let the operation decide atomically: create with an exclusive flag and treat \"already exists\" as taken, or write a temporary file and rename it into place")
-        .to_string();
+        .to_string()
+    };
+    let last = if removes {
+        format!("B runs `{op}` at line {al} too, on what it judged at line {cl}: by then the path may be a new file another process made")
+    } else {
+        format!("B runs `{op}` at line {al} too, on a path that is no longer what it checked (or a symbolic link planted in between)")
+    };
     Diagnostic {
         rule: FsCheckThenAct::META.id,
         severity: FsCheckThenAct::META.level,
@@ -162,7 +209,7 @@ fn diagnostic(
             format!("process A checks `{path}` at line {cl}"),
             format!("process B checks `{path}` at line {cl} before A reaches line {al}, and sees the same"),
             format!("A runs `{op}` at line {al}"),
-            format!("B runs `{op}` at line {al} too, on a path that is no longer what it checked (or a symbolic link planted in between)"),
+            last,
         ],
         notes: Vec::new(),
         help,
