@@ -437,6 +437,30 @@ impl Resource {
     pub fn same_as(&self, other: &Resource) -> bool {
         self.key == other.key
     }
+
+    /// An append-only record of what happened (`documentAuditLog`, `email_log`,
+    /// `status_history`), written once per action by design.
+    pub fn is_log(&self) -> bool {
+        let last = self.name.rsplit(['.', ':']).next().unwrap_or(&self.name);
+        let mut words = Vec::new();
+        let mut word = String::new();
+        for c in last.chars() {
+            if c.is_uppercase() && !word.is_empty() || !c.is_alphanumeric() {
+                words.push(std::mem::take(&mut word));
+            }
+            if c.is_alphanumeric() {
+                word.extend(c.to_lowercase());
+            }
+        }
+        words.push(word);
+        words.iter().any(|w| w == "audit")
+            || words.last().is_some_and(|w| {
+                matches!(
+                    w.as_str(),
+                    "log" | "logs" | "history" | "histories" | "journal" | "trail"
+                )
+            })
+    }
 }
 
 fn identity(name: &str) -> String {
@@ -580,6 +604,18 @@ impl EffectKind {
 #[cfg(test)]
 mod tests {
     use super::Resource;
+
+    #[test]
+    fn logs_are_named_by_their_last_word_or_audit() {
+        let log = |s: &str| Resource::new(s.to_string()).is_log();
+        assert!(log("documentAuditLog"));
+        assert!(log("email_log"));
+        assert!(log("order_status_history"));
+        assert!(log("audit_events"));
+        assert!(!log("catalog"));
+        assert!(!log("blog_posts"));
+        assert!(!log("logins"));
+    }
 
     #[test]
     fn resource_keys_fold_case_quotes_schema_and_plurals() {

@@ -88,6 +88,7 @@ fn configuration_sets_levels_excludes_and_models() {
   const order = await orders.findByKey(id);
   if (!order) {
     await payments.charge(id);
+    await orders.record(id);
   }
 }
 ";
@@ -104,6 +105,11 @@ library = { name = "payments", language = "typescript" }
 methods = ["findByKey"]
 receiver = ["orders"]
 effect = "read"
+resource = { name = "orders" }
+[[models.calls]]
+methods = ["record"]
+receiver = ["orders"]
+effect = "insert"
 resource = { name = "orders" }
 [[models.calls]]
 methods = ["charge"]

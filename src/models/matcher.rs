@@ -57,6 +57,9 @@ pub(super) fn classify<'m>(
             return None;
         }
         let trigger = find_trigger(model, shape)?;
+        if !module_path_is_ours(lib, model, shape, trigger) {
+            return None;
+        }
         // A map a function built for itself is not shared state.
         let receiver_local = trigger > 0 && shape.segments[trigger - 1].local;
         if lib.library.memory && receiver_local {
@@ -64,6 +67,23 @@ pub(super) fn classify<'m>(
         }
         build(lib, model, shape, trigger)
     })
+}
+
+/// A function reached through a module path (`diesel::dsl::exists(..)`) belongs to the crate
+/// the path starts at: an entry open to any receiver (`path.exists()`) takes it only when
+/// that crate is its library's.
+fn module_path_is_ours(
+    lib: &LibraryModel,
+    model: &CallModel,
+    shape: &CallShape,
+    trigger: usize,
+) -> bool {
+    let segs = &shape.segments;
+    let through_module = trigger > 0 && segs[trigger - 1].module;
+    !through_module
+        || !model.root.is_empty()
+        || !model.receiver.is_empty()
+        || lib.library.imports.iter().any(|i| *i == segs[0].name)
 }
 
 fn find_trigger(model: &CallModel, shape: &CallShape) -> Option<usize> {
@@ -292,7 +312,16 @@ fn resource(from: &ResourceFrom, shape: &CallShape, trigger: usize) -> Option<St
             .get(1)
             .and_then(Arg::as_name)
             .map(str::to_string),
-        ResourceFrom::Head => segs.first().map(|s| s.name.clone()),
+        // A chain led by a function (`select(exists(orders::table.filter(..)))`) names its
+        // table inside that function's argument.
+        ResourceFrom::Head => match segs.first() {
+            Some(s) if s.module || s.is_call() => segs
+                .iter()
+                .find(|s| s.is_call())
+                .and_then(first_arg)
+                .map(|text| innermost_head(&text).to_string()),
+            s => s.map(|s| s.name.clone()),
+        },
         ResourceFrom::Name(name) => Some(name.clone()),
         ResourceFrom::Entity => {
             let names: Vec<&str> = segs
@@ -338,6 +367,23 @@ fn resource(from: &ResourceFrom, shape: &CallShape, trigger: usize) -> Option<St
             .and_then(|(_, s)| first_arg(s)),
         ResourceFrom::Call(name) => shape.calls_named(name).next().and_then(first_arg),
     }
+}
+
+/// `exists(orders::table.filter(..))` -> `orders`: through wrapping function calls to the
+/// first name of the path they wrap.
+fn innermost_head(text: &str) -> &str {
+    let mut t = text.trim();
+    while let Some(open) = t.find('(') {
+        let name = &t[..open];
+        if name.is_empty() || name.contains('.') || !t.ends_with(')') {
+            break;
+        }
+        t = t[open + 1..t.len() - 1].trim();
+    }
+    let end = t
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(t.len());
+    &t[..end]
 }
 
 /// `orders::table.find(id)` -> `orders::table`: the path before the first method call.
@@ -453,7 +499,8 @@ fn modifier_handle(m: &Modifier, shape: &CallShape) -> Option<String> {
 
 /// Isolation named anywhere in the chain's non-callback arguments
 /// (`{ isolationLevel: 'serializable' }`, `transaction('SERIALIZABLE', ..)`,
-/// `.setIsolationLevel('serializable')`).
+/// `.setIsolationLevel('serializable')`), or by a call of the chain (Diesel
+/// `build_transaction().serializable()`).
 fn isolation(shape: &CallShape) -> Isolation {
     fn scan(arg: &Arg, found: &mut Isolation) {
         match &arg.value {
@@ -463,8 +510,13 @@ fn isolation(shape: &CallShape) -> Isolation {
         }
     }
     let mut found = Isolation::Default;
-    for arg in shape.segments.iter().flat_map(Segment::args) {
-        scan(arg, &mut found);
+    for segment in shape.segments.iter().filter(|s| s.is_call()) {
+        if segment.args().is_empty() {
+            found = found.max(parse_isolation(&segment.name));
+        }
+        for arg in segment.args() {
+            scan(arg, &mut found);
+        }
     }
     found
 }

@@ -196,7 +196,9 @@ pub enum ResourceFrom {
     Arg0,
     /// The second argument: the destination of `fs::rename(from, to)`.
     Arg1,
-    /// The name the chain starts with: Diesel `orders::table.filter(..)` -> `orders`.
+    /// The name the chain starts with: Diesel `orders::table.filter(..)` -> `orders`; when
+    /// a function leads the chain, the table its argument names:
+    /// `select(exists(orders::table.filter(..)))` -> `orders`.
     Head,
     /// The entity the chain starts from, its last name before the first call, or the module
     /// before `Entity`: SeaORM `model::User::find()` -> `User`, `user::Entity::find()` -> `user`.

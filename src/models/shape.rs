@@ -19,6 +19,9 @@ pub struct Segment {
     /// The name is imported from a package, not from the project (`AppendInput` from
     /// `@s2-dev/streamstore`): it is no model class of the project's.
     pub from_package: bool,
+    /// A module or type of a `::` path before the function it leads to (`diesel::dsl` in
+    /// `diesel::dsl::exists(..)`): not a value whose method is called.
+    pub module: bool,
 }
 
 impl Segment {

@@ -13,8 +13,13 @@ declare_rule! {
     /// Finds a read whose result a condition tests (is this order paid? does this user exist?)
     /// followed, on a path that condition controls, by an act the check was meant to
     /// prevent from happening twice: a call to an external system (a charge, an e-mail, an
-    /// HTTP request, a published message), an insert into the table that was read, or an
-    /// update computed from the value that was read. It stays quiet when the pair is made
+    /// HTTP request, a published message) on a path that also records what the check looks
+    /// for (inserts the row, sets the status), an insert into the table that was read, or an
+    /// update computed from the value that was read. A check that nothing on the path
+    /// changes (is this user banned? is this plan valid?) is a permission or validity test:
+    /// a second request made after the first would pass it too, so it is not reported, and
+    /// neither are inserts into audit logs or history tables, which record every action by
+    /// design. It stays quiet when the pair is made
     /// atomic: a row lock taken by the read inside the transaction that also acts, a
     /// SERIALIZABLE transaction around both writes, a lock held across both, a claim whose
     /// result is tested (`INSERT ... ON CONFLICT DO NOTHING`, a conditional `UPDATE` whose
@@ -232,6 +237,10 @@ fn filters_state(read: &Effect) -> bool {
     )
 }
 
+fn window(read: &Effect) -> bool {
+    matches!(read.kind, EffectKind::Read { window: true, .. })
+}
+
 fn is_external(e: &Effect) -> bool {
     matches!(e.kind, EffectKind::External { .. })
 }
@@ -243,13 +252,22 @@ fn is_racy_act(read: &Effect, act: &Effect, path: Path, fields: &[String], recor
         _ => false,
     };
     match &act.kind {
-        EffectKind::External { .. } => path == Path::Absent || (path == Path::Value && records),
+        // A call out repeats harmfully only when this path also changes what the check
+        // tested: otherwise a second request made after the first would pass the check and
+        // call again too, and the check is a permission or validity test, not a guard
+        // against doing it twice.
+        // A query for recent rows is a duplicate check by its shape, whoever records them.
+        EffectKind::External { .. } => path != Path::Present && (records || window(read)),
         EffectKind::Write { kind, sets, .. } => match kind {
-            // An insert the check was meant to stop: into the table read, or, after a value
-            // check whose state a later write records, into any table (the membership row
-            // between "invite not accepted" and "mark accepted").
+            // An insert the check was meant to stop: into the table found without the row,
+            // or, after a value check whose state this path records, into any table (the
+            // membership row between "invite not accepted" and "mark accepted") but a log,
+            // which records each action by design.
             WriteKind::Insert | WriteKind::Put { .. } => {
-                (path != Path::Present && same_table()) || (path == Path::Value && records)
+                (path == Path::Absent && same_table())
+                    || (path == Path::Value
+                        && records
+                        && !act.kind.resource().is_some_and(|r| r.is_log()))
             }
             // A stale check only loses an update that computes what it tested from the old
             // value (`balance < amount`, then `balance - amount`); counting up another field,
@@ -266,25 +284,40 @@ fn is_racy_act(read: &Effect, act: &Effect, path: Path, fields: &[String], recor
     }
 }
 
-/// The first later write to the read's table that assigns a tested field (any write when
-/// either side's fields are unknown): the step that would stop a second request.
+/// The first later effect that changes what the read saw, the step that would stop a second
+/// request: a write to the read's table that assigns a tested field (any write when either
+/// side's fields are unknown); a store into the key-value store read when the read's key is
+/// unknown; a call creating into the provider collection that was listed.
 fn records_state(func: &FunctionIr, read_id: EffectId, fields: &[String]) -> Option<EffectId> {
-    let resource = func.effects[read_id].kind.resource()?;
+    let read = &func.effects[read_id];
+    let resource = read.kind.resource();
     func.effects
         .iter()
         .enumerate()
         .skip(read_id + 1)
-        .find(|(_, e)| match &e.kind {
+        .find(|(_, e)| match (&e.kind, resource) {
             // Removing a row or key never stops a second request.
-            EffectKind::Write {
-                kind: WriteKind::Delete,
-                ..
-            } => false,
-            EffectKind::Write {
-                resource: Some(r),
-                sets,
-                ..
-            } if r.same_as(resource) => changes_tested(sets, fields),
+            (
+                EffectKind::Write {
+                    kind: WriteKind::Delete,
+                    ..
+                },
+                _,
+            ) => false,
+            (
+                EffectKind::Write {
+                    resource: Some(r),
+                    sets,
+                    ..
+                },
+                Some(read),
+            ) if r.same_as(read) => changes_tested(sets, fields),
+            (EffectKind::KvPut { .. } | EffectKind::Claim { .. }, None) => {
+                e.library == read.library
+            }
+            (EffectKind::External { operation, .. }, Some(read)) => operation
+                .split_once('.')
+                .is_some_and(|(collection, _)| collection == read.name()),
             _ => false,
         })
         .map(|(id, _)| id)
@@ -413,8 +446,11 @@ fn diagnostic(
             format!("A calls {act_name} at line {al}, then B does too: the side effect happens twice"),
             Severity::Error,
         ),
-        EffectKind::Write { kind: WriteKind::Insert | WriteKind::Put { .. }, .. } => (
-            format!("concurrent requests can both insert into {table}: the check at line {rl} is not atomic with the insert"),
+        EffectKind::Write { kind: WriteKind::Insert | WriteKind::Put { .. }, resource, .. } => (
+            match resource.as_ref().filter(|r| !read.kind.resource().is_some_and(|t| t.same_as(r))) {
+                Some(written) => format!("concurrent requests can both insert into `{written}`: the check of {table} at line {rl} is not atomic with the insert"),
+                None => format!("concurrent requests can both insert into {table}: the check at line {rl} is not atomic with the insert"),
+            },
             format!("both insert at line {al}: a duplicate row, or a unique-constraint error for the second"),
             Severity::Warning,
         ),
@@ -431,14 +467,31 @@ fn diagnostic(
     ];
     if let Some(record) = race.record.filter(|r| *r != race.act) {
         let w = &func.effects[record];
-        secondary.push(Label::at(
-            w,
-            "the state the check tests changes only here, after the act",
-        ));
-        steps.push(format!(
-            "A records the new state at line {}, too late to stop B",
-            w.span.line
-        ));
+        let (label, step) = if record > race.act {
+            (
+                "the state the check tests changes only here, after the act",
+                format!(
+                    "A records the new state at line {}, too late to stop B",
+                    w.span.line
+                ),
+            )
+        } else {
+            (
+                "the state the check tests changes here, not atomically with the check",
+                format!(
+                    "A records the new state at line {}, but B has already passed the check",
+                    w.span.line
+                ),
+            )
+        };
+        secondary.push(Label::at(w, label));
+        // In the order it happens: before the act, or after it.
+        let at = if record > race.act {
+            steps.len()
+        } else {
+            steps.len() - 1
+        };
+        steps.insert(at, step);
     }
     for other in races.iter().filter(|r| r.act != race.act) {
         let e = &func.effects[other.act];

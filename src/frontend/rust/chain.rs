@@ -39,6 +39,8 @@ struct Link<'e> {
     args: Option<Args<'e>>,
     /// Where the name ends: an effect's span runs from the chain's start to here.
     end: usize,
+    /// A module or type leading a `::` path to a function.
+    module: bool,
 }
 
 enum Args<'e> {
@@ -90,6 +92,7 @@ impl Lowerer<'_> {
                 declared_type: self.declared_type(i, &link.name, root.is_some()),
                 local: false,
                 from_package: false,
+                module: link.module,
                 bound_resource: (i == 0)
                     .then(|| self.aliases.get(&link.name).cloned())
                     .flatten(),
@@ -203,6 +206,7 @@ impl Lowerer<'_> {
                 name: n.clone(),
                 args: None,
                 end: first.end,
+                module: true,
             });
             let prefix: Vec<Link> = prefix.collect();
             links.splice(0..0, prefix);
@@ -569,6 +573,7 @@ fn flatten(e: &Expr) -> (Vec<Link<'_>>, Option<&Expr>) {
                         name,
                         args: Some(Args::Syntax(m.args.iter().collect())),
                         end: m.method.span().byte_range().end,
+                        module: false,
                     });
                 }
                 cur = &m.receiver;
@@ -582,6 +587,7 @@ fn flatten(e: &Expr) -> (Vec<Link<'_>>, Option<&Expr>) {
                     name,
                     args: None,
                     end: f.member.span().byte_range().end,
+                    module: false,
                 });
                 cur = &f.base;
             }
@@ -620,13 +626,16 @@ fn flatten(e: &Expr) -> (Vec<Link<'_>>, Option<&Expr>) {
 
 /// `sqlx::query(..)`: the path's names, the last one carrying the call's arguments; pushed
 /// outermost first like the rest of the chain.
+/// The names of a path, last first; those before a called function are its modules or type.
 fn path_links<'e>(path: &'e syn::Path, args: Option<Args<'e>>, links: &mut Vec<Link<'e>>) {
+    let call = args.is_some();
     let mut args = args;
-    for seg in path.segments.iter().rev() {
+    for (i, seg) in path.segments.iter().rev().enumerate() {
         links.push(Link {
             name: seg.ident.to_string(),
             args: args.take(),
             end: seg.ident.span().byte_range().end,
+            module: call && i > 0,
         });
     }
 }

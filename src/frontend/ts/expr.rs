@@ -494,6 +494,7 @@ impl<'a, 't> Lowerer<'a, 't> {
                 declared_type: binding.as_ref().and_then(|b| b.declared_type.clone()),
                 local: binding.as_ref().is_some_and(|b| b.local),
                 from_package: i == 0 && self.ctx.is_from_package(&link.name),
+                module: false,
                 bound_resource: binding.and_then(|b| b.resource),
             });
         }
@@ -747,7 +748,7 @@ impl<'a, 't> Lowerer<'a, 't> {
             _ => EffectKind::Write {
                 resource,
                 kind: WriteKind::Insert,
-                sets: vec![],
+                sets: self.assigned_values(shape, c).0,
             },
         }
     }
