@@ -349,6 +349,10 @@ fn run_rules(
             link::MAX_LINKED_EFFECTS
         ),
     });
+    // One finding per rule and site: a helper's act reached along several paths of calls,
+    // or decided by several checks, is one thing to fix.
+    let mut seen = std::collections::HashSet::new();
+    diagnostics.retain(|d| seen.insert((d.rule, d.primary.span)));
     for d in &mut diagnostics {
         d.explain_links();
     }

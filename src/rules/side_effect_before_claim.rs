@@ -67,7 +67,9 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
         let Some((check, record)) = record_after(func, flow, act_id) else {
             continue;
         };
-        if act.same_call(&func.effects[record]) {
+        if act.same_call(&func.effects[record])
+            || other_call_of_same_helper(act, &func.effects[record])
+        {
             continue;
         }
         let (al, rl) = (act.span.line, func.effects[record].span.line);
@@ -96,6 +98,15 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
             notes: Vec::new(),
             help: "claim first, act, then mark it done: a pending row under a unique key (`ON CONFLICT DO NOTHING RETURNING`) or `SET key NX PX`, tested before the act; mark it complete after, and release the claim on failure".into(),
         });
+    }
+}
+
+/// Two calls of one helper (`notify(a)`, then `notify(b)`) do two operations: what the second
+/// writes records the second, not the act of the first.
+fn other_call_of_same_helper(act: &crate::ir::Effect, record: &crate::ir::Effect) -> bool {
+    match (act.via.first(), record.via.first()) {
+        (Some(a), Some(r)) => a.function == r.function && act.span != record.span,
+        _ => false,
     }
 }
 
@@ -138,7 +149,6 @@ const RECORD_WORDS: &[&str] = &[
     "deliver",
     "idempot",
     "dedup",
-    "notif",
     "receipt",
     "webhook",
     "reminder",
@@ -147,7 +157,8 @@ const RECORD_WORDS: &[&str] = &[
 ];
 
 /// A write that marks the operation done even with no check before the act: an insert into
-/// a table of processed or sent things, a status or done-at field set, a key stored.
+/// a table of processed or sent things, a status or done-at field set, a key stored under
+/// a name that says so.
 fn marks_done(func: &FunctionIr, write: EffectId) -> bool {
     match &func.effects[write].kind {
         EffectKind::Write {
@@ -164,17 +175,51 @@ fn marks_done(func: &FunctionIr, write: EffectId) -> bool {
                 Insert | InsertIgnore | Upsert | Put { .. } => {
                     RECORD_WORDS.iter().any(|w| table.contains(w))
                 }
-                Update { .. } | Conditional { .. } => sets.iter().any(|s| {
-                    let s = s.to_ascii_lowercase();
-                    (s == "status" || s == "state" || s.ends_with("at"))
-                        && !s.starts_with("updated")
-                }),
+                Update { .. } | Conditional { .. } => sets.iter().any(|s| marks_state(s)),
                 Delete => false,
             }
         }
-        EffectKind::Claim { .. } | EffectKind::KvPut { .. } => true,
+        // A value stored after a call out is as likely a cache of its answer as a record:
+        // its key says which (`export:{id}:notified`), or a check that reads it.
+        EffectKind::Claim { .. } => true,
+        EffectKind::KvPut { key: Some(key), .. } => names_done(key),
         _ => false,
     }
+}
+
+/// Verbs whose past participle, as a time field (`sentAt`, `delivered_at`), marks an
+/// operation done; other times (`expiresAt`, `updatedAt`) do not.
+const DONE_VERBS: &[&str] = &[
+    "sent", "deliver", "process", "notifi", "handl", "complet", "dispatch", "publish", "charg",
+    "paid", "fulfill", "fulfil", "execut", "finish", "done", "sync", "invit", "seen", "sign",
+];
+
+/// A name made of words one of which marks an operation done (`notified`, `sent_at`).
+fn names_done(name: &str) -> bool {
+    name.split(|c: char| !c.is_alphanumeric())
+        .flat_map(split_camel)
+        .any(|w| DONE_VERBS.iter().any(|d| w.starts_with(d)))
+}
+
+fn split_camel(word: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    for c in word.chars() {
+        if c.is_uppercase() && !out.last().is_some_and(String::is_empty) {
+            out.push(String::new());
+        }
+        out.last_mut().expect("one word").extend(c.to_lowercase());
+    }
+    out
+}
+
+/// A status field, or a done-at time of an operation (`sentAt`, `crm_synced_at`).
+fn marks_state(field: &str) -> bool {
+    let f: String = field
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    f == "status" || f == "state" || (f.ends_with("at") && names_done(field))
 }
 
 fn records(func: &FunctionIr, flow: &Flow, read: EffectId, write: EffectId) -> bool {
