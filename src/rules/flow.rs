@@ -198,11 +198,13 @@ impl<'f> Flow<'f> {
 
 /// Whether the effect is a claim that lets one caller through: a set-if-absent, a claim-form
 /// write whose result a guard tests (`ON CONFLICT DO NOTHING`, a conditional update's count,
-/// `map.insert(k, v).is_none()`), or an insert whose duplicate-key error is handled.
+/// `map.insert(k, v).is_none()`), or returns to its caller to test, or an insert whose
+/// duplicate-key error is handled.
 pub fn decides_as_claim(func: &FunctionIr, flow: &Flow, effect: EffectId) -> bool {
+    let decided = || flow.is_tested(effect) || func.returns.contains(&effect);
     match &func.effects[effect].kind {
-        EffectKind::Claim { .. } => flow.is_tested(effect),
-        EffectKind::Write { kind, .. } if kind.is_claim_form() => flow.is_tested(effect),
+        EffectKind::Claim { .. } => decided(),
+        EffectKind::Write { kind, .. } if kind.is_claim_form() => decided(),
         EffectKind::Write {
             kind: WriteKind::Insert,
             ..

@@ -91,9 +91,13 @@ pub(super) fn dedup(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Option
         }) else {
             continue;
         };
-        // It answers the duplicate and turns it away, or keeps it from work that matters.
-        // Failing on a seen key asserts that a name is unique (a registry), not a dedup.
-        let answers = flow.end(g, !unseen) == End::Leaves;
+        // It answers the duplicate (`return res.sendStatus(409)`) and turns it away, or keeps
+        // it from work that matters. Failing on a seen key asserts that a name is unique (a
+        // registry), not a dedup; a bare `return` with no work behind the set only skips
+        // bookkeeping this process already did.
+        let seen = (g, !unseen);
+        let answers = flow.end(g, !unseen) == End::Leaves
+            && (0..func.effects.len()).any(|e| flow.at[e].guards.contains(&seen));
         if (answers || first_act(func, flow, read_id, store).is_some())
             && !shared_claim(func, flow, read_id, store)
         {
