@@ -176,6 +176,7 @@ fn collect_context(items: &[syn::Item], ctx: &mut FileCtx) {
 fn items(ctx: &FileCtx, list: &[syn::Item], modules: &mut Vec<String>, out: &mut FileIr) {
     for item in list {
         match item {
+            syn::Item::Fn(f) if is_test(&f.attrs) => {}
             syn::Item::Fn(f) => function(ctx, None, modules, &f.sig, &f.block, out),
             syn::Item::Impl(i) => {
                 let ty = syntax::type_text(&i.self_ty);
@@ -202,6 +203,7 @@ fn items(ctx: &FileCtx, list: &[syn::Item], modules: &mut Vec<String>, out: &mut
                     }
                 }
             }
+            syn::Item::Mod(m) if is_test(&m.attrs) => {}
             syn::Item::Mod(m) => {
                 if let Some((_, inner)) = &m.content {
                     modules.push(m.ident.to_string());
@@ -212,6 +214,19 @@ fn items(ctx: &FileCtx, list: &[syn::Item], modules: &mut Vec<String>, out: &mut
             _ => {}
         }
     }
+}
+
+/// Test code (`#[cfg(test)] mod tests`, `#[test]`, `#[tokio::test]`) is left out, as test
+/// directories are: its races are not production's.
+fn is_test(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        let path = a.path();
+        path.segments.last().is_some_and(|s| s.ident == "test")
+            || (path.is_ident("cfg") && {
+                let cfg = syntax::tokens_text(&a.meta);
+                cfg.contains("test") && !cfg.contains("not")
+            })
+    })
 }
 
 fn function(
