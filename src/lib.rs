@@ -315,6 +315,7 @@ fn run_rules(
         models: &config.models,
         settings: &config.settings,
         file: &unit.path,
+        client: unit.client,
     };
     let mut diagnostics = Vec::new();
     // Functions whose linked body hit the size bound: one note for the file, at the first.

@@ -3,6 +3,7 @@
 
 mod imports;
 mod inline;
+mod manifest;
 pub use imports::{Loaded, Neighbourhood};
 pub use inline::{MAX_DEPTH, MAX_LINKED_EFFECTS};
 mod resolve;
@@ -29,6 +30,9 @@ pub struct Unit {
     pub module: Vec<String>,
     /// TypeScript: the import aliases of its `tsconfig.json`.
     aliases: Option<tsconfig::Aliases>,
+    /// Its package is a user-interface client (a browser, mobile or desktop app), not a
+    /// service that runs as several instances.
+    pub client: bool,
 }
 
 impl Unit {
@@ -46,6 +50,7 @@ impl Unit {
             ir: crate::frontend::lower(kind, text, models, deadline),
             module: Vec::new(),
             aliases: None,
+            client: false,
         }
     }
 }
@@ -74,9 +79,13 @@ impl Project {
         // What each file's neighbourhood says: its tsconfig aliases, its crate and module.
         let configs = tsconfig::TsConfigs::default();
         let crates = Mutex::new(HashMap::new());
-        units.par_iter_mut().for_each(|unit| match unit.kind {
-            SourceKind::Rust => unit.module = rust_module(&unit.path, &crates),
-            _ => unit.aliases = configs.for_file(&unit.path),
+        let manifests = manifest::Manifests::default();
+        units.par_iter_mut().for_each(|unit| {
+            match unit.kind {
+                SourceKind::Rust => unit.module = rust_module(&unit.path, &crates),
+                _ => unit.aliases = configs.for_file(&unit.path),
+            }
+            unit.client = manifests.client_only(&unit.path);
         });
         let cwd = std::env::current_dir().unwrap_or_default();
         let mut by_path = HashMap::new();

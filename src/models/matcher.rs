@@ -536,7 +536,7 @@ pub(crate) fn parse_isolation(text: &str) -> Isolation {
 
 fn matches_any(patterns: &[String], seg: &Segment) -> bool {
     patterns.iter().any(|p| {
-        if p == "Capitalized" && seg.from_package {
+        if p == "Capitalized" && seg.not_model {
             return false;
         }
         glob(p, &seg.name) || seg.declared_type.as_deref().is_some_and(|t| glob(p, t))

@@ -16,9 +16,10 @@ pub struct Segment {
     /// The receiver is a variable of the running function (a `Set` it built), so no other
     /// request can see what it holds.
     pub local: bool,
-    /// The name is imported from a package, not from the project (`AppendInput` from
-    /// `@s2-dev/streamstore`): it is no model class of the project's.
-    pub from_package: bool,
+    /// The name is no model class of the project's: imported from a package (`AppendInput`
+    /// from `@s2-dev/streamstore`), a runtime global (`Math`), a module constant bound to a
+    /// literal (`const PLANS = [..]`).
+    pub not_model: bool,
     /// A module or type of a `::` path before the function it leads to (`diesel::dsl` in
     /// `diesel::dsl::exists(..)`): not a value whose method is called.
     pub module: bool,

@@ -21,6 +21,8 @@ pub struct RuleContext<'a> {
     pub models: &'a Models,
     pub settings: &'a Settings,
     pub file: &'a Path,
+    /// The file belongs to a user-interface client, one user per process.
+    pub client: bool,
 }
 
 /// Rule options a `toctou.toml` can set (`[rules] short-idempotency-ttl = { min-ttl = "48h" }`).

@@ -15,6 +15,11 @@ declare_rule! {
     /// value is returned or passed on), on maps a function builds for itself, and when a
     /// claim every process shares decides after the in-memory check (`SET key NX` tested, an
     /// insert whose duplicate error is handled, a conditional update whose count is tested).
+    /// It also stays quiet in a user-interface client, a package whose nearest
+    /// `package.json` or `Cargo.toml` depends on a UI framework (`react-dom`, `vue`,
+    /// `svelte`, `@angular/core`, `electron`, `tauri`..) and on no server framework
+    /// (`express`, `@nestjs/core`, `next`, `axum`, `actix-web`..): each user has a process of
+    /// their own there, and no other instance sees that user's clicks.
     ///
     /// ## Why is this bad?
     /// Each process has its own map. Behind a load balancer, a retry, a queue redelivery or a
@@ -186,6 +191,10 @@ fn shared_claim(func: &FunctionIr, flow: &Flow, read_id: EffectId, store: Effect
 }
 
 pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    // A client's memory is its one user's: no other instance sees that user's requests.
+    if cx.client {
+        return;
+    }
     for read_id in 0..func.effects.len() {
         if let Some(d) = dedup(func, flow, read_id) {
             out.push(diagnostic(func, flow, cx, read_id, &d));

@@ -91,7 +91,7 @@ impl Lowerer<'_> {
                 args,
                 declared_type: self.declared_type(i, &link.name, root.is_some()),
                 local: false,
-                from_package: false,
+                not_model: false,
                 module: link.module,
                 bound_resource: (i == 0)
                     .then(|| self.aliases.get(&link.name).cloned())

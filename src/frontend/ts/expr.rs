@@ -493,7 +493,7 @@ impl<'a, 't> Lowerer<'a, 't> {
                 args,
                 declared_type: binding.as_ref().and_then(|b| b.declared_type.clone()),
                 local: binding.as_ref().is_some_and(|b| b.local),
-                from_package: i == 0 && self.ctx.is_from_package(&link.name),
+                not_model: i == 0 && self.ctx.is_not_model(&link.name),
                 module: false,
                 bound_resource: binding.and_then(|b| b.resource),
             });

@@ -40,9 +40,43 @@ pub(crate) struct FileCtx<'a> {
     pub constants: HashMap<String, String>,
     /// Classes the file declares at top level.
     pub classes: HashSet<String>,
+    /// Module-level names bound to a literal (`const PLANS = ['pro'] as const`): data.
+    pub literals: HashSet<String>,
 }
 
+/// Globals of the JavaScript runtime: capitalised, but no model of the project's.
+const GLOBALS: &[&str] = &[
+    "Array",
+    "Atomics",
+    "BigInt",
+    "Buffer",
+    "Date",
+    "Intl",
+    "JSON",
+    "Map",
+    "Math",
+    "Number",
+    "Object",
+    "Promise",
+    "Proxy",
+    "Reflect",
+    "RegExp",
+    "Set",
+    "String",
+    "Symbol",
+    "URL",
+    "URLSearchParams",
+    "WeakMap",
+    "WeakSet",
+];
+
 impl FileCtx<'_> {
+    /// Whether a capitalised name cannot be one of the project's model classes: it comes
+    /// from a package, is a runtime global, or names a literal the module declares.
+    pub fn is_not_model(&self, name: &str) -> bool {
+        self.is_from_package(name) || GLOBALS.contains(&name) || self.literals.contains(name)
+    }
+
     /// Whether the name is imported from a package rather than from the project (a relative
     /// path or an alias such as `@/lib`, `~/db`, `#models`).
     pub fn is_from_package(&self, name: &str) -> bool {
@@ -114,6 +148,7 @@ pub fn lower_file(tsx: bool, text: &str, models: &Models, deadline: Deadline) ->
         module_bindings: module_bindings(root, text),
         constants: constants(root, text),
         classes: classes(root, text),
+        literals: literals(root, text),
     };
     if root.has_error() {
         let span = first_error(root).map(|n| ctx.lines.span(n.start_byte(), n.end_byte()));
@@ -252,6 +287,28 @@ fn constants(root: Node, src: &str) -> HashMap<String, String> {
         }
     }
     out
+}
+
+fn literals(root: Node, src: &str) -> HashSet<String> {
+    let literal = |mut value: Node| {
+        // `[..] as const`, `{..} satisfies Plans`
+        while matches!(value.kind(), "as_expression" | "satisfies_expression") {
+            match value.named_child(0) {
+                Some(inner) => value = inner,
+                None => break,
+            }
+        }
+        matches!(
+            value.kind(),
+            "array" | "object" | "string" | "template_string" | "number"
+        )
+    };
+    top_level_declarators(root)
+        .into_iter()
+        .filter(|d| d.child_by_field_name("value").is_some_and(literal))
+        .filter_map(|d| d.child_by_field_name("name"))
+        .map(|n| syntax::text(n, src).to_string())
+        .collect()
 }
 
 /// Fields of the class enclosing `method`: constructor parameter properties and field
