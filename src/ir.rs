@@ -63,16 +63,16 @@ pub struct FunctionIr {
 pub type Block = Vec<Node>;
 
 /// Whether control never falls out of the end of the block.
-pub fn exits(block: &Block) -> bool {
+pub fn exits(block: &[Node]) -> bool {
     leaves(block, &|n| matches!(n, Node::Exit(_) | Node::Fail(_)))
 }
 
 /// Whether control leaves the block only with an error (`throw`, `return Err(..)`, `panic!`).
-pub fn fails(block: &Block) -> bool {
+pub fn fails(block: &[Node]) -> bool {
     leaves(block, &|n| matches!(n, Node::Fail(_)))
 }
 
-fn leaves(block: &Block, way_out: &dyn Fn(&Node) -> bool) -> bool {
+fn leaves(block: &[Node], way_out: &dyn Fn(&Node) -> bool) -> bool {
     block.iter().any(|n| match n {
         Node::Guard {
             then, otherwise, ..
@@ -88,6 +88,14 @@ fn leaves(block: &Block, way_out: &dyn Fn(&Node) -> bool) -> bool {
             ..
         } => false,
         Node::Scope { body, .. } => leaves(body, way_out),
+        // Leaving the body by an error goes to the handler: the statement leaves when both
+        // do, or when its `finally` does.
+        Node::Try {
+            body,
+            catch,
+            finally,
+            ..
+        } => (leaves(body, way_out) && leaves(catch, way_out)) || leaves(finally, way_out),
         other => way_out(other),
     })
 }

@@ -163,7 +163,7 @@ fn races_for(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Vec<Race> {
             let Some(&(_, branch)) = flow.at[act_id].guards.iter().find(|(gg, _)| *gg == g) else {
                 continue;
             };
-            if read.same_call(act) {
+            if read.same_call(act) || flow.at[act_id].unreachable {
                 continue;
             }
             let path = match &test {

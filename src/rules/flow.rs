@@ -22,6 +22,9 @@ pub struct At {
     pub try_failures: Vec<usize>,
     /// Inside a loop body.
     pub in_loop: bool,
+    /// After a statement every way through which leaves (a `try` whose body and handler
+    /// both return or throw): it never runs.
+    pub unreachable: bool,
 }
 
 /// How a block ends.
@@ -76,6 +79,7 @@ impl<'f> Flow<'f> {
     fn walk(&mut self, block: &'f Block, ctx: &mut At) -> Vec<GuardBranch> {
         let mut pushed = 0;
         let mut failed = 0;
+        let mut dead = false;
         let mut on_failure = Vec::new();
         for node in block {
             match node {
@@ -133,6 +137,10 @@ impl<'f> Flow<'f> {
                         ctx.try_failures.push(t);
                         failed += 1;
                     }
+                    if exits(std::slice::from_ref(node)) && !ctx.unreachable {
+                        ctx.unreachable = true;
+                        dead = true;
+                    }
                 }
                 Node::Scope { kind, body } => {
                     ctx.scopes.push(kind.clone());
@@ -150,6 +158,9 @@ impl<'f> Flow<'f> {
         }
         ctx.guards.truncate(ctx.guards.len() - pushed);
         ctx.try_failures.truncate(ctx.try_failures.len() - failed);
+        if dead {
+            ctx.unreachable = false;
+        }
         on_failure
     }
 
@@ -173,6 +184,9 @@ impl<'f> Flow<'f> {
     /// Whether two effects can run in one execution: no guard sends them down different
     /// branches.
     pub fn compatible(&self, a: EffectId, b: EffectId) -> bool {
+        if self.at[a].unreachable || self.at[b].unreachable {
+            return false;
+        }
         self.at[a].guards.iter().all(|(g, branch)| {
             self.at[b]
                 .guards

@@ -68,6 +68,7 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
                     } => {
                         same_path(path, target)
                             && (names_constant(path) || same_scope(check, act))
+                            && !flow.at[*act_id].unreachable
                             && flow.decided_by(check_id, *act_id)
                             && trusts_outcome(flow, check_id, *act_id, *removes)
                     }

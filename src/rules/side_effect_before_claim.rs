@@ -49,7 +49,7 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
     // explanation already names the late record.
     let raced = check_then_act::raced_acts(func, flow, false);
     for (act_id, act) in func.effects.iter().enumerate() {
-        if raced.contains(&act_id) {
+        if raced.contains(&act_id) || flow.at[act_id].unreachable {
             continue;
         }
         let EffectKind::External {
