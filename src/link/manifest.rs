@@ -2,9 +2,8 @@
 //! mobile or desktop client serves one user per process, so what it keeps in memory is not
 //! state that other instances of a service lack.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use super::nearest::Nearest;
+use std::path::Path;
 
 /// Dependencies that make a package a user-interface client.
 const CLIENTS: &[&str] = &[
@@ -45,46 +44,25 @@ const SERVERS: &[&str] = &[
     "salvo",
 ];
 
-/// Whether each directory's nearest manifest describes a client, read once per directory.
-#[derive(Default)]
-pub struct Manifests {
-    by_dir: Mutex<HashMap<PathBuf, bool>>,
+/// Whether the nearest manifest above a file describes a client.
+pub struct Manifests(Nearest<bool>);
+
+impl Default for Manifests {
+    fn default() -> Self {
+        Manifests(Nearest::new(&["package.json", "Cargo.toml"]))
+    }
 }
 
 impl Manifests {
     pub fn client_only(&self, file: &Path) -> bool {
-        let Some(dir) = std::path::absolute(file)
-            .ok()
-            .and_then(|f| f.parent().map(Path::to_path_buf))
-        else {
-            return false;
-        };
-        if let Some(&known) = self
-            .by_dir
-            .lock()
-            .ok()
-            .and_then(|c| c.get(&dir).copied())
-            .as_ref()
-        {
-            return known;
-        }
-        let client = dir
-            .ancestors()
-            .find_map(|d| {
-                ["package.json", "Cargo.toml"]
-                    .iter()
-                    .map(|m| d.join(m))
-                    .find(|m| m.is_file())
-            })
-            .and_then(|m| dependencies(&m))
-            .is_some_and(|deps| {
+        let client = |manifest: &Path| {
+            let deps = dependencies(manifest)?;
+            Some(
                 deps.iter().any(|d| CLIENTS.contains(&d.as_str()))
-                    && !deps.iter().any(|d| SERVERS.contains(&d.as_str()))
-            });
-        if let Ok(mut cache) = self.by_dir.lock() {
-            cache.insert(dir, client);
-        }
-        client
+                    && !deps.iter().any(|d| SERVERS.contains(&d.as_str())),
+            )
+        };
+        self.0.for_file(file, client).unwrap_or(false)
     }
 }
 

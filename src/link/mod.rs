@@ -4,6 +4,7 @@
 mod imports;
 mod inline;
 mod manifest;
+mod nearest;
 pub use imports::{Loaded, Neighbourhood};
 pub use inline::{MAX_DEPTH, MAX_LINKED_EFFECTS};
 mod resolve;

@@ -1,9 +1,8 @@
 //! `tsconfig.json` `baseUrl` and `paths`: how a TypeScript project spells imports of its own
 //! modules without `./` (`@/lib/db`, `~/services/orders`).
 
-use std::collections::HashMap;
+use super::nearest::Nearest;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 /// How many `extends` a configuration follows.
 const MAX_EXTENDS: usize = 4;
@@ -40,31 +39,18 @@ impl Aliases {
     }
 }
 
-/// The aliases of the nearest `tsconfig.json` above each directory, read once per directory.
-#[derive(Default)]
-pub struct TsConfigs {
-    by_dir: Mutex<HashMap<PathBuf, Option<Aliases>>>,
+/// The aliases of the nearest `tsconfig.json` above each file.
+pub struct TsConfigs(Nearest<Aliases>);
+
+impl Default for TsConfigs {
+    fn default() -> Self {
+        TsConfigs(Nearest::new(&["tsconfig.json"]))
+    }
 }
 
 impl TsConfigs {
     pub fn for_file(&self, file: &Path) -> Option<Aliases> {
-        let dir = std::path::absolute(file).ok()?.parent()?.to_path_buf();
-        if let Some(found) = self.cached(&dir) {
-            return found;
-        }
-        let found = dir
-            .ancestors()
-            .map(|d| d.join("tsconfig.json"))
-            .find(|c| c.is_file())
-            .and_then(|c| read(&c, 0));
-        if let Ok(mut cache) = self.by_dir.lock() {
-            cache.insert(dir, found.clone());
-        }
-        found
-    }
-
-    fn cached(&self, dir: &Path) -> Option<Option<Aliases>> {
-        self.by_dir.lock().ok()?.get(dir).cloned()
+        self.0.for_file(file, |config| read(config, 0))
     }
 }
 
