@@ -24,10 +24,10 @@ pub const STARTER: &str = r#"# toctou configuration. Every key is optional; unkn
 # short-idempotency-ttl = { level = "warning", min-ttl = "72h" }
 
 # Paths to scan (default: everything) and to leave out, in .gitignore syntax, relative to
-# this file. Tests, seeds and migrations are already left out unless --no-default-excludes
-# is given.
+# this file. Tests, seeds, migrations and scripts are already left out unless
+# --no-default-excludes is given.
 # include = ["apps/api/", "services/"]
-# exclude = ["scripts/", "legacy/**/*.js"]
+# exclude = ["tools/", "legacy/**/*.js"]
 
 # The project's own wrappers, in the schema of the built-in library models (rules/README.md):
 # here `ordersRepository.findByKey(..)` reads the `orders` table.

@@ -81,7 +81,7 @@ struct CheckArgs {
     /// default excludes.
     #[arg(long, value_name = "PATTERN")]
     exclude: Vec<String>,
-    /// Also scan tests, seeds and migrations, which are excluded by default.
+    /// Also scan tests, seeds, migrations and scripts, which are excluded by default.
     #[arg(long)]
     no_default_excludes: bool,
     /// Apply the excludes to files named on the command line too (for pre-commit hooks).

@@ -21,6 +21,7 @@ const DEFAULT_EXCLUDES: &[&str] = &[
     "seeders/",
     "populate.*",
     "migrations/",
+    "scripts/",
 ];
 
 #[derive(Clone, Debug, Default)]
