@@ -124,14 +124,16 @@ fn effect(id: usize, e: &Effect) -> String {
             fresh_key,
             filters_state,
             in_process,
+            unique_key,
         } => format!(
-            "read {}{}{}{}{}{}",
+            "read {}{}{}{}{}{}{}",
             res(resource.as_ref()),
             if *locking { " locking" } else { "" },
             if *window { " window" } else { "" },
             if *fresh_key { " fresh-key" } else { "" },
             if *filters_state { " state-filter" } else { "" },
-            if *in_process { " in-process" } else { "" }
+            if *in_process { " in-process" } else { "" },
+            if *unique_key { " unique-key" } else { "" }
         ),
         EffectKind::Write {
             resource,

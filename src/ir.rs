@@ -236,6 +236,9 @@ pub enum EffectKind {
         /// `DashMap`): the service's other processes, and this one after a restart, never
         /// see it.
         in_process: bool,
+        /// The lookup is by a key the database keeps unique (`findUnique`, `findByPk`): it
+        /// refuses a second insert of what was not found.
+        unique_key: bool,
     },
     Write {
         resource: Option<Resource>,

@@ -272,6 +272,7 @@ impl Builder {
                 fresh_key: facts.random,
                 filters_state: c.state_filter,
                 in_process: c.in_process,
+                unique_key: c.model.unique_key,
             },
             EffectModel::Insert => write(WriteKind::Insert),
             EffectModel::Update | EffectModel::Conditional => EffectKind::Write {
@@ -377,6 +378,7 @@ impl Builder {
                 fresh_key: false,
                 filters_state: sql.conditional,
                 in_process: false,
+                unique_key: false,
             },
             SqlKind::Insert => EffectKind::Write {
                 resource: table,

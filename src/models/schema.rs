@@ -96,6 +96,10 @@ pub struct CallModel {
     #[serde(default)]
     pub when_arg0: BTreeMap<String, Vec<String>>,
     pub effect: EffectModel,
+    /// For reads: the call looks a row up by a key the database keeps unique (`findUnique`,
+    /// `findByPk`, `findById`), so the database refuses a second insert of that key.
+    #[serde(default)]
+    pub unique_key: bool,
     /// The call counts only in a file that imports the library: for names too common to trust
     /// alone (`send` on a `Create*` builder is async-stripe's only where stripe is used).
     #[serde(default)]

@@ -19,7 +19,9 @@ declare_rule! {
     /// changes (is this user banned? is this plan valid?) is a permission or validity test:
     /// a second request made after the first would pass it too, so it is not reported, and
     /// neither are inserts into audit logs or history tables, which record every action by
-    /// design. It stays quiet when the pair is made
+    /// design; nor an insert of the key a lookup by a unique key (`findUnique`, `findByPk`,
+    /// `findById`) did not find, which the database refuses the second time. It stays quiet
+    /// when the pair is made
     /// atomic: a row lock taken by the read inside the transaction that also acts, a
     /// SERIALIZABLE transaction around both writes, a lock held across both, a claim whose
     /// result is tested (`INSERT ... ON CONFLICT DO NOTHING`, a conditional `UPDATE` whose
@@ -263,6 +265,11 @@ fn is_racy_act(read: &Effect, act: &Effect, path: Path, fields: &[String], recor
             // or, after a value check whose state this path records, into any table (the
             // membership row between "invite not accepted" and "mark accepted") but a log,
             // which records each action by design.
+            WriteKind::Insert | WriteKind::Put { .. }
+                if same_table() && refused_by_key(read, act) =>
+            {
+                false
+            }
             WriteKind::Insert | WriteKind::Put { .. } => {
                 (path == Path::Absent && same_table())
                     || (path == Path::Value
@@ -282,6 +289,25 @@ fn is_racy_act(read: &Effect, act: &Effect, path: Path, fields: &[String], recor
         },
         _ => false,
     }
+}
+
+/// An insert of a row that a lookup by a unique key did not find: the database refuses the
+/// second request's insert, so the key decides, as a claim would (the loser gets an error,
+/// nothing is done twice).
+fn refused_by_key(read: &Effect, act: &Effect) -> bool {
+    matches!(
+        read.kind,
+        EffectKind::Read {
+            unique_key: true,
+            ..
+        }
+    ) && matches!(
+        act.kind,
+        EffectKind::Write {
+            kind: WriteKind::Insert,
+            ..
+        }
+    )
 }
 
 /// The first later effect that changes what the read saw, the step that would stop a second
