@@ -532,6 +532,17 @@ impl Test {
 }
 
 impl EffectKind {
+    /// A store into a map in this process's memory.
+    pub fn in_process_put(&self) -> bool {
+        matches!(
+            self,
+            EffectKind::Write {
+                kind: WriteKind::Put { .. },
+                ..
+            }
+        )
+    }
+
     /// Effects whose result a condition can test: reads, writes (counts, returned rows),
     /// claims and file-system probes.
     pub fn is_testable(&self) -> bool {

@@ -477,7 +477,11 @@ fn diagnostic(
                 Some(written) => format!("concurrent requests can both insert into `{written}`: the check of {table} at line {rl} is not atomic with the insert"),
                 None => format!("concurrent requests can both insert into {table}: the check at line {rl} is not atomic with the insert"),
             },
-            format!("both insert at line {al}: a duplicate row, or a unique-constraint error for the second"),
+            if act.kind.in_process_put() {
+                format!("both store at line {al}, each believing it was first: the second overwrites the first")
+            } else {
+                format!("both insert at line {al}: a duplicate row, or a unique-constraint error for the second")
+            },
             Severity::Warning,
         ),
         _ => (
