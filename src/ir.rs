@@ -453,17 +453,7 @@ impl Resource {
     /// `status_history`), written once per action by design.
     pub fn is_log(&self) -> bool {
         let last = self.name.rsplit(['.', ':']).next().unwrap_or(&self.name);
-        let mut words = Vec::new();
-        let mut word = String::new();
-        for c in last.chars() {
-            if c.is_uppercase() && !word.is_empty() || !c.is_alphanumeric() {
-                words.push(std::mem::take(&mut word));
-            }
-            if c.is_alphanumeric() {
-                word.extend(c.to_lowercase());
-            }
-        }
-        words.push(word);
+        let words = words(last);
         words.iter().any(|w| w == "audit")
             || words.last().is_some_and(|w| {
                 matches!(
@@ -472,6 +462,25 @@ impl Resource {
                 )
             })
     }
+}
+
+/// The lower-case words of a name in any case style: `documentAuditLog`, `sent_at`,
+/// `export:{id}:notified`.
+pub fn words(name: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    for c in name.chars() {
+        if (c.is_uppercase() || !c.is_alphanumeric()) && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        if c.is_alphanumeric() {
+            word.extend(c.to_lowercase());
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
 }
 
 fn identity(name: &str) -> String {

@@ -191,25 +191,14 @@ fn marks_done(func: &FunctionIr, write: EffectId) -> bool {
 /// operation done; other times (`expiresAt`, `updatedAt`) do not.
 const DONE_VERBS: &[&str] = &[
     "sent", "deliver", "process", "notifi", "handl", "complet", "dispatch", "publish", "charg",
-    "paid", "fulfill", "fulfil", "execut", "finish", "done", "sync", "invit", "seen", "sign",
+    "paid", "fulfil", "execut", "finish", "done", "sync", "invit", "seen", "sign",
 ];
 
 /// A name made of words one of which marks an operation done (`notified`, `sent_at`).
 fn names_done(name: &str) -> bool {
-    name.split(|c: char| !c.is_alphanumeric())
-        .flat_map(split_camel)
+    crate::ir::words(name)
+        .iter()
         .any(|w| DONE_VERBS.iter().any(|d| w.starts_with(d)))
-}
-
-fn split_camel(word: &str) -> Vec<String> {
-    let mut out = vec![String::new()];
-    for c in word.chars() {
-        if c.is_uppercase() && !out.last().is_some_and(String::is_empty) {
-            out.push(String::new());
-        }
-        out.last_mut().expect("one word").extend(c.to_lowercase());
-    }
-    out
 }
 
 /// A status field, or a done-at time of an operation (`sentAt`, `crm_synced_at`).
