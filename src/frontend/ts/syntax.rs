@@ -146,8 +146,7 @@ pub fn object_owner(node: Node, src: &str) -> Option<String> {
 pub fn function_name(node: Node, class: Option<&str>, src: &str) -> String {
     let name = callable_name(node, src).or_else(|| {
         let parent = node.parent().filter(|p| p.kind() == "arguments")?;
-        let callee = parent.parent()?.child_by_field_name("function")?;
-        let callee: String = text(callee, src).chars().take(40).collect();
+        let callee = callee_name(parent.parent()?.child_by_field_name("function")?, src);
         let first = parent
             .named_child(0)
             .filter(|a| a.kind() == "string")
@@ -161,6 +160,41 @@ pub fn function_name(node: Node, class: Option<&str>, src: &str) -> String {
     match (class, node.kind()) {
         (Some(c), "method_definition") => format!("{c}.{name}"),
         _ => name,
+    }
+}
+
+/// A short name for what a callback is given to: `app.post`, `envelope.recipients.find`, or
+/// for a chain over several lines (`new Hono<Ctx>()\n  /** doc */\n  .post`) its first name
+/// and last member, `Hono..post`.
+fn callee_name(callee: Node, src: &str) -> String {
+    let written = text(callee, src);
+    if !written.contains('\n') && written.len() <= 40 {
+        return written.to_string();
+    }
+    let member = (callee.kind() == "member_expression")
+        .then(|| {
+            callee
+                .child_by_field_name("object")
+                .zip(callee.child_by_field_name("property"))
+        })
+        .flatten();
+    match member {
+        Some((object, property)) if matches!(object.kind(), "identifier" | "this") => {
+            format!("{}.{}", text(object, src), text(property, src))
+        }
+        Some((object, property)) => {
+            let mut first = object;
+            while let Some(inner) = first.named_child(0) {
+                first = inner;
+            }
+            format!("{}..{}", text(first, src), text(property, src))
+        }
+        None => text(callee, src)
+            .split_whitespace()
+            .collect::<String>()
+            .chars()
+            .take(40)
+            .collect(),
     }
 }
 
