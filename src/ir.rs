@@ -452,8 +452,7 @@ impl Resource {
     /// An append-only record of what happened (`documentAuditLog`, `email_log`,
     /// `status_history`), written once per action by design.
     pub fn is_log(&self) -> bool {
-        let last = self.name.rsplit(['.', ':']).next().unwrap_or(&self.name);
-        let words = words(last);
+        let words = words(&self.name);
         words.iter().any(|w| w == "audit")
             || words.last().is_some_and(|w| {
                 matches!(
@@ -541,17 +540,6 @@ impl Test {
 }
 
 impl EffectKind {
-    /// A store into a map in this process's memory.
-    pub fn in_process_put(&self) -> bool {
-        matches!(
-            self,
-            EffectKind::Write {
-                kind: WriteKind::Put { .. },
-                ..
-            }
-        )
-    }
-
     /// Effects whose result a condition can test: reads, writes (counts, returned rows),
     /// claims and file-system probes.
     pub fn is_testable(&self) -> bool {

@@ -265,11 +265,7 @@ fn is_racy_act(read: &Effect, act: &Effect, path: Path, fields: &[String], recor
             // or, after a value check whose state this path records, into any table (the
             // membership row between "invite not accepted" and "mark accepted") but a log,
             // which records each action by design.
-            WriteKind::Insert | WriteKind::Put { .. }
-                if same_table() && refused_by_key(read, act) =>
-            {
-                false
-            }
+            WriteKind::Insert if same_table() && by_unique_key(read) => false,
             WriteKind::Insert | WriteKind::Put { .. } => {
                 (path == Path::Absent && same_table())
                     || (path == Path::Value
@@ -291,20 +287,14 @@ fn is_racy_act(read: &Effect, act: &Effect, path: Path, fields: &[String], recor
     }
 }
 
-/// An insert of a row that a lookup by a unique key did not find: the database refuses the
-/// second request's insert, so the key decides, as a claim would (the loser gets an error,
-/// nothing is done twice).
-fn refused_by_key(read: &Effect, act: &Effect) -> bool {
+/// A lookup by a key the database keeps unique: of two requests that insert what it did not
+/// find, the database refuses the second, so the key decides, as a claim would (the loser
+/// gets an error, nothing is done twice).
+fn by_unique_key(read: &Effect) -> bool {
     matches!(
         read.kind,
         EffectKind::Read {
             unique_key: true,
-            ..
-        }
-    ) && matches!(
-        act.kind,
-        EffectKind::Write {
-            kind: WriteKind::Insert,
             ..
         }
     )
@@ -472,12 +462,12 @@ fn diagnostic(
             format!("A calls {act_name} at line {al}, then B does too: the side effect happens twice"),
             Severity::Error,
         ),
-        EffectKind::Write { kind: WriteKind::Insert | WriteKind::Put { .. }, resource, .. } => (
+        EffectKind::Write { kind: kind @ (WriteKind::Insert | WriteKind::Put { .. }), resource, .. } => (
             match resource.as_ref().filter(|r| !read.kind.resource().is_some_and(|t| t.same_as(r))) {
                 Some(written) => format!("concurrent requests can both insert into `{written}`: the check of {table} at line {rl} is not atomic with the insert"),
                 None => format!("concurrent requests can both insert into {table}: the check at line {rl} is not atomic with the insert"),
             },
-            if act.kind.in_process_put() {
+            if matches!(kind, WriteKind::Put { .. }) {
                 format!("both store at line {al}, each believing it was first: the second overwrites the first")
             } else {
                 format!("both insert at line {al}: a duplicate row, or a unique-constraint error for the second")
