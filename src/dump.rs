@@ -2,7 +2,8 @@
 //! snapshot tests, so a front-end change shows as an IR diff.
 
 use crate::ir::{
-    Block, Derived, Effect, EffectKind, FileIr, FunctionIr, Node, ScopeKind, TestKind, WriteKind,
+    walk, Block, Derived, Effect, EffectKind, FileIr, FunctionIr, Node, Part, ScopeKind, Test,
+    TestKind, Visitor, WriteKind,
 };
 use std::fmt::Write;
 
@@ -21,96 +22,93 @@ pub fn dump(file: &FileIr) -> String {
             let pool = if t.on_pool { " on-pool" } else { "" };
             let _ = writeln!(out, "  txn#{i} @{} {:?}{pool}", t.span.line, t.isolation);
         }
-        block(&mut out, func, &func.body, 1);
+        let mut printer = Printer {
+            out: &mut out,
+            func,
+            depth: 1,
+        };
+        walk(&mut printer, &func.body);
     }
     out
 }
 
-fn block(out: &mut String, func: &FunctionIr, body: &Block, depth: usize) {
-    let pad = "  ".repeat(depth);
-    for node in body {
-        match node {
-            Node::Effect(id) => {
-                let _ = writeln!(out, "{pad}{}", effect(*id, &func.effects[*id]));
+/// Prints each node on a line, nested blocks indented under it.
+struct Printer<'o, 'f> {
+    out: &'o mut String,
+    func: &'f FunctionIr,
+    depth: usize,
+}
+
+impl Printer<'_, '_> {
+    fn line(&mut self, text: &str) {
+        let _ = writeln!(self.out, "{}{text}", "  ".repeat(self.depth));
+    }
+}
+
+impl<'a> Visitor<'a> for Printer<'_, '_> {
+    type Frame = ();
+
+    fn enter(&mut self, node: &'a Node) {
+        let text = match node {
+            Node::Effect(id) => effect(*id, &self.func.effects[*id]),
+            Node::Guard { guard, .. } => {
+                let tests: Vec<String> = guard.tests.iter().map(test).collect();
+                format!("guard @{} ({})", guard.span.line, tests.join("; "))
             }
-            Node::Guard {
-                guard,
-                then,
-                otherwise,
-            } => {
-                let tests: Vec<String> = guard
-                    .tests
-                    .iter()
-                    .map(|t| match &t.kind {
-                        TestKind::Presence { present_when_true } => {
-                            format!(
-                                "e{} {}",
-                                t.effect,
-                                if *present_when_true {
-                                    "present"
-                                } else {
-                                    "absent"
-                                }
-                            )
-                        }
-                        TestKind::Value { fields } => {
-                            format!("e{} value[{}]", t.effect, fields.join(","))
-                        }
-                    })
-                    .collect();
-                let _ = writeln!(
-                    out,
-                    "{pad}guard @{} ({})",
-                    guard.span.line,
-                    tests.join("; ")
-                );
-                block(out, func, then, depth + 1);
-                if !otherwise.is_empty() {
-                    let _ = writeln!(out, "{pad}else");
-                    block(out, func, otherwise, depth + 1);
-                }
-            }
-            Node::Loop(b) => {
-                let _ = writeln!(out, "{pad}loop");
-                block(out, func, b, depth + 1);
-            }
+            Node::Loop(_) => "loop".to_string(),
             Node::Try {
-                body,
-                catch,
-                finally,
                 catches_unique_violation,
+                ..
             } => {
                 let unique = if *catches_unique_violation {
                     " catches-unique"
                 } else {
                     ""
                 };
-                let _ = writeln!(out, "{pad}try{unique}");
-                block(out, func, body, depth + 1);
-                let _ = writeln!(out, "{pad}catch");
-                block(out, func, catch, depth + 1);
-                if !finally.is_empty() {
-                    let _ = writeln!(out, "{pad}finally");
-                    block(out, func, finally, depth + 1);
-                }
+                format!("try{unique}")
             }
-            Node::Scope { kind, body } => {
+            Node::Scope { kind, .. } => {
                 let k = match kind {
                     ScopeKind::Txn(t) => format!("txn#{t}"),
                     ScopeKind::Lock { library } => format!("lock {library}"),
                     ScopeKind::Call { function } => format!("call {function}"),
                     ScopeKind::Callback { call } => format!("callback of e{call}"),
                 };
-                let _ = writeln!(out, "{pad}scope {k}");
-                block(out, func, body, depth + 1);
+                format!("scope {k}")
             }
-            Node::Exit(span) => {
-                let _ = writeln!(out, "{pad}exit @{}", span.line);
-            }
-            Node::Fail(span) => {
-                let _ = writeln!(out, "{pad}fail @{}", span.line);
-            }
+            Node::Exit(span) => format!("exit @{}", span.line),
+            Node::Fail(span) => format!("fail @{}", span.line),
+        };
+        self.line(&text);
+    }
+
+    /// A guard's `else` and a `try`'s `finally` show only when they hold something; a
+    /// `catch` always shows.
+    fn block(&mut self, _: &mut (), part: Part, block: &'a Block) {
+        match part {
+            Part::Otherwise | Part::Finally if block.is_empty() => return,
+            Part::Otherwise => self.line("else"),
+            Part::Catch => self.line("catch"),
+            Part::Finally => self.line("finally"),
+            _ => {}
         }
+        self.depth += 1;
+        walk(self, block);
+        self.depth -= 1;
+    }
+}
+
+fn test(t: &Test) -> String {
+    match &t.kind {
+        TestKind::Presence { present_when_true } => {
+            let state = if *present_when_true {
+                "present"
+            } else {
+                "absent"
+            };
+            format!("e{} {state}", t.effect)
+        }
+        TestKind::Value { fields } => format!("e{} value[{}]", t.effect, fields.join(",")),
     }
 }
 

@@ -1,8 +1,11 @@
 //! The language-neutral effect IR: what each function does to shared state, in order, with the
 //! control structure that decides which effects run. Front-ends build it; rules only read it.
 
+mod visit;
+
 use std::collections::BTreeSet;
 use std::fmt;
+pub use visit::{walk, Part, Visitor};
 
 /// A source range: byte offsets plus 1-based line and column (columns count characters).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -3,8 +3,8 @@
 
 use super::{FnRef, Project};
 use crate::ir::{
-    same_field, Block, EffectId, EffectKind, Frame, FunctionIr, Guard, Node, Resource, ScopeKind,
-    Span, Test, TxnId, WriteKind,
+    same_field, walk, Block, EffectId, EffectKind, Frame, FunctionIr, Guard, Node, Part, Resource,
+    ScopeKind, Span, Test, TxnId, Visitor, WriteKind,
 };
 
 /// How deep calls are followed: deeper helpers stay unresolved calls.
@@ -105,83 +105,13 @@ impl<'p> Linker<'p, '_> {
     }
 
     fn block(&mut self, block: &Block, inst: &mut Instance) -> Block {
-        let mut out = Block::new();
-        for node in block {
-            match node {
-                Node::Effect(id) => self.effect(*id, inst, &mut out),
-                Node::Guard {
-                    guard,
-                    then,
-                    otherwise,
-                } => {
-                    let tests = guard
-                        .tests
-                        .iter()
-                        .filter_map(|t| {
-                            let effect = inst.map.get(t.effect).copied().flatten()?;
-                            Some(Test {
-                                effect,
-                                kind: t.kind.clone(),
-                            })
-                        })
-                        .collect();
-                    let guard = Guard {
-                        span: inst.call.as_ref().map_or(guard.span, |c| c.0),
-                        tests,
-                    };
-                    let then = self.block(then, inst);
-                    let otherwise = self.block(otherwise, inst);
-                    out.push(Node::Guard {
-                        guard,
-                        then,
-                        otherwise,
-                    });
-                }
-                Node::Loop(body) => {
-                    let body = self.block(body, inst);
-                    out.push(Node::Loop(body));
-                }
-                Node::Try {
-                    body,
-                    catch,
-                    finally,
-                    catches_unique_violation,
-                } => {
-                    let body = self.block(body, inst);
-                    let catch = self.block(catch, inst);
-                    let finally = self.block(finally, inst);
-                    out.push(Node::Try {
-                        body,
-                        catch,
-                        finally,
-                        catches_unique_violation: *catches_unique_violation,
-                    });
-                }
-                Node::Scope { kind, body } => {
-                    let kind = match kind {
-                        ScopeKind::Txn(t) => ScopeKind::Txn(inst.txns[*t]),
-                        ScopeKind::Callback { call } => match inst.locking_calls.get(call) {
-                            Some(helper) => ScopeKind::Lock {
-                                library: helper.clone(),
-                            },
-                            None => ScopeKind::Callback {
-                                call: inst.map[*call].unwrap_or(*call),
-                            },
-                        },
-                        other => other.clone(),
-                    };
-                    let body = self.block(body, inst);
-                    out.push(Node::Scope { kind, body });
-                }
-                Node::Exit(span) => out.push(Node::Exit(self.span(*span, inst))),
-                Node::Fail(span) => out.push(Node::Fail(self.span(*span, inst))),
-            }
-        }
-        out
-    }
-
-    fn span(&self, own: Span, inst: &Instance) -> Span {
-        inst.call.as_ref().map_or(own, |c| c.0)
+        let mut copier = Copier {
+            linker: self,
+            inst,
+            out: Block::new(),
+        };
+        walk(&mut copier, block);
+        copier.out
     }
 
     fn turn_of(&self, turn: u32, inst: &Instance) -> u32 {
@@ -346,6 +276,113 @@ impl<'p> Linker<'p, '_> {
             },
             body,
         })
+    }
+}
+
+/// Copies one instance's blocks into the linked function, node by node.
+struct Copier<'l, 'p, 'o, 'f> {
+    linker: &'l mut Linker<'p, 'o>,
+    inst: &'l mut Instance<'f>,
+    /// The block being filled.
+    out: Block,
+}
+
+impl<'a> Visitor<'a> for Copier<'_, '_, '_, '_> {
+    /// The copy of a node with nested blocks, filled in as they are copied.
+    type Frame = Option<Node>;
+
+    fn enter(&mut self, node: &'a Node) -> Option<Node> {
+        let inst = &mut *self.inst;
+        // Leaves are copied at once; a node with blocks is pushed once they are filled.
+        let copy = match node {
+            Node::Effect(id) => {
+                self.linker.effect(*id, inst, &mut self.out);
+                return None;
+            }
+            Node::Exit(span) => {
+                self.out.push(Node::Exit(inst.span(*span)));
+                return None;
+            }
+            Node::Fail(span) => {
+                self.out.push(Node::Fail(inst.span(*span)));
+                return None;
+            }
+            Node::Guard { guard, .. } => Node::Guard {
+                guard: inst.guard(guard),
+                then: Block::new(),
+                otherwise: Block::new(),
+            },
+            Node::Loop(_) => Node::Loop(Block::new()),
+            Node::Try {
+                catches_unique_violation,
+                ..
+            } => Node::Try {
+                body: Block::new(),
+                catch: Block::new(),
+                finally: Block::new(),
+                catches_unique_violation: *catches_unique_violation,
+            },
+            Node::Scope { kind, .. } => Node::Scope {
+                kind: inst.scope_kind(kind),
+                body: Block::new(),
+            },
+        };
+        Some(copy)
+    }
+
+    fn block(&mut self, copy: &mut Option<Node>, part: Part, block: &'a Block) {
+        let outer = std::mem::take(&mut self.out);
+        walk(self, block);
+        let copied = std::mem::replace(&mut self.out, outer);
+        if let Some(slot) = copy.as_mut().and_then(|c| c.block_mut(part)) {
+            *slot = copied;
+        }
+    }
+
+    fn leave(&mut self, copy: Option<Node>, _: &'a Node) {
+        self.out.extend(copy);
+    }
+}
+
+impl Instance<'_> {
+    /// A span of this instance as the caller sees it: a callee's statements sit at its call.
+    fn span(&self, own: Span) -> Span {
+        self.call.as_ref().map_or(own, |c| c.0)
+    }
+
+    /// A guard with its tests renumbered; tests of effects that were not copied drop out.
+    fn guard(&self, guard: &Guard) -> Guard {
+        let tests = guard
+            .tests
+            .iter()
+            .filter_map(|t| {
+                let effect = self.map.get(t.effect).copied().flatten()?;
+                Some(Test {
+                    effect,
+                    kind: t.kind.clone(),
+                })
+            })
+            .collect();
+        Guard {
+            span: self.span(guard.span),
+            tests,
+        }
+    }
+
+    /// A scope's kind renumbered; a closure given to a helper that holds a lock runs under it.
+    fn scope_kind(&self, kind: &ScopeKind) -> ScopeKind {
+        match kind {
+            ScopeKind::Txn(t) => ScopeKind::Txn(self.txns[*t]),
+            ScopeKind::Callback { call } => match self.locking_calls.get(call) {
+                Some(helper) => ScopeKind::Lock {
+                    library: helper.clone(),
+                },
+                None => ScopeKind::Callback {
+                    call: self.map[*call].unwrap_or(*call),
+                },
+            },
+            other => other.clone(),
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 mod matcher;
 pub mod schema;
 pub mod shape;
+pub mod sql;
 
 pub use matcher::{call_key, evaluate, Classified, KvSet, TxnInfo};
 pub use schema::{CallModel, EffectModel, Language, LibraryModel, SourceKind};

@@ -2,7 +2,8 @@
 //! depends on, and what encloses it.
 
 use crate::ir::{
-    exits, fails, Block, EffectId, EffectKind, FunctionIr, Guard, Node, ScopeKind, WriteKind,
+    exits, fails, walk, Block, EffectId, EffectKind, FunctionIr, Guard, Node, Part, ScopeKind,
+    Visitor, WriteKind,
 };
 
 /// A guard and the branch taken: `true` for `then`, `false` for `otherwise`.
@@ -67,101 +68,16 @@ impl<'f> Flow<'f> {
             tries: 0,
             at: vec![At::default(); func.effects.len()],
         };
-        flow.walk(&func.body, &mut At::default());
+        let mut walker = Walker {
+            flow: &mut flow,
+            ctx: At::default(),
+            rest: Rest::default(),
+        };
+        walker.run(&func.body);
         for &id in &func.duplicates_handled {
             flow.at[id].unique_try = true;
         }
         flow
-    }
-
-    /// Walks a block; returns the guard branches that hold for the rest of it because the
-    /// other branch fails (throws), which hold after a linked call's body as well.
-    fn walk(&mut self, block: &'f Block, ctx: &mut At) -> Vec<GuardBranch> {
-        let mut pushed = 0;
-        let mut failed = 0;
-        let mut dead = false;
-        let mut on_failure = Vec::new();
-        for node in block {
-            match node {
-                Node::Effect(id) => self.at[*id] = ctx.clone(),
-                Node::Guard {
-                    guard,
-                    then,
-                    otherwise,
-                } => {
-                    let g = self.guards.len();
-                    self.guards.push(guard);
-                    self.branch_ends.push((End::of(then), End::of(otherwise)));
-                    for (branch, body) in [(true, then), (false, otherwise)] {
-                        ctx.guards.push((g, branch));
-                        self.walk(body, ctx);
-                        ctx.guards.pop();
-                    }
-                    // When one branch leaves, everything after the guard runs on the other.
-                    let rest = match (exits(then), exits(otherwise)) {
-                        (true, false) => (g, false),
-                        (false, true) => (g, true),
-                        _ => continue,
-                    };
-                    ctx.guards.push(rest);
-                    pushed += 1;
-                    if fails(if rest.1 { otherwise } else { then }) {
-                        on_failure.push(rest);
-                    }
-                }
-                Node::Loop(body) => {
-                    let outer = ctx.in_loop;
-                    ctx.in_loop = true;
-                    self.walk(body, ctx);
-                    ctx.in_loop = outer;
-                }
-                Node::Try {
-                    body,
-                    catch,
-                    finally,
-                    catches_unique_violation,
-                } => {
-                    let t = self.tries;
-                    self.tries += 1;
-                    let outer = ctx.unique_try;
-                    ctx.unique_try |= catches_unique_violation;
-                    ctx.try_bodies.push(t);
-                    self.walk(body, ctx);
-                    ctx.try_bodies.pop();
-                    ctx.unique_try = outer;
-                    ctx.try_failures.push(t);
-                    self.walk(catch, ctx);
-                    ctx.try_failures.pop();
-                    self.walk(finally, ctx);
-                    if exits(body) && !exits(catch) {
-                        ctx.try_failures.push(t);
-                        failed += 1;
-                    }
-                    if exits(std::slice::from_ref(node)) && !ctx.unreachable {
-                        ctx.unreachable = true;
-                        dead = true;
-                    }
-                }
-                Node::Scope { kind, body } => {
-                    ctx.scopes.push(kind.clone());
-                    let carried = self.walk(body, ctx);
-                    ctx.scopes.pop();
-                    // A helper that throws unless its check passes decides its caller's rest.
-                    if matches!(kind, ScopeKind::Call { .. }) {
-                        pushed += carried.len();
-                        ctx.guards.extend(&carried);
-                        on_failure.extend(carried);
-                    }
-                }
-                Node::Exit(_) | Node::Fail(_) => {}
-            }
-        }
-        ctx.guards.truncate(ctx.guards.len() - pushed);
-        ctx.try_failures.truncate(ctx.try_failures.len() - failed);
-        if dead {
-            ctx.unreachable = false;
-        }
-        on_failure
     }
 
     /// Whether `act` runs only on an outcome of `check`: on a branch of a guard that tests
@@ -207,6 +123,194 @@ impl<'f> Flow<'f> {
 
     pub fn is_tested(&self, effect: EffectId) -> bool {
         self.guards_testing(effect).next().is_some()
+    }
+}
+
+/// Walks a function's blocks, recording where each effect sits.
+struct Walker<'w, 'f> {
+    flow: &'w mut Flow<'f>,
+    /// Where the walk is: what holds for the next effect.
+    ctx: At,
+    /// What the nodes walked so far in the current block decide for the rest of it.
+    rest: Rest,
+}
+
+/// What earlier nodes of a block decide for the rest of it, undone when the block ends.
+#[derive(Default)]
+struct Rest {
+    /// Guard branches pushed on `ctx.guards` because the other branch leaves.
+    pushed: usize,
+    /// `try` blocks pushed on `ctx.try_failures` because their body always leaves.
+    failed: usize,
+    /// A statement that always leaves made the rest unreachable.
+    dead: bool,
+    /// The pushed branches whose other branch fails (throws), which hold after a linked
+    /// call's body as well.
+    on_failure: Vec<GuardBranch>,
+}
+
+/// What the walk keeps about a node while its blocks are walked.
+enum Open<'f> {
+    Leaf,
+    Guard(usize),
+    Loop,
+    Try {
+        number: usize,
+        catches_unique: bool,
+    },
+    Scope {
+        kind: &'f ScopeKind,
+        carried: Vec<GuardBranch>,
+    },
+}
+
+impl<'f> Walker<'_, 'f> {
+    /// Walks a block; returns the guard branches that hold for the rest of it because the
+    /// other branch fails (throws).
+    fn run(&mut self, block: &'f Block) -> Vec<GuardBranch> {
+        let outer = std::mem::take(&mut self.rest);
+        walk(self, block);
+        let rest = std::mem::replace(&mut self.rest, outer);
+        let ctx = &mut self.ctx;
+        ctx.guards.truncate(ctx.guards.len() - rest.pushed);
+        ctx.try_failures
+            .truncate(ctx.try_failures.len() - rest.failed);
+        if rest.dead {
+            ctx.unreachable = false;
+        }
+        rest.on_failure
+    }
+}
+
+impl<'f> Visitor<'f> for Walker<'_, 'f> {
+    type Frame = Open<'f>;
+
+    fn enter(&mut self, node: &'f Node) -> Open<'f> {
+        match node {
+            Node::Effect(id) => self.flow.at[*id] = self.ctx.clone(),
+            Node::Guard {
+                guard,
+                then,
+                otherwise,
+            } => {
+                let g = self.flow.guards.len();
+                self.flow.guards.push(guard);
+                self.flow
+                    .branch_ends
+                    .push((End::of(then), End::of(otherwise)));
+                return Open::Guard(g);
+            }
+            Node::Loop(_) => return Open::Loop,
+            Node::Try {
+                catches_unique_violation,
+                ..
+            } => {
+                self.flow.tries += 1;
+                return Open::Try {
+                    number: self.flow.tries - 1,
+                    catches_unique: *catches_unique_violation,
+                };
+            }
+            Node::Scope { kind, .. } => {
+                return Open::Scope {
+                    kind,
+                    carried: Vec::new(),
+                }
+            }
+            Node::Exit(_) | Node::Fail(_) => {}
+        }
+        Open::Leaf
+    }
+
+    fn block(&mut self, open: &mut Open<'f>, part: Part, block: &'f Block) {
+        let ctx = &mut self.ctx;
+        match (open, part) {
+            (Open::Guard(g), Part::Then | Part::Otherwise) => {
+                ctx.guards.push((*g, part == Part::Then));
+                self.run(block);
+                self.ctx.guards.pop();
+            }
+            (Open::Loop, _) => {
+                let outer = ctx.in_loop;
+                ctx.in_loop = true;
+                self.run(block);
+                self.ctx.in_loop = outer;
+            }
+            (
+                Open::Try {
+                    number,
+                    catches_unique,
+                },
+                Part::TryBody,
+            ) => {
+                let outer = ctx.unique_try;
+                ctx.unique_try |= *catches_unique;
+                ctx.try_bodies.push(*number);
+                self.run(block);
+                self.ctx.try_bodies.pop();
+                self.ctx.unique_try = outer;
+            }
+            (Open::Try { number, .. }, Part::Catch) => {
+                ctx.try_failures.push(*number);
+                self.run(block);
+                self.ctx.try_failures.pop();
+            }
+            (Open::Scope { kind, carried }, _) => {
+                ctx.scopes.push((*kind).clone());
+                *carried = self.run(block);
+                self.ctx.scopes.pop();
+            }
+            _ => {
+                self.run(block);
+            }
+        }
+    }
+
+    fn leave(&mut self, open: Open<'f>, node: &'f Node) {
+        let (ctx, rest) = (&mut self.ctx, &mut self.rest);
+        match (open, node) {
+            (
+                Open::Guard(g),
+                Node::Guard {
+                    then, otherwise, ..
+                },
+            ) => {
+                // When one branch leaves, everything after the guard runs on the other.
+                let taken = match (exits(then), exits(otherwise)) {
+                    (true, false) => (g, false),
+                    (false, true) => (g, true),
+                    _ => return,
+                };
+                ctx.guards.push(taken);
+                rest.pushed += 1;
+                if fails(if taken.1 { otherwise } else { then }) {
+                    rest.on_failure.push(taken);
+                }
+            }
+            (Open::Try { number, .. }, Node::Try { body, catch, .. }) => {
+                if exits(body) && !exits(catch) {
+                    ctx.try_failures.push(number);
+                    rest.failed += 1;
+                }
+                if exits(std::slice::from_ref(node)) && !ctx.unreachable {
+                    ctx.unreachable = true;
+                    rest.dead = true;
+                }
+            }
+            // A helper that throws unless its check passes decides its caller's rest.
+            (
+                Open::Scope {
+                    kind: ScopeKind::Call { .. },
+                    carried,
+                },
+                _,
+            ) => {
+                rest.pushed += carried.len();
+                ctx.guards.extend(&carried);
+                rest.on_failure.extend(carried);
+            }
+            _ => {}
+        }
     }
 }
 
