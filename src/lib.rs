@@ -15,6 +15,7 @@ pub mod report;
 pub mod rules;
 pub mod sql;
 pub mod suppress;
+pub mod vocabulary;
 mod walk;
 
 use budget::Deadline;
