@@ -455,34 +455,10 @@ impl Resource {
     /// An append-only record of what happened (`documentAuditLog`, `email_log`,
     /// `status_history`), written once per action by design.
     pub fn is_log(&self) -> bool {
-        let words = words(&self.name);
-        words.iter().any(|w| w == "audit")
-            || words.last().is_some_and(|w| {
-                matches!(
-                    w.as_str(),
-                    "log" | "logs" | "history" | "histories" | "journal" | "trail"
-                )
-            })
+        crate::vocabulary::vocabulary()
+            .log_tables
+            .any_word_of(&self.name)
     }
-}
-
-/// The lower-case words of a name in any case style: `documentAuditLog`, `sent_at`,
-/// `export:{id}:notified`.
-pub fn words(name: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    for c in name.chars() {
-        if (c.is_uppercase() || !c.is_alphanumeric()) && !word.is_empty() {
-            words.push(std::mem::take(&mut word));
-        }
-        if c.is_alphanumeric() {
-            word.extend(c.to_lowercase());
-        }
-    }
-    if !word.is_empty() {
-        words.push(word);
-    }
-    words
 }
 
 fn identity(name: &str) -> String {
@@ -628,7 +604,7 @@ mod tests {
     use super::Resource;
 
     #[test]
-    fn logs_are_named_by_their_last_word_or_audit() {
+    fn logs_are_named_by_a_whole_word() {
         let log = |s: &str| Resource::new(s.to_string()).is_log();
         assert!(log("documentAuditLog"));
         assert!(log("email_log"));
@@ -637,6 +613,8 @@ mod tests {
         assert!(!log("catalog"));
         assert!(!log("blog_posts"));
         assert!(!log("logins"));
+        assert!(log("page_stats"));
+        assert!(!log("sent_statements"));
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod models;
 pub mod report;
 pub mod rules;
 pub mod suppress;
+pub mod vocabulary;
 mod walk;
 
 use budget::Deadline;

@@ -4,23 +4,7 @@ use super::flow::Flow;
 use super::{declare_rule, RuleContext};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::ir::{EffectKind, FunctionIr};
-
-/// Words that mark a key as a lock, a lease, a counter or a cache: short expiries are right.
-const NOT_DEDUP: &[&str] = &[
-    "lock", "lease", "mutex", "rate", "limit", "throttle", "cache", "session", "count",
-];
-/// Words that mark a key as a record of an operation done.
-const DEDUP: &[&str] = &[
-    "idem",
-    "dedup",
-    "processed",
-    "seen",
-    "once",
-    "handled",
-    "delivered",
-    "sent",
-    "done",
-];
+use crate::vocabulary::vocabulary;
 
 declare_rule! {
     /// ## What it does
@@ -78,16 +62,13 @@ pub fn check(func: &FunctionIr, _flow: &Flow, cx: &RuleContext, out: &mut Vec<Di
             } => (key.as_deref(), *t),
             _ => continue,
         };
-        let name = key.unwrap_or("").to_ascii_lowercase();
+        let name = key.unwrap_or("");
         let min_ttl = u64::try_from(cx.settings.min_ttl.as_millis()).unwrap_or(u64::MAX);
-        if ttl >= min_ttl || NOT_DEDUP.iter().any(|w| name.contains(w)) {
-            continue;
-        }
-        // Whole words of the key: `nonce` is no `once`, `consent` no `sent`.
-        let words = words(key.unwrap_or(""));
-        if !DEDUP
-            .iter()
-            .any(|w| words.iter().any(|word| word.starts_with(w)))
+        let words = vocabulary();
+        // Whole words of the key: `account` holds no `count`, `nonce` no `once`.
+        if ttl >= min_ttl
+            || words.non_dedup_keys.any_word_of(name)
+            || !words.dedup_keys.any_word_of(name)
         {
             continue;
         }
@@ -116,30 +97,6 @@ pub fn check(func: &FunctionIr, _flow: &Flow, cx: &RuleContext, out: &mut Vec<Di
             ),
         });
     }
-}
-
-/// `processedOrder:${id}` -> `processed`, `order`, `id`: lowercase words split at
-/// punctuation and at camel-case humps.
-fn words(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut prev_lower = false;
-    for c in text.chars() {
-        if !c.is_alphanumeric() {
-            prev_lower = false;
-            out.push(String::new());
-            continue;
-        }
-        if c.is_uppercase() && prev_lower {
-            out.push(String::new());
-        }
-        prev_lower = c.is_lowercase();
-        match out.last_mut() {
-            Some(w) => w.extend(c.to_lowercase()),
-            None => out.push(c.to_lowercase().collect()),
-        }
-    }
-    out.retain(|w| !w.is_empty());
-    out
 }
 
 /// `dedup:__hole0` -> `dedup:{..}`: the parts of a template that vary, as a placeholder.

@@ -5,6 +5,7 @@ use super::flow::{decides_as_claim, Flow};
 use super::{check_then_act, declare_rule, RuleContext};
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::ir::{same_field, EffectId, EffectKind, FunctionIr, TestKind};
+use crate::vocabulary::vocabulary;
 
 declare_rule! {
     /// ## What it does
@@ -139,23 +140,6 @@ fn record_after(
         )
 }
 
-/// Tables whose rows log or measure rather than record that an operation happened.
-const LOG_WORDS: &[&str] = &["audit", "log", "metric", "history", "analytic", "stat"];
-/// Tables whose rows record that an operation happened, or claim its key.
-const RECORD_WORDS: &[&str] = &[
-    "processed",
-    "handled",
-    "sent",
-    "deliver",
-    "idempot",
-    "dedup",
-    "receipt",
-    "webhook",
-    "reminder",
-    "dispatch",
-    "invite",
-];
-
 /// A write that marks the operation done even with no check before the act: an insert into
 /// a table of processed or sent things, a status or done-at field set, a key stored under
 /// a name that says so.
@@ -167,13 +151,13 @@ fn marks_done(func: &FunctionIr, write: EffectId) -> bool {
             sets,
         } => {
             use crate::ir::WriteKind::*;
-            let table = r.key();
-            if LOG_WORDS.iter().any(|w| table.contains(w)) {
+            let (table, words) = (r.name(), vocabulary());
+            if words.log_tables.any_word_of(table) {
                 return false;
             }
             match kind {
                 Insert | InsertIgnore | Upsert | Put { .. } => {
-                    RECORD_WORDS.iter().any(|w| table.contains(w))
+                    words.record_tables.any_word_of(table)
                 }
                 Update { .. } | Conditional { .. } => sets.iter().any(|s| marks_state(s)),
                 Delete => false,
@@ -187,28 +171,16 @@ fn marks_done(func: &FunctionIr, write: EffectId) -> bool {
     }
 }
 
-/// Verbs whose past participle, as a time field (`sentAt`, `delivered_at`), marks an
-/// operation done; other times (`expiresAt`, `updatedAt`) do not.
-const DONE_VERBS: &[&str] = &[
-    "sent", "deliver", "process", "notifi", "handl", "complet", "dispatch", "publish", "charg",
-    "paid", "fulfil", "execut", "finish", "done", "sync", "invit", "seen", "sign",
-];
-
 /// A name made of words one of which marks an operation done (`notified`, `sent_at`).
 fn names_done(name: &str) -> bool {
-    crate::ir::words(name)
-        .iter()
-        .any(|w| DONE_VERBS.iter().any(|d| w.starts_with(d)))
+    vocabulary().done_verbs.any_word_of(name)
 }
 
 /// A status field, or a done-at time of an operation (`sentAt`, `crm_synced_at`).
 fn marks_state(field: &str) -> bool {
-    let f: String = field
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect();
-    f == "status" || f == "state" || (f.ends_with("at") && names_done(field))
+    let words = vocabulary();
+    words.status_fields.is_whole(field)
+        || (words.time_suffixes.is_last_word_of(field) && names_done(field))
 }
 
 fn records(func: &FunctionIr, flow: &Flow, read: EffectId, write: EffectId) -> bool {
