@@ -463,16 +463,13 @@ impl Resource {
 
 fn identity(name: &str) -> String {
     let last = name.rsplit('.').next().unwrap_or(name);
-    let mut s: String = last
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect();
-    for suffix in ["repository", "repo", "model", "collection", "table"] {
-        if s.len() > suffix.len() && s.ends_with(suffix) {
-            s.truncate(s.len() - suffix.len());
-        }
+    let mut words = crate::vocabulary::words(last);
+    let suffixes = &crate::vocabulary::vocabulary().container_suffixes;
+    // `orderRepository`, `OrderModel` hold orders; `timetable` is no `time` table.
+    while words.len() > 1 && words.last().is_some_and(|w| suffixes.has(w)) {
+        words.pop();
     }
+    let mut s = words.concat();
     if let Some(stem) = s.strip_suffix("ies") {
         return format!("{stem}y");
     }
@@ -624,6 +621,8 @@ mod tests {
         assert_eq!(key("Order"), "order");
         assert_eq!(key("public.\"Orders\""), "order");
         assert_eq!(key("orderRepository"), "order");
+        assert_eq!(key("order_model_repo"), "order");
+        assert_eq!(key("timetable"), "timetable");
         assert_eq!(key("categories"), "category");
         assert_eq!(key("addresses"), "address");
         assert_eq!(key("charges"), "charge");

@@ -28,6 +28,8 @@ pub struct Vocabulary {
     pub dedup_keys: WordList,
     /// Words that mark a key as a lock, rate limit, counter, cache or session.
     pub non_dedup_keys: WordList,
+    /// Last words naming the container of a resource, not the resource (`orderRepository`).
+    pub container_suffixes: WordList,
 }
 
 /// The vocabulary shipped in the binary.
