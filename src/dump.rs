@@ -205,7 +205,6 @@ fn effect(id: usize, e: &Effect) -> String {
             });
             format!("external {provider} {operation}{}", key.unwrap_or_default())
         }
-        EffectKind::KeyDerivation { name, sources } => format!("key {name} {sources:?}"),
     };
     let by = [e.library.as_str(), e.callee.as_str()]
         .into_iter()

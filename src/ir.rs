@@ -296,11 +296,6 @@ pub enum EffectKind {
     /// `this.repo.findByKey(k)`, `repo::find(&pool, id)`). Linking replaces it with what the
     /// callee does; one left unresolved and awaited waits on work whose effects are unknown.
     Call(CallSite),
-    /// A value built for use as a key (`const key = \`pay-${id}-${Date.now()}\``).
-    KeyDerivation {
-        name: String,
-        sources: BTreeSet<Source>,
-    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

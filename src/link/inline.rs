@@ -8,7 +8,7 @@ use crate::ir::{
 };
 
 /// How deep calls are followed: deeper helpers stay unresolved calls.
-pub const MAX_DEPTH: usize = 4;
+pub const MAX_LINK_DEPTH: usize = 4;
 
 /// How many effects a linked function may gather before further calls stay unresolved: wide
 /// call trees in generated code would otherwise grow without bound.
@@ -203,7 +203,7 @@ impl<'p> Linker<'p, '_> {
         site: &crate::ir::CallSite,
         inst: &mut Instance,
     ) -> Option<Node> {
-        if self.stack.len() > MAX_DEPTH {
+        if self.stack.len() > MAX_LINK_DEPTH {
             return None;
         }
         if self.out.effects.len() >= MAX_LINKED_EFFECTS {

@@ -6,7 +6,7 @@ mod inline;
 mod manifest;
 mod nearest;
 pub use imports::{Loaded, Neighbourhood};
-pub use inline::{MAX_DEPTH, MAX_LINKED_EFFECTS};
+pub use inline::{MAX_LINKED_EFFECTS, MAX_LINK_DEPTH};
 mod resolve;
 mod tsconfig;
 

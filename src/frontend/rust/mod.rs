@@ -13,9 +13,6 @@ use crate::ir::{FileIr, FileNote, FnName, Span};
 use crate::models::{FileLibrary, Language, Models};
 use std::collections::HashMap;
 
-/// Deeper expressions than this are not descended into; the rest of the function is left out.
-pub(crate) const MAX_DEPTH: usize = 400;
-
 pub(crate) struct FileCtx<'a> {
     pub lines: LineIndex<'a>,
     pub models: &'a Models,
@@ -60,7 +57,7 @@ pub fn parse_only(text: &str) {
 
 /// syn parses recursively; deeper bracket nesting than this is refused before parsing so
 /// hostile input cannot overflow the stack. Real code stays far below it.
-const MAX_NESTING: usize = 2000;
+const MAX_BRACKET_NESTING: usize = 2000;
 
 fn parse_and_lower(text: &str, models: &Models, deadline: Deadline) -> FileIr {
     let lines = LineIndex::new(text);
@@ -71,7 +68,9 @@ fn parse_and_lower(text: &str, models: &Models, deadline: Deadline) -> FileIr {
             fields: Vec::new(),
             notes: vec![FileNote {
                 span: Some(lines.span(at, at)),
-                message: format!("brackets nested deeper than {MAX_NESTING} levels; file skipped"),
+                message: format!(
+                    "brackets nested deeper than {MAX_BRACKET_NESTING} levels; file skipped"
+                ),
             }],
         };
     }
@@ -250,7 +249,7 @@ fn function(
         .push(lower::lower_function(ctx, id, sig, block));
 }
 
-/// Where bracket nesting first exceeds [`MAX_NESTING`], skipping strings, character literals
+/// Where bracket nesting first exceeds [`MAX_BRACKET_NESTING`], skipping strings, character literals
 /// and comments well enough for a bound.
 fn too_deep(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
@@ -272,7 +271,7 @@ fn too_deep(text: &str) -> Option<usize> {
             }
             b'(' | b'[' | b'{' => {
                 depth += 1;
-                if depth > MAX_NESTING {
+                if depth > MAX_BRACKET_NESTING {
                     return Some(i);
                 }
             }
