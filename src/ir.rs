@@ -28,10 +28,19 @@ pub type TxnId = usize;
 pub struct FileIr {
     pub functions: Vec<FunctionIr>,
     pub imports: Imports,
-    /// Declared field types of the file's structs and classes: (type, field, field type).
-    pub fields: Vec<(String, String, String)>,
+    /// Declared field types of the file's structs and classes.
+    pub fields: Vec<FieldType>,
     /// Problems met while reading the file (syntax errors, skipped constructs).
     pub notes: Vec<FileNote>,
+}
+
+/// A field's declared type: `OrderService.repo: OrderRepo`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldType {
+    /// The struct or class declaring the field.
+    pub owner: String,
+    pub field: String,
+    pub ty: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -346,12 +346,13 @@ fn run_rules(
             };
             return (Vec::new(), vec![note]);
         }
-        if project.runs_under_lock((u, f)) {
+        let at = link::FnRef { unit: u, index: f };
+        if project.runs_under_lock(at) {
             continue;
         }
-        let (func, partly) = project.link((u, f));
+        let (func, partly) = project.link(at);
         if partly {
-            cut.push(project.function((u, f)));
+            cut.push(project.function(at));
         }
         let flow = rules::flow::Flow::new(&func);
         for rule in RULES {

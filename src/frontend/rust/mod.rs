@@ -9,7 +9,7 @@ mod syntax;
 
 use super::LineIndex;
 use crate::budget::Deadline;
-use crate::ir::{FileIr, FileNote, FnName, Span};
+use crate::ir::{FieldType, FileIr, FileNote, FnName, Span};
 use crate::models::{FileLibrary, Language, Models};
 use std::collections::HashMap;
 
@@ -27,7 +27,7 @@ pub(crate) struct FileCtx<'a> {
     /// Declared types of struct fields and statics, by name (`sessions` -> `DashMap<..>`).
     pub types: HashMap<String, String>,
     /// Struct fields with their types: (struct, field, type).
-    pub fields: Vec<(String, String, String)>,
+    pub fields: Vec<FieldType>,
     /// Constants that evaluate to a number (`const TTL_SECS: u64 = 30 * 60`), as digits.
     pub constants: HashMap<String, String>,
 }
@@ -130,11 +130,11 @@ fn collect_context(items: &[syn::Item], ctx: &mut FileCtx) {
             syn::Item::Struct(s) => {
                 for f in &s.fields {
                     if let Some(name) = &f.ident {
-                        ctx.fields.push((
-                            s.ident.to_string(),
-                            name.to_string(),
-                            syntax::type_text(&f.ty),
-                        ));
+                        ctx.fields.push(FieldType {
+                            owner: s.ident.to_string(),
+                            field: name.to_string(),
+                            ty: syntax::type_text(&f.ty),
+                        });
                         ctx.types.insert(name.to_string(), syntax::type_text(&f.ty));
                     }
                 }
