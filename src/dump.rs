@@ -114,7 +114,17 @@ fn test(t: &Test) -> String {
 
 fn effect(id: usize, e: &Effect) -> String {
     let txn = e.txn.map(|t| format!(" in txn#{t}")).unwrap_or_default();
-    let what = match &e.kind {
+    let by = [e.library.as_str(), e.callee.as_str()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!("e{id} @{} {} [{by}]{txn}", e.span.line, what(&e.kind))
+}
+
+/// What an effect does, with its flags.
+fn what(kind: &EffectKind) -> String {
+    match kind {
         EffectKind::Read {
             resource,
             locking,
@@ -160,20 +170,13 @@ fn effect(id: usize, e: &Effect) -> String {
             key,
             ttl_ms,
         } => format!(
-            "claim {}{}{}",
+            "claim {}{}",
             res(resource.as_ref()),
-            key.as_ref()
-                .map(|k| format!(" key[{k}]"))
-                .unwrap_or_default(),
-            ttl_ms.map(|t| format!(" ttl[{t}ms]")).unwrap_or_default()
+            key_and_ttl(key.as_deref(), *ttl_ms)
         ),
-        EffectKind::KvPut { key, ttl_ms } => format!(
-            "kv-put{}{}",
-            key.as_ref()
-                .map(|k| format!(" key[{k}]"))
-                .unwrap_or_default(),
-            ttl_ms.map(|t| format!(" ttl[{t}ms]")).unwrap_or_default()
-        ),
+        EffectKind::KvPut { key, ttl_ms } => {
+            format!("kv-put{}", key_and_ttl(key.as_deref(), *ttl_ms))
+        }
         EffectKind::Lock { .. } => "lock".into(),
         EffectKind::Unlock => "unlock".into(),
         EffectKind::Call(site) => {
@@ -205,14 +208,13 @@ fn effect(id: usize, e: &Effect) -> String {
             });
             format!("external {provider} {operation}{}", key.unwrap_or_default())
         }
-        EffectKind::KeyDerivation { name, sources } => format!("key {name} {sources:?}"),
-    };
-    let by = [e.library.as_str(), e.callee.as_str()]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    format!("e{id} @{} {what} [{by}]{txn}", e.span.line)
+    }
+}
+
+fn key_and_ttl(key: Option<&str>, ttl_ms: Option<u64>) -> String {
+    let key = key.map(|k| format!(" key[{k}]")).unwrap_or_default();
+    let ttl = ttl_ms.map(|t| format!(" ttl[{t}ms]")).unwrap_or_default();
+    key + &ttl
 }
 
 fn res(r: Option<&crate::ir::Resource>) -> String {

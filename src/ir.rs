@@ -28,10 +28,19 @@ pub type TxnId = usize;
 pub struct FileIr {
     pub functions: Vec<FunctionIr>,
     pub imports: Imports,
-    /// Declared field types of the file's structs and classes: (type, field, field type).
-    pub fields: Vec<(String, String, String)>,
+    /// Declared field types of the file's structs and classes.
+    pub fields: Vec<FieldType>,
     /// Problems met while reading the file (syntax errors, skipped constructs).
     pub notes: Vec<FileNote>,
+}
+
+/// A field's declared type: `OrderService.repo: OrderRepo`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldType {
+    /// The struct or class declaring the field.
+    pub owner: String,
+    pub field: String,
+    pub ty: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -296,11 +305,6 @@ pub enum EffectKind {
     /// `this.repo.findByKey(k)`, `repo::find(&pool, id)`). Linking replaces it with what the
     /// callee does; one left unresolved and awaited waits on work whose effects are unknown.
     Call(CallSite),
-    /// A value built for use as a key (`const key = \`pay-${id}-${Date.now()}\``).
-    KeyDerivation {
-        name: String,
-        sources: BTreeSet<Source>,
-    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -150,7 +150,11 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
         .filter_map(|path| {
             let kind = SourceKind::from_path(path)?;
             Some(match read_source(path, options) {
-                Ok(text) => Ok((path.clone(), kind, text)),
+                Ok(text) => Ok(Source {
+                    path: path.clone(),
+                    kind,
+                    text,
+                }),
                 Err(message) => Err(ScanNote {
                     file: path.clone(),
                     line: None,
@@ -173,13 +177,14 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
         Stage::Parse => {
             sources
                 .par_iter()
-                .for_each(|(_, kind, text)| frontend::parse_only(*kind, text));
+                .for_each(|s| frontend::parse_only(s.kind, &s.text));
             return outcome;
         }
         Stage::Analyse => {}
     }
-    let lower = |(path, kind, text): &Source| {
+    let lower = |source: &Source| {
         let deadline = Deadline::after(options.file_budget);
+        let Source { path, kind, text } = source;
         link::Unit::new(path, *kind, text, &config.models, deadline)
     };
     // A file's text is dropped once it is lowered, unless suppression comments in it are
@@ -188,7 +193,10 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
         .into_par_iter()
         .map(|source| {
             let unit = lower(&source);
-            (unit, suppress::mentioned(&source.2).then_some(source.2))
+            (
+                unit,
+                suppress::mentioned(&source.text).then_some(source.text),
+            )
         })
         .unzip();
     let scanned = units.len();
@@ -214,8 +222,12 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
     outcome
 }
 
-/// A file to analyse: its path, language and text.
-type Source = (PathBuf, SourceKind, String);
+/// A file to analyse.
+struct Source {
+    path: PathBuf,
+    kind: SourceKind,
+    text: String,
+}
 
 /// Files outside the scan that the scanned files import, and what those import, as deep as
 /// calls are linked: read so calls into them link, never reported. A scan of the whole tree
@@ -238,7 +250,7 @@ fn imported_context(
             .collect()
     };
     let mut context = Vec::new();
-    for _ in 0..link::MAX_DEPTH {
+    for _ in 0..link::MAX_LINK_DEPTH {
         frontier.retain(|p| known.insert(normal(p)));
         if frontier.is_empty() {
             break;
@@ -248,7 +260,11 @@ fn imported_context(
             .filter_map(|path| {
                 let kind = SourceKind::from_path(path)?;
                 let text = read_source(path, options).ok()?;
-                Some(lower(&(path.clone(), kind, text)))
+                Some(lower(&Source {
+                    path: path.clone(),
+                    kind,
+                    text,
+                }))
             })
             .collect();
         let loaded = |p: &Path| known.contains(&normal(p));
@@ -331,12 +347,13 @@ fn run_rules(
             };
             return (Vec::new(), vec![note]);
         }
-        if project.runs_under_lock((u, f)) {
+        let at = link::FnRef { unit: u, index: f };
+        if project.runs_under_lock(at) {
             continue;
         }
-        let (func, partly) = project.link((u, f));
+        let (func, partly) = project.link(at);
         if partly {
-            cut.push(project.function((u, f)));
+            cut.push(project.function(at));
         }
         let flow = rules::flow::Flow::new(&func);
         for rule in RULES {

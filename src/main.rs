@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use toctou::budget::Deadline;
 use toctou::diagnostic::Severity;
+use toctou::link::FnRef;
 use toctou::models::Models;
 use toctou::report::{self, Format, Report};
 use toctou::{check_buffer, check_project, discover, Options, Selection, Stage};
@@ -189,7 +190,7 @@ fn main() -> ExitCode {
                         toctou::link::Project::new(std::iter::once(unit).chain(others).collect());
                     if linked {
                         let functions = (0..project.units[0].ir.functions.len())
-                            .map(|f| project.link((0, f)).0.into_owned())
+                            .map(|index| project.link(FnRef { unit: 0, index }).0.into_owned())
                             .collect();
                         project.units[0].ir.functions = functions;
                     }

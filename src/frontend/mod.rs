@@ -9,6 +9,11 @@ mod val;
 
 pub use lines::LineIndex;
 
+/// Deeper syntax than this is not descended into, in either language; the rest of the function
+/// is left out with a note. It bounds the lowering's recursion, so deep generated code cannot
+/// overflow a thread's stack.
+pub(crate) const MAX_SYNTAX_DEPTH: usize = 400;
+
 use crate::budget::Deadline;
 use crate::ir::FileIr;
 use crate::models::Models;

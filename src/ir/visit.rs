@@ -92,3 +92,79 @@ pub fn walk<'a, V: Visitor<'a> + ?Sized>(visitor: &mut V, block: &'a Block) {
         visitor.leave(frame, node);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{Guard, ScopeKind, Span};
+
+    fn effect(id: usize) -> Block {
+        vec![Node::Effect(id)]
+    }
+
+    /// One node of each kind with blocks, each block holding a distinct effect.
+    fn nodes() -> Vec<Node> {
+        vec![
+            Node::Guard {
+                guard: Guard {
+                    span: Span::default(),
+                    tests: Vec::new(),
+                },
+                then: effect(0),
+                otherwise: effect(1),
+            },
+            Node::Loop(effect(2)),
+            Node::Try {
+                body: effect(3),
+                catch: effect(4),
+                finally: effect(5),
+                catches_unique_violation: false,
+            },
+            Node::Scope {
+                kind: ScopeKind::Txn(0),
+                body: effect(6),
+            },
+            Node::Exit(Span::default()),
+        ]
+    }
+
+    /// Records the order of events.
+    struct Trace(Vec<String>);
+
+    impl<'a> Visitor<'a> for Trace {
+        type Frame = ();
+
+        fn enter(&mut self, node: &'a Node) {
+            if let Node::Effect(id) = node {
+                self.0.push(format!("e{id}"));
+            }
+        }
+
+        fn block(&mut self, _: &mut (), part: Part, block: &'a Block) {
+            self.0.push(format!("{part:?}"));
+            walk(self, block);
+        }
+    }
+
+    #[test]
+    fn walk_visits_nested_blocks_in_written_order() {
+        let mut trace = Trace(Vec::new());
+        walk(&mut trace, &nodes());
+        let expected =
+            "Then e0 Otherwise e1 LoopBody e2 TryBody e3 Catch e4 Finally e5 ScopeBody e6";
+        assert_eq!(trace.0.join(" "), expected);
+    }
+
+    #[test]
+    fn each_part_a_node_lists_can_be_filled_in() {
+        for mut node in nodes() {
+            let listed: Vec<(Part, String)> =
+                node.blocks().map(|(p, b)| (p, format!("{b:?}"))).collect();
+            for (part, block) in listed {
+                let filled = node.block_mut(part).map(|b| format!("{b:?}"));
+                assert_eq!(filled, Some(block), "{part:?}");
+            }
+        }
+        assert!(Node::Loop(Block::new()).block_mut(Part::Then).is_none());
+    }
+}

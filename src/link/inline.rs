@@ -8,15 +8,15 @@ use crate::ir::{
 };
 
 /// How deep calls are followed: deeper helpers stay unresolved calls.
-pub const MAX_DEPTH: usize = 4;
+pub const MAX_LINK_DEPTH: usize = 4;
 
 /// How many effects a linked function may gather before further calls stay unresolved: wide
 /// call trees in generated code would otherwise grow without bound.
 pub const MAX_LINKED_EFFECTS: usize = 4096;
 
 /// The linked function, and whether calls were left out for [`MAX_LINKED_EFFECTS`].
-pub(super) fn link(project: &Project, (unit, index): FnRef) -> (FunctionIr, bool) {
-    let caller = project.function((unit, index));
+pub(super) fn link(project: &Project, at: FnRef) -> (FunctionIr, bool) {
+    let caller = project.function(at);
     let mut out = FunctionIr {
         name: caller.name.clone(),
         id: caller.id.clone(),
@@ -26,12 +26,12 @@ pub(super) fn link(project: &Project, (unit, index): FnRef) -> (FunctionIr, bool
     let mut linker = Linker {
         project,
         out: &mut out,
-        stack: vec![(unit, index)],
+        stack: vec![at],
         instances: 0,
         cut: false,
     };
     let instance = Instance {
-        unit,
+        unit: at.unit,
         func: caller,
         map: vec![None; caller.effects.len()],
         reached: vec![None; caller.effects.len()],
@@ -203,7 +203,7 @@ impl<'p> Linker<'p, '_> {
         site: &crate::ir::CallSite,
         inst: &mut Instance,
     ) -> Option<Node> {
-        if self.stack.len() > MAX_DEPTH {
+        if self.stack.len() > MAX_LINK_DEPTH {
             return None;
         }
         if self.out.effects.len() >= MAX_LINKED_EFFECTS {
@@ -220,7 +220,7 @@ impl<'p> Linker<'p, '_> {
             inst.locking_calls.insert(id, callee.name.clone());
         }
         let e = &inst.func.effects[id];
-        let file = self.project.units[target.0].path.display().to_string();
+        let file = self.project.units[target.unit].path.display().to_string();
         let frame = Frame {
             function: callee.name.as_str().into(),
             file: file.into(),
@@ -236,7 +236,7 @@ impl<'p> Linker<'p, '_> {
         frames.push(frame);
         self.instances += 1;
         let child = Instance {
-            unit: target.0,
+            unit: target.unit,
             func: callee,
             map: vec![None; callee.effects.len()],
             reached: vec![None; callee.effects.len()],

@@ -6,7 +6,7 @@ mod inline;
 mod manifest;
 mod nearest;
 pub use imports::{Loaded, Neighbourhood};
-pub use inline::{MAX_DEPTH, MAX_LINKED_EFFECTS};
+pub use inline::{MAX_LINKED_EFFECTS, MAX_LINK_DEPTH};
 mod resolve;
 mod tsconfig;
 
@@ -20,7 +20,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// A function of the project: the file it is in and its index there.
-pub type FnRef = (usize, usize);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FnRef {
+    pub unit: usize,
+    pub index: usize,
+}
 
 /// One lowered file of the project.
 pub struct Unit {
@@ -98,30 +102,29 @@ impl Project {
             by_path.insert(normal(&cwd, &unit.path), u);
             for (f, func) in unit.ir.functions.iter().enumerate() {
                 if let Some(id) = &func.id {
-                    by_name.entry(id.name.clone()).or_default().push((u, f));
+                    let at = FnRef { unit: u, index: f };
+                    by_name.entry(id.name.clone()).or_default().push(at);
                     let owner = id.owner.as_deref().map(resolve::base_type);
                     if let Some(owner) = &owner {
                         by_type
                             .entry((owner.clone(), id.name.clone()))
                             .or_default()
-                            .push((u, f));
+                            .push(at);
                     }
                     if let Some(implements) = &id.implements {
                         by_trait
                             .entry((resolve::base_type(implements), id.name.clone()))
                             .or_default()
-                            .push((u, f));
+                            .push(at);
                     }
-                    by_owner
-                        .entry((u, owner, id.name.clone()))
-                        .or_insert((u, f));
+                    by_owner.entry((u, owner, id.name.clone())).or_insert(at);
                 }
             }
         }
         let fields = units
             .iter()
             .flat_map(|u| &u.ir.fields)
-            .map(|(owner, field, ty)| ((owner.clone(), field.clone()), ty.clone()))
+            .map(|f| ((f.owner.clone(), f.field.clone()), f.ty.clone()))
             .collect();
         let mut project = Project {
             units,
@@ -163,13 +166,13 @@ impl Project {
     }
 
     /// Whether a function is a callback a lock helper runs (see `guarded_callbacks`).
-    pub fn runs_under_lock(&self, (u, f): FnRef) -> bool {
-        let start = self.units[u].ir.functions[f].span.start;
-        self.guarded.contains(&(u, start))
+    pub fn runs_under_lock(&self, at: FnRef) -> bool {
+        let start = self.function(at).span.start;
+        self.guarded.contains(&(at.unit, start))
     }
 
-    pub fn function(&self, (u, f): FnRef) -> &FunctionIr {
-        &self.units[u].ir.functions[f]
+    pub fn function(&self, at: FnRef) -> &FunctionIr {
+        &self.units[at.unit].ir.functions[at.index]
     }
 
     /// The function with its calls of project functions linked in (itself when it calls
@@ -179,7 +182,7 @@ impl Project {
         let id = func.id.clone().unwrap_or_default();
         let calls_project = func.effects.iter().any(|e| match &e.kind {
             crate::ir::EffectKind::Call(site) => {
-                site.fallback.is_some() || self.resolve(caller.0, &id, site).is_some()
+                site.fallback.is_some() || self.resolve(caller.unit, &id, site).is_some()
             }
             _ => false,
         });

@@ -219,9 +219,9 @@ impl Project {
     }
 
     fn rust_free_fn(&self, module: &[String], name: &str) -> Option<FnRef> {
-        self.by_name.get(name)?.iter().copied().find(|&(u, f)| {
-            let id = self.function((u, f)).id.as_ref();
-            id.is_some_and(|id| id.owner.is_none() && self.rust_module_of(u, id) == module)
+        self.by_name.get(name)?.iter().copied().find(|&at| {
+            let id = self.function(at).id.as_ref();
+            id.is_some_and(|id| id.owner.is_none() && self.rust_module_of(at.unit, id) == module)
         })
     }
 }

@@ -1,9 +1,10 @@
 //! Lowering one function's statements and control flow to IR blocks.
 
 use super::syntax::{self, pat_names};
-use super::{macros, FileCtx, MAX_DEPTH};
+use super::{macros, FileCtx};
 use crate::frontend::builder::Builder;
 pub(super) use crate::frontend::val::Val;
+use crate::frontend::MAX_SYNTAX_DEPTH;
 use crate::ir::{Block, FnName, FunctionIr, Node as IrNode, Source};
 use std::collections::{BTreeSet, HashMap};
 use syn::spanned::Spanned;
@@ -182,7 +183,7 @@ impl<'a> Lowerer<'a> {
     }
 
     pub fn expr(&mut self, e: &Expr, out: &mut Block) -> Val {
-        if self.depth > MAX_DEPTH {
+        if self.depth > MAX_SYNTAX_DEPTH {
             return Val::default();
         }
         self.depth += 1;

@@ -9,12 +9,9 @@ mod syntax;
 
 use super::LineIndex;
 use crate::budget::Deadline;
-use crate::ir::{FileIr, FileNote, FnName, Span};
+use crate::ir::{FieldType, FileIr, FileNote, FnName, Span};
 use crate::models::{FileLibrary, Language, Models};
 use std::collections::HashMap;
-
-/// Deeper expressions than this are not descended into; the rest of the function is left out.
-pub(crate) const MAX_DEPTH: usize = 400;
 
 pub(crate) struct FileCtx<'a> {
     pub lines: LineIndex<'a>,
@@ -30,7 +27,7 @@ pub(crate) struct FileCtx<'a> {
     /// Declared types of struct fields and statics, by name (`sessions` -> `DashMap<..>`).
     pub types: HashMap<String, String>,
     /// Struct fields with their types: (struct, field, type).
-    pub fields: Vec<(String, String, String)>,
+    pub fields: Vec<FieldType>,
     /// Constants that evaluate to a number (`const TTL_SECS: u64 = 30 * 60`), as digits.
     pub constants: HashMap<String, String>,
 }
@@ -60,7 +57,7 @@ pub fn parse_only(text: &str) {
 
 /// syn parses recursively; deeper bracket nesting than this is refused before parsing so
 /// hostile input cannot overflow the stack. Real code stays far below it.
-const MAX_NESTING: usize = 2000;
+const MAX_BRACKET_NESTING: usize = 2000;
 
 fn parse_and_lower(text: &str, models: &Models, deadline: Deadline) -> FileIr {
     let lines = LineIndex::new(text);
@@ -71,7 +68,9 @@ fn parse_and_lower(text: &str, models: &Models, deadline: Deadline) -> FileIr {
             fields: Vec::new(),
             notes: vec![FileNote {
                 span: Some(lines.span(at, at)),
-                message: format!("brackets nested deeper than {MAX_NESTING} levels; file skipped"),
+                message: format!(
+                    "brackets nested deeper than {MAX_BRACKET_NESTING} levels; file skipped"
+                ),
             }],
         };
     }
@@ -131,11 +130,11 @@ fn collect_context(items: &[syn::Item], ctx: &mut FileCtx) {
             syn::Item::Struct(s) => {
                 for f in &s.fields {
                     if let Some(name) = &f.ident {
-                        ctx.fields.push((
-                            s.ident.to_string(),
-                            name.to_string(),
-                            syntax::type_text(&f.ty),
-                        ));
+                        ctx.fields.push(FieldType {
+                            owner: s.ident.to_string(),
+                            field: name.to_string(),
+                            ty: syntax::type_text(&f.ty),
+                        });
                         ctx.types.insert(name.to_string(), syntax::type_text(&f.ty));
                     }
                 }
@@ -250,7 +249,7 @@ fn function(
         .push(lower::lower_function(ctx, id, sig, block));
 }
 
-/// Where bracket nesting first exceeds [`MAX_NESTING`], skipping strings, character literals
+/// Where bracket nesting first exceeds [`MAX_BRACKET_NESTING`], skipping strings, character literals
 /// and comments well enough for a bound.
 fn too_deep(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
@@ -272,7 +271,7 @@ fn too_deep(text: &str) -> Option<usize> {
             }
             b'(' | b'[' | b'{' => {
                 depth += 1;
-                if depth > MAX_NESTING {
+                if depth > MAX_BRACKET_NESTING {
                     return Some(i);
                 }
             }

@@ -23,7 +23,7 @@ struct Link<'t> {
 
 impl<'a, 't> Lowerer<'a, 't> {
     pub fn expr(&mut self, node: Node<'t>, out: &mut Block) -> Val {
-        if self.depth > super::MAX_DEPTH {
+        if self.depth > crate::frontend::MAX_SYNTAX_DEPTH {
             return Val::default();
         }
         self.depth += 1;

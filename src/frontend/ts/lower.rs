@@ -1,10 +1,11 @@
 //! Lowering one function's statements to IR blocks.
 
 use super::syntax::{self, text};
-use super::{Binding, FileCtx, MAX_DEPTH};
+use super::{Binding, FileCtx};
 use crate::frontend::builder::Builder;
 pub(super) use crate::frontend::val::Val;
-use crate::ir::{Block, Effect, EffectKind, FunctionIr, Node as IrNode, Source, Span};
+use crate::frontend::MAX_SYNTAX_DEPTH;
+use crate::ir::{Block, FunctionIr, Node as IrNode, Source, Span};
 use crate::models::Language;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use tree_sitter::Node;
@@ -153,7 +154,7 @@ impl<'a, 't> Lowerer<'a, 't> {
     }
 
     fn statement(&mut self, node: Node<'t>, out: &mut Block) {
-        if self.depth > MAX_DEPTH {
+        if self.depth > MAX_SYNTAX_DEPTH {
             return;
         }
         self.depth += 1;
@@ -224,7 +225,6 @@ impl<'a, 't> Lowerer<'a, 't> {
             if let Some(t) = &target {
                 let binding = syntax::declared_binding(decl, self.ctx.src);
                 self.bind_local(t.clone(), binding);
-                self.key_derivation(t, name, &value, out);
             }
             self.bind_pattern(name, value);
         }
@@ -240,29 +240,6 @@ impl<'a, 't> Lowerer<'a, 't> {
             None => {
                 self.locals.remove(&name);
             }
-        }
-    }
-
-    /// A variable named like a key and built from identifiable sources.
-    fn key_derivation(&mut self, name: &str, node: Node, value: &Val, out: &mut Block) {
-        let lower = name.to_ascii_lowercase();
-        let keyish = ["key", "idempot", "dedup", "requestid", "jobid"]
-            .iter()
-            .any(|k| lower.contains(k));
-        if keyish && value.sources.iter().any(Source::is_unstable) {
-            let effect = Effect {
-                span: self.span(node),
-                kind: EffectKind::KeyDerivation {
-                    name: name.to_string(),
-                    sources: value.sources.clone(),
-                },
-                library: "javascript".into(),
-                callee: name.to_string(),
-                txn: self.b.open_txns.last().copied(),
-                turn: 0,
-                via: Vec::new(),
-            };
-            self.b.push(effect, out);
         }
     }
 

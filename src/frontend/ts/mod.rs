@@ -6,15 +6,12 @@ mod imports;
 mod lower;
 mod syntax;
 
-use super::LineIndex;
+use super::{LineIndex, MAX_SYNTAX_DEPTH};
 use crate::budget::Deadline;
 use crate::ir::{FileIr, FileNote};
 use crate::models::{FileLibrary, Language, Models};
 use std::collections::{HashMap, HashSet};
 use tree_sitter::{Node, Parser};
-
-/// Deeper syntax than this is not descended into; the rest of the function is left out.
-pub(crate) const MAX_DEPTH: usize = 400;
 
 /// What a class's fields are known to hold, from constructor parameters and field types.
 #[derive(Clone, Debug, Default)]
@@ -163,10 +160,12 @@ pub fn lower_file(tsx: bool, text: &str, models: &Models, deadline: Deadline) ->
     // known before they are reached.
     let mut functions = Vec::new();
     while let Some((node, class, depth)) = stack.pop() {
-        if depth > MAX_DEPTH {
+        if depth > MAX_SYNTAX_DEPTH {
             out.notes.push(FileNote {
                 span: Some(ctx.lines.span(node.start_byte(), node.end_byte())),
-                message: format!("nesting deeper than {MAX_DEPTH} levels; the rest was skipped"),
+                message: format!(
+                    "nesting deeper than {MAX_SYNTAX_DEPTH} levels; the rest was skipped"
+                ),
             });
             continue;
         }
