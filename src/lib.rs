@@ -20,7 +20,7 @@ mod walk;
 use budget::Deadline;
 use config::Config;
 use diagnostic::{Diagnostic, ScanNote};
-use frontend::SourceKind;
+use frontend::Grammar;
 use ir::FunctionIr;
 use rayon::prelude::*;
 use rules::{RuleContext, RULES};
@@ -145,7 +145,7 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
     let read: Vec<Result<Source, ScanNote>> = files
         .par_iter()
         .filter_map(|path| {
-            let kind = SourceKind::from_path(path)?;
+            let kind = Grammar::from_path(path)?;
             Some(match read_source(path, options) {
                 Ok(text) => Ok((path.clone(), kind, text)),
                 Err(message) => Err(ScanNote {
@@ -212,7 +212,7 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
 }
 
 /// A file to analyse: its path, language and text.
-type Source = (PathBuf, SourceKind, String);
+type Source = (PathBuf, Grammar, String);
 
 /// Files outside the scan that the scanned files import, and what those import, as deep as
 /// calls are linked: read so calls into them link, never reported. A scan of the whole tree
@@ -243,7 +243,7 @@ fn imported_context(
         let lowered: Vec<link::Unit> = frontier
             .par_iter()
             .filter_map(|path| {
-                let kind = SourceKind::from_path(path)?;
+                let kind = Grammar::from_path(path)?;
                 let text = read_source(path, options).ok()?;
                 Some(lower(&(path.clone(), kind, text)))
             })
@@ -368,7 +368,7 @@ pub fn check_buffer(
     explicit: Option<&Path>,
     options: &Options,
 ) -> Result<Outcome, miette::Report> {
-    let kind = SourceKind::from_path(path).ok_or_else(|| {
+    let kind = Grammar::from_path(path).ok_or_else(|| {
         miette::miette!(
             "{} is not a TypeScript, JavaScript or Rust file name",
             path.display()
@@ -410,7 +410,7 @@ fn looks_minified(text: &str) -> bool {
 /// models and rule settings, not its levels, until the deadline. `path` labels findings.
 pub fn check_source(
     path: &Path,
-    kind: SourceKind,
+    kind: Grammar,
     text: &str,
     config: &Config,
     deadline: Deadline,

@@ -169,12 +169,12 @@ fn main() -> ExitCode {
             }
         },
         Command::DumpIr { file, linked, with } => {
-            let kind = toctou::frontend::SourceKind::from_path(&file);
+            let kind = toctou::frontend::Grammar::from_path(&file);
             match (kind, std::fs::read_to_string(&file)) {
                 (Some(kind), Ok(text)) => {
                     let models = Models::builtin();
                     let others = with.iter().filter_map(|p| {
-                        let kind = toctou::frontend::SourceKind::from_path(p)?;
+                        let kind = toctou::frontend::Grammar::from_path(p)?;
                         let text = std::fs::read_to_string(p).ok()?;
                         Some(toctou::link::Unit::new(
                             p,

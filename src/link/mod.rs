@@ -10,7 +10,7 @@ pub use inline::{MAX_DEPTH, MAX_LINKED_EFFECTS};
 mod resolve;
 mod tsconfig;
 
-use crate::frontend::SourceKind;
+use crate::frontend::Grammar;
 use crate::ir::{FileIr, FunctionIr};
 use crate::models::Models;
 use rayon::prelude::*;
@@ -25,7 +25,7 @@ pub type FnRef = (usize, usize);
 /// One lowered file of the project.
 pub struct Unit {
     pub path: PathBuf,
-    pub kind: SourceKind,
+    pub kind: Grammar,
     pub ir: FileIr,
     /// Rust: the crate and the module path the file's items live in.
     pub module: Vec<String>,
@@ -40,7 +40,7 @@ impl Unit {
     /// Lowers a file's text.
     pub fn new(
         path: &Path,
-        kind: SourceKind,
+        kind: Grammar,
         text: &str,
         models: &Models,
         deadline: crate::budget::Deadline,
@@ -83,7 +83,7 @@ impl Project {
         let manifests = manifest::Manifests::default();
         units.par_iter_mut().for_each(|unit| {
             match unit.kind {
-                SourceKind::Rust => unit.module = rust_module(&unit.path, &crates),
+                Grammar::Rust => unit.module = rust_module(&unit.path, &crates),
                 _ => unit.aliases = configs.for_file(&unit.path),
             }
             unit.client = manifests.client_only(&unit.path);

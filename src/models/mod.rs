@@ -6,7 +6,7 @@ pub mod schema;
 pub mod shape;
 
 pub use matcher::{call_key, evaluate, Classified, KvSet, TxnInfo};
-pub use schema::{CallModel, EffectModel, Language, LibraryModel, SourceKind};
+pub use schema::{CallModel, EffectModel, Language, LibraryModel, UnstableSource};
 pub use shape::{Arg, ArgValue, CallShape, Segment};
 use std::collections::HashSet;
 
@@ -165,7 +165,7 @@ impl Models {
 
     /// Whether a call path (`Date.now`, `crypto.randomUUID`, `new Date`) yields a value that
     /// changes on every retry.
-    pub fn unstable_source(&self, language: Language, path: &str) -> Option<SourceKind> {
+    pub fn unstable_source(&self, language: Language, path: &str) -> Option<UnstableSource> {
         let last = segments_from_end(path).next()?;
         if !self.source_names.contains(last) {
             return None;
@@ -195,7 +195,7 @@ impl Models {
         &self,
         language: Language,
         shape: &CallShape,
-    ) -> Option<(SourceKind, String)> {
+    ) -> Option<(UnstableSource, String)> {
         let separator = if language == Language::Rust {
             "::"
         } else {
@@ -293,11 +293,11 @@ mod tests {
         let ts = Language::Typescript;
         assert_eq!(
             models.unstable_source(ts, "Date.now"),
-            Some(SourceKind::Clock)
+            Some(UnstableSource::Clock)
         );
         assert_eq!(
             models.unstable_source(ts, "crypto.randomUUID"),
-            Some(SourceKind::Random)
+            Some(UnstableSource::Random)
         );
         assert_eq!(models.unstable_source(ts, "order.id"), None);
     }

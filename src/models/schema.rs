@@ -281,12 +281,15 @@ pub struct SourceModel {
     /// Call paths as written, matched on their last segments: `Date.now`, `randomUUID`,
     /// `new Date` (a constructor call).
     pub calls: Vec<String>,
-    pub kind: SourceKind,
+    /// What makes the value change: `clock` or `random`.
+    pub kind: UnstableSource,
 }
 
+/// Why a value derived from a source call changes on every retry, so a key built from it is
+/// no idempotency key.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-pub enum SourceKind {
+pub enum UnstableSource {
     Clock,
     Random,
 }

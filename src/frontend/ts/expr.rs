@@ -11,7 +11,7 @@ use crate::ir::{
 };
 use crate::models::schema::CallbackResult;
 use crate::models::{
-    Arg, ArgValue, CallShape, Classified, EffectModel, Language, Segment, SourceKind,
+    Arg, ArgValue, CallShape, Classified, EffectModel, Language, Segment, UnstableSource,
 };
 use tree_sitter::Node;
 
@@ -244,10 +244,10 @@ impl<'a, 't> Lowerer<'a, 't> {
 
     fn add_source(&self, path: &str, v: &mut Val) {
         match self.ctx.models.unstable_source(Language::Typescript, path) {
-            Some(SourceKind::Clock) => {
+            Some(UnstableSource::Clock) => {
                 v.sources.insert(Source::Clock(path.to_string()));
             }
-            Some(SourceKind::Random) => {
+            Some(UnstableSource::Random) => {
                 v.sources.insert(Source::Random(path.to_string()));
             }
             None => {}
