@@ -191,7 +191,7 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
     let scanned = units.len();
     let context = imported_context(&units, files, options, &lower);
     units.extend(context);
-    let project = link::Project::new(units);
+    let project = link::Project::new(units, &config.models);
     let results: Vec<(Vec<Diagnostic>, Vec<ScanNote>)> = (0..scanned)
         .into_par_iter()
         .map(|u| {
@@ -388,7 +388,7 @@ pub fn check_buffer(
         &config.models,
         Deadline::after(options.file_budget),
     );
-    let project = link::Project::new(vec![unit]);
+    let project = link::Project::new(vec![unit], &config.models);
     let (mut diagnostics, notes) = analyse(&project, 0, text, &config, options);
     config.apply_levels(&mut diagnostics);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -416,7 +416,7 @@ pub fn check_source(
     deadline: Deadline,
 ) -> (Vec<Diagnostic>, Vec<ir::FileNote>) {
     let unit = link::Unit::new(path, kind, text, &config.models, deadline);
-    let mut project = link::Project::new(vec![unit]);
+    let mut project = link::Project::new(vec![unit], &config.models);
     let (diagnostics, more) = run_rules(&project, 0, config, deadline);
     let mut notes = std::mem::take(&mut project.units[0].ir.notes);
     notes.extend(more);

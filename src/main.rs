@@ -185,8 +185,10 @@ fn main() -> ExitCode {
                         ))
                     });
                     let unit = toctou::link::Unit::new(&file, kind, &text, &models, Deadline::NONE);
-                    let mut project =
-                        toctou::link::Project::new(std::iter::once(unit).chain(others).collect());
+                    let mut project = toctou::link::Project::new(
+                        std::iter::once(unit).chain(others).collect(),
+                        &models,
+                    );
                     if linked {
                         let functions = (0..project.units[0].ir.functions.len())
                             .map(|f| project.link((0, f)).0.into_owned())

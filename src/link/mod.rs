@@ -76,11 +76,11 @@ pub struct Project {
 }
 
 impl Project {
-    pub fn new(mut units: Vec<Unit>) -> Project {
+    pub fn new(mut units: Vec<Unit>, models: &Models) -> Project {
         // What each file's neighbourhood says: its tsconfig aliases, its crate and module.
         let configs = tsconfig::TsConfigs::default();
         let crates = Mutex::new(HashMap::new());
-        let manifests = manifest::Manifests::default();
+        let manifests = manifest::Manifests::new(models);
         units.par_iter_mut().for_each(|unit| {
             match unit.kind {
                 Grammar::Rust => unit.module = rust_module(&unit.path, &crates),

@@ -10,7 +10,9 @@ pub use schema::{CallModel, EffectModel, Language, LibraryModel, UnstableSource}
 pub use shape::{Arg, ArgValue, CallShape, Segment};
 use std::collections::HashSet;
 
-/// The models shipped in the binary, embedded at build time.
+/// The models shipped in the binary, embedded at build time. Written out rather than listed by
+/// a build script because the order is meaningful: a call is classified by the first library
+/// that matches it. A test fails when a file of `rules/` is missing here.
 const BUILTIN: &[(&str, &str)] = &[
     (
         "rules/js-core.toml",
@@ -89,6 +91,14 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../rules/std-sync.toml"),
     ),
     ("rules/std-fs.toml", include_str!("../../rules/std-fs.toml")),
+    (
+        "rules/js-frameworks.toml",
+        include_str!("../../rules/js-frameworks.toml"),
+    ),
+    (
+        "rules/rust-frameworks.toml",
+        include_str!("../../rules/rust-frameworks.toml"),
+    ),
 ];
 
 #[derive(Clone, Debug, Default)]
@@ -243,9 +253,62 @@ impl Models {
 
     /// Whether a call or class only copies or converts what it is given.
     pub fn is_conversion(&self, language: Language, name: &str) -> bool {
-        self.libraries(language)
-            .flat_map(|l| &l.conversions)
+        self.lists(language, |l| &l.conversions).any(|c| c == name)
+    }
+
+    /// Whether a property of a result counts the rows it found or changed (`rowCount`).
+    pub fn is_count_property(&self, language: Language, name: &str) -> bool {
+        self.lists(language, |l| &l.count_properties)
             .any(|c| c == name)
+    }
+
+    /// Whether a decorator binds a class field to the entity its first argument names.
+    pub fn is_entity_decorator(&self, language: Language, name: &str) -> bool {
+        self.lists(language, |l| &l.entity_decorators)
+            .any(|c| c == name)
+    }
+
+    /// The type of the handle a call returns on the entity its first argument names
+    /// (`getRepository` -> `Repository`).
+    pub fn handle_type(&self, language: Language, call: &str) -> Option<&str> {
+        self.libraries(language)
+            .flat_map(|l| &l.handle_factories)
+            .find(|(_, calls)| calls.iter().any(|c| c == call))
+            .map(|(ty, _)| ty.as_str())
+    }
+
+    /// Whether an update operator computes the new value from the stored one (`$inc`).
+    pub fn is_atomic_update(&self, language: Language, operator: &str) -> bool {
+        self.lists(language, |l| &l.atomic_updates)
+            .any(|c| c == operator)
+    }
+
+    /// Whether a type name stands for an entity named by its module (`ActiveModel`).
+    pub fn is_entity_type(&self, language: Language, name: &str) -> bool {
+        self.lists(language, |l| &l.entity_types).any(|c| c == name)
+    }
+
+    /// Whether a call reads a column of a row by its name (`try_get`).
+    pub fn is_row_getter(&self, language: Language, name: &str) -> bool {
+        self.lists(language, |l| &l.row_getters).any(|c| c == name)
+    }
+
+    /// The packages that make a dependent package a user-interface client, and those that make
+    /// it a server, of every language: a manifest names only its own language's packages.
+    pub fn framework_packages(&self) -> (HashSet<String>, HashSet<String>) {
+        let all = |list: fn(&LibraryModel) -> &Vec<String>| {
+            self.libraries.iter().flat_map(list).cloned().collect()
+        };
+        (all(|l| &l.client_packages), all(|l| &l.server_packages))
+    }
+
+    /// One name list of every library of a language.
+    fn lists<'a>(
+        &'a self,
+        language: Language,
+        list: fn(&LibraryModel) -> &Vec<String>,
+    ) -> impl Iterator<Item = &'a String> {
+        self.libraries(language).flat_map(list)
     }
 
     /// Whether a `catch` handler's text shows it handles a unique-constraint violation.
@@ -271,6 +334,7 @@ fn segments_from_end(path: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn builtin_models_parse_and_have_unique_names() {
@@ -285,6 +349,20 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), count, "duplicate library names");
         assert!(count >= BUILTIN.len());
+    }
+
+    #[test]
+    fn every_file_in_rules_is_built_in() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let mut missing: Vec<String> = std::fs::read_dir(&dir)
+            .expect("rules/ is readable")
+            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+            .filter(|name| name.ends_with(".toml"))
+            .map(|name| format!("rules/{name}"))
+            .filter(|path| !BUILTIN.iter().any(|(built_in, _)| built_in == path))
+            .collect();
+        missing.sort();
+        assert!(missing.is_empty(), "not in models::BUILTIN: {missing:?}");
     }
 
     #[test]
