@@ -20,7 +20,7 @@ mod walk;
 use budget::Deadline;
 use config::Config;
 use diagnostic::{Diagnostic, ScanNote};
-use frontend::SourceKind;
+use frontend::Grammar;
 use ir::FunctionIr;
 use rayon::prelude::*;
 use rules::{RuleContext, RULES};
@@ -148,7 +148,7 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
     let read: Vec<Result<Source, ScanNote>> = files
         .par_iter()
         .filter_map(|path| {
-            let kind = SourceKind::from_path(path)?;
+            let kind = Grammar::from_path(path)?;
             Some(match read_source(path, options) {
                 Ok(text) => Ok(Source {
                     path: path.clone(),
@@ -202,7 +202,7 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
     let scanned = units.len();
     let context = imported_context(&units, files, options, &lower);
     units.extend(context);
-    let project = link::Project::new(units);
+    let project = link::Project::new(units, &config.models);
     let results: Vec<(Vec<Diagnostic>, Vec<ScanNote>)> = (0..scanned)
         .into_par_iter()
         .map(|u| {
@@ -225,7 +225,7 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
 /// A file to analyse.
 struct Source {
     path: PathBuf,
-    kind: SourceKind,
+    kind: Grammar,
     text: String,
 }
 
@@ -258,7 +258,7 @@ fn imported_context(
         let lowered: Vec<link::Unit> = frontier
             .par_iter()
             .filter_map(|path| {
-                let kind = SourceKind::from_path(path)?;
+                let kind = Grammar::from_path(path)?;
                 let text = read_source(path, options).ok()?;
                 Some(lower(&Source {
                     path: path.clone(),
@@ -388,7 +388,7 @@ pub fn check_buffer(
     explicit: Option<&Path>,
     options: &Options,
 ) -> Result<Outcome, miette::Report> {
-    let kind = SourceKind::from_path(path).ok_or_else(|| {
+    let kind = Grammar::from_path(path).ok_or_else(|| {
         miette::miette!(
             "{} is not a TypeScript, JavaScript or Rust file name",
             path.display()
@@ -408,7 +408,7 @@ pub fn check_buffer(
         &config.models,
         Deadline::after(options.file_budget),
     );
-    let project = link::Project::new(vec![unit]);
+    let project = link::Project::new(vec![unit], &config.models);
     let (mut diagnostics, notes) = analyse(&project, 0, text, &config, options);
     config.apply_levels(&mut diagnostics);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -430,13 +430,13 @@ fn looks_minified(text: &str) -> bool {
 /// models and rule settings, not its levels, until the deadline. `path` labels findings.
 pub fn check_source(
     path: &Path,
-    kind: SourceKind,
+    kind: Grammar,
     text: &str,
     config: &Config,
     deadline: Deadline,
 ) -> (Vec<Diagnostic>, Vec<ir::FileNote>) {
     let unit = link::Unit::new(path, kind, text, &config.models, deadline);
-    let mut project = link::Project::new(vec![unit]);
+    let mut project = link::Project::new(vec![unit], &config.models);
     let (diagnostics, more) = run_rules(&project, 0, config, deadline);
     let mut notes = std::mem::take(&mut project.units[0].ir.notes);
     notes.extend(more);

@@ -170,12 +170,12 @@ fn main() -> ExitCode {
             }
         },
         Command::DumpIr { file, linked, with } => {
-            let kind = toctou::frontend::SourceKind::from_path(&file);
+            let kind = toctou::frontend::Grammar::from_path(&file);
             match (kind, std::fs::read_to_string(&file)) {
                 (Some(kind), Ok(text)) => {
                     let models = Models::builtin();
                     let others = with.iter().filter_map(|p| {
-                        let kind = toctou::frontend::SourceKind::from_path(p)?;
+                        let kind = toctou::frontend::Grammar::from_path(p)?;
                         let text = std::fs::read_to_string(p).ok()?;
                         Some(toctou::link::Unit::new(
                             p,
@@ -186,8 +186,10 @@ fn main() -> ExitCode {
                         ))
                     });
                     let unit = toctou::link::Unit::new(&file, kind, &text, &models, Deadline::NONE);
-                    let mut project =
-                        toctou::link::Project::new(std::iter::once(unit).chain(others).collect());
+                    let mut project = toctou::link::Project::new(
+                        std::iter::once(unit).chain(others).collect(),
+                        &models,
+                    );
                     if linked {
                         let functions = (0..project.units[0].ir.functions.len())
                             .map(|index| project.link(FnRef { unit: 0, index }).0.into_owned())

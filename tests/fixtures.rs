@@ -10,7 +10,7 @@ use toctou::budget::Deadline;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use toctou::config::Config;
-use toctou::frontend::{self, SourceKind};
+use toctou::frontend::{self, Grammar};
 use toctou::report::Format;
 
 /// `// expect: rule-a, rule-b` markers: the findings a line must carry.
@@ -43,7 +43,7 @@ fn fixtures_match_their_markers() {
             .to_string_lossy()
             .to_string();
         let text = std::fs::read_to_string(path).unwrap();
-        let kind = SourceKind::from_path(path).expect("fixture has a scanned extension");
+        let kind = Grammar::from_path(path).expect("fixture has a scanned extension");
         let (diagnostics, notes) =
             toctou::check_source(relative, kind, &text, &config, Deadline::NONE);
         assert!(notes.is_empty(), "{name}: parse notes {notes:?}");
@@ -118,7 +118,7 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 stack.push(path);
-            } else if SourceKind::from_path(&path).is_some() {
+            } else if Grammar::from_path(&path).is_some() {
                 out.push(path.strip_prefix(common::root()).unwrap().to_path_buf());
             }
         }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use toctou::budget::Deadline;
 use toctou::config::Config;
-use toctou::frontend::SourceKind;
+use toctou::frontend::Grammar;
 
 mod common;
 
@@ -22,11 +22,11 @@ fn run(target: &str, text: &str) -> Vec<String> {
         notes.into_iter().map(|n| n.message).collect::<Vec<_>>()
     };
     match target {
-        "typescript" => [SourceKind::TypeScript, SourceKind::Tsx]
+        "typescript" => [Grammar::TypeScript, Grammar::Tsx]
             .into_iter()
             .flat_map(|kind| source("fuzz.ts", kind, text, &config))
             .collect(),
-        "rust" => source("fuzz.rs", SourceKind::Rust, text, &config),
+        "rust" => source("fuzz.rs", Grammar::Rust, text, &config),
         "sql" => {
             let _ = (
                 toctou::sql::classify(text),
@@ -35,7 +35,7 @@ fn run(target: &str, text: &str) -> Vec<String> {
             Vec::new()
         }
         "config" => match Config::parse(Path::new("toctou.toml"), text.to_string()) {
-            Ok(config) => source("pay.ts", SourceKind::TypeScript, PAY, &config),
+            Ok(config) => source("pay.ts", Grammar::TypeScript, PAY, &config),
             Err(report) => {
                 let mut out = String::new();
                 miette::GraphicalReportHandler::new()
@@ -88,7 +88,7 @@ fn runaway_tsx_error_recovery_is_abandoned_with_a_note() {
     let text = std::fs::read_to_string(common::root().join(path)).unwrap();
     let (findings, notes) = toctou::check_source(
         Path::new(path),
-        SourceKind::Tsx,
+        Grammar::Tsx,
         &text,
         &Config::builtin(),
         Deadline::after(BUDGET),
@@ -203,7 +203,7 @@ fn a_computed_callee_is_lowered_once() {
     let text = std::fs::read_to_string(common::root().join(path)).unwrap();
     let (_, notes) = toctou::check_source(
         Path::new(path),
-        SourceKind::Rust,
+        Grammar::Rust,
         &text,
         &Config::builtin(),
         Deadline::NONE,

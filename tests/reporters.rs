@@ -164,7 +164,7 @@ fn fingerprints_survive_unrelated_line_shifts() {
     let path = std::path::Path::new("svc.ts");
     let text = std::fs::read_to_string(common::root().join(SET[0])).unwrap();
     let shifted = format!("// a new header comment\n\n{text}");
-    let kind = toctou::frontend::SourceKind::TypeScript;
+    let kind = toctou::frontend::Grammar::TypeScript;
     let (a, _) = toctou::check_source(path, kind, &text, &config, Deadline::NONE);
     let (b, _) = toctou::check_source(path, kind, &shifted, &config, Deadline::NONE);
     assert_ne!(a[0].primary.span.line, b[0].primary.span.line);

@@ -4,7 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 use toctou::budget::Deadline;
 use std::path::Path;
-use toctou::frontend::SourceKind;
+use toctou::frontend::Grammar;
 
 const HANDLER: &str = "export async function pay(db, stripe, id) {
   const order = await db.order.findUnique({ where: { id } });
@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     };
     match toctou::config::Config::parse(Path::new("toctou.toml"), text.to_string()) {
         Ok(config) => {
-            let _ = toctou::check_source(Path::new("pay.ts"), SourceKind::TypeScript, HANDLER, &config, budget());
+            let _ = toctou::check_source(Path::new("pay.ts"), Grammar::TypeScript, HANDLER, &config, budget());
         }
         Err(report) => {
             let mut out = String::new();

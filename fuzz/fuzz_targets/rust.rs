@@ -5,14 +5,14 @@ use libfuzzer_sys::fuzz_target;
 use toctou::budget::Deadline;
 use std::path::Path;
 use toctou::config::Config;
-use toctou::frontend::SourceKind;
+use toctou::frontend::Grammar;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
     let config = Config::builtin();
-    let _ = toctou::check_source(Path::new("fuzz.rs"), SourceKind::Rust, text, &config, budget());
+    let _ = toctou::check_source(Path::new("fuzz.rs"), Grammar::Rust, text, &config, budget());
 });
 
 /// As the command line does, a file past its budget is abandoned, so a slow input shows as a

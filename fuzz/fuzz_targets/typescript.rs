@@ -5,14 +5,14 @@ use libfuzzer_sys::fuzz_target;
 use toctou::budget::Deadline;
 use std::path::Path;
 use toctou::config::Config;
-use toctou::frontend::SourceKind;
+use toctou::frontend::Grammar;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
     let config = Config::builtin();
-    for kind in [SourceKind::TypeScript, SourceKind::Tsx] {
+    for kind in [Grammar::TypeScript, Grammar::Tsx] {
         let _ = toctou::check_source(Path::new("fuzz.ts"), kind, text, &config, budget());
     }
 });

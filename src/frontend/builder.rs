@@ -6,7 +6,7 @@ use crate::ir::{
     Block, CallSite, Derived, Effect, EffectId, EffectKind, Isolation, Key, Node, Resource, Source,
     Span, Txn, TxnId, WriteKind,
 };
-use crate::models::{Arg, CallShape, Classified, EffectModel, Language, Models, SourceKind};
+use crate::models::{Arg, CallShape, Classified, EffectModel, Language, Models, UnstableSource};
 use crate::sql::{Conflict, SqlInfo, SqlKind};
 use std::collections::{BTreeSet, HashMap};
 
@@ -454,10 +454,10 @@ pub(crate) fn chain_sources(
         return;
     }
     match models.chain_source(language, shape) {
-        Some((SourceKind::Clock, path)) => {
+        Some((UnstableSource::Clock, path)) => {
             value.sources.insert(Source::Clock(path));
         }
-        Some((SourceKind::Random, path)) => {
+        Some((UnstableSource::Random, path)) => {
             value.sources.insert(Source::Random(path));
         }
         None if models.makes_value(language, shape) => value.made = Some(effects_so_far),

@@ -19,36 +19,37 @@ use crate::ir::FileIr;
 use crate::models::Models;
 use std::path::Path;
 
-/// Source languages the scanner recognises, by file extension.
+/// The grammar a scanned file is parsed with, chosen by its extension (and so its language:
+/// not to be confused with [`crate::models::Language`], the language a library model is for).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SourceKind {
+pub enum Grammar {
     TypeScript,
     /// TSX, JSX and plain JavaScript share the TSX grammar, which accepts both.
     Tsx,
     Rust,
 }
 
-impl SourceKind {
-    pub fn from_path(path: &Path) -> Option<SourceKind> {
+impl Grammar {
+    pub fn from_path(path: &Path) -> Option<Grammar> {
         let name = path.file_name()?.to_str()?;
         if name.ends_with(".d.ts") || name.ends_with(".d.mts") || name.ends_with(".d.cts") {
             return None;
         }
         match path.extension()?.to_str()? {
-            "ts" | "mts" | "cts" => Some(SourceKind::TypeScript),
-            "tsx" | "js" | "jsx" | "mjs" | "cjs" => Some(SourceKind::Tsx),
-            "rs" => Some(SourceKind::Rust),
+            "ts" | "mts" | "cts" => Some(Grammar::TypeScript),
+            "tsx" | "js" | "jsx" | "mjs" | "cjs" => Some(Grammar::Tsx),
+            "rs" => Some(Grammar::Rust),
             _ => None,
         }
     }
 }
 
 /// Lowers one file to the IR; past the deadline, the file is given up with a note.
-pub fn lower(kind: SourceKind, text: &str, models: &Models, deadline: Deadline) -> FileIr {
+pub fn lower(kind: Grammar, text: &str, models: &Models, deadline: Deadline) -> FileIr {
     let mut ir = match kind {
-        SourceKind::TypeScript => ts::lower_file(false, text, models, deadline),
-        SourceKind::Tsx => ts::lower_file(true, text, models, deadline),
-        SourceKind::Rust => rust::lower_file(text, models, deadline),
+        Grammar::TypeScript => ts::lower_file(false, text, models, deadline),
+        Grammar::Tsx => ts::lower_file(true, text, models, deadline),
+        Grammar::Rust => rust::lower_file(text, models, deadline),
     };
     if deadline.passed() {
         return FileIr {
@@ -70,9 +71,9 @@ pub fn lower(kind: SourceKind, text: &str, models: &Models, deadline: Deadline) 
 }
 
 /// Parses one file and drops the tree: the parse-only floor of the benchmark.
-pub fn parse_only(kind: SourceKind, text: &str) {
+pub fn parse_only(kind: Grammar, text: &str) {
     match kind {
-        SourceKind::TypeScript | SourceKind::Tsx => ts::parse_only(kind == SourceKind::Tsx, text),
-        SourceKind::Rust => rust::parse_only(text),
+        Grammar::TypeScript | Grammar::Tsx => ts::parse_only(kind == Grammar::Tsx, text),
+        Grammar::Rust => rust::parse_only(text),
     }
 }

@@ -3,7 +3,7 @@
 
 use super::tsconfig::TsConfigs;
 use super::Unit;
-use crate::frontend::SourceKind;
+use crate::frontend::Grammar;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -41,7 +41,7 @@ impl Unit {
     /// that is every import.
     pub fn imported_files(&self, near: &Neighbourhood, loaded: &Loaded<'_>) -> Vec<PathBuf> {
         match self.kind {
-            SourceKind::Rust => self.imported_rust(near),
+            Grammar::Rust => self.imported_rust(near),
             _ => self.imported_ts(near, loaded),
         }
     }

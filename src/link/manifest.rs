@@ -3,66 +3,37 @@
 //! state that other instances of a service lack.
 
 use super::nearest::Nearest;
+use crate::models::Models;
+use std::collections::HashSet;
 use std::path::Path;
 
-/// Dependencies that make a package a user-interface client.
-const CLIENTS: &[&str] = &[
-    "react-dom",
-    "react-native",
-    "expo",
-    "vue",
-    "svelte",
-    "@angular/core",
-    "solid-js",
-    "preact",
-    "electron",
-    "@tauri-apps/api",
-    "tauri",
-];
-
-/// Dependencies that make a package (also) a server, whatever else it depends on.
-const SERVERS: &[&str] = &[
-    "express",
-    "fastify",
-    "koa",
-    "@nestjs/core",
-    "hono",
-    "next",
-    "nuxt",
-    "@sveltejs/kit",
-    "@remix-run/node",
-    "@hapi/hapi",
-    "h3",
-    "@trpc/server",
-    "@apollo/server",
-    "axum",
-    "actix-web",
-    "warp",
-    "rocket",
-    "poem",
-    "tide",
-    "salvo",
-];
-
-/// Whether the nearest manifest above a file describes a client.
-pub struct Manifests(Nearest<bool>);
-
-impl Default for Manifests {
-    fn default() -> Self {
-        Manifests(Nearest::new(&["package.json", "Cargo.toml"]))
-    }
+/// Whether the nearest manifest above a file describes a client, by the framework packages
+/// the models name (`client_packages`, `server_packages`).
+pub struct Manifests {
+    nearest: Nearest<bool>,
+    clients: HashSet<String>,
+    servers: HashSet<String>,
 }
 
 impl Manifests {
+    pub fn new(models: &Models) -> Manifests {
+        let (clients, servers) = models.framework_packages();
+        Manifests {
+            nearest: Nearest::new(&["package.json", "Cargo.toml"]),
+            clients,
+            servers,
+        }
+    }
+
     pub fn client_only(&self, file: &Path) -> bool {
         let client = |manifest: &Path| {
             let deps = dependencies(manifest)?;
             Some(
-                deps.iter().any(|d| CLIENTS.contains(&d.as_str()))
-                    && !deps.iter().any(|d| SERVERS.contains(&d.as_str())),
+                deps.iter().any(|d| self.clients.contains(d))
+                    && !deps.iter().any(|d| self.servers.contains(d)),
             )
         };
-        self.0.for_file(file, client).unwrap_or(false)
+        self.nearest.for_file(file, client).unwrap_or(false)
     }
 }
 

@@ -10,7 +10,7 @@ pub use inline::{MAX_LINKED_EFFECTS, MAX_LINK_DEPTH};
 mod resolve;
 mod tsconfig;
 
-use crate::frontend::SourceKind;
+use crate::frontend::Grammar;
 use crate::ir::{FileIr, FunctionIr};
 use crate::models::Models;
 use rayon::prelude::*;
@@ -29,7 +29,7 @@ pub struct FnRef {
 /// One lowered file of the project.
 pub struct Unit {
     pub path: PathBuf,
-    pub kind: SourceKind,
+    pub kind: Grammar,
     pub ir: FileIr,
     /// Rust: the crate and the module path the file's items live in.
     pub module: Vec<String>,
@@ -44,7 +44,7 @@ impl Unit {
     /// Lowers a file's text.
     pub fn new(
         path: &Path,
-        kind: SourceKind,
+        kind: Grammar,
         text: &str,
         models: &Models,
         deadline: crate::budget::Deadline,
@@ -80,14 +80,14 @@ pub struct Project {
 }
 
 impl Project {
-    pub fn new(mut units: Vec<Unit>) -> Project {
+    pub fn new(mut units: Vec<Unit>, models: &Models) -> Project {
         // What each file's neighbourhood says: its tsconfig aliases, its crate and module.
         let configs = tsconfig::TsConfigs::default();
         let crates = Mutex::new(HashMap::new());
-        let manifests = manifest::Manifests::default();
+        let manifests = manifest::Manifests::new(models);
         units.par_iter_mut().for_each(|unit| {
             match unit.kind {
-                SourceKind::Rust => unit.module = rust_module(&unit.path, &crates),
+                Grammar::Rust => unit.module = rust_module(&unit.path, &crates),
                 _ => unit.aliases = configs.for_file(&unit.path),
             }
             unit.client = manifests.client_only(&unit.path);

@@ -2,7 +2,7 @@
 //! never guessed.
 
 use super::{FnRef, Project};
-use crate::frontend::SourceKind;
+use crate::frontend::Grammar;
 use crate::ir::{CallSite, FnName};
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,7 +14,7 @@ impl Project {
     /// The function a call in `caller` (of unit `unit`) names, if it is the project's own.
     pub fn resolve(&self, unit: usize, caller: &FnName, site: &CallSite) -> Option<FnRef> {
         match self.units[unit].kind {
-            SourceKind::Rust => self.resolve_rust(unit, caller, site),
+            Grammar::Rust => self.resolve_rust(unit, caller, site),
             _ => self.resolve_ts(unit, caller, site),
         }
     }

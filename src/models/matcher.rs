@@ -161,7 +161,7 @@ fn build<'m>(
         model,
         effect: model.effect,
         trigger,
-        resource: resource(&model.resource, shape, trigger),
+        resource: resource(lib, &model.resource, shape, trigger),
         locking: false,
         sql: None,
         key: None,
@@ -286,7 +286,12 @@ pub fn evaluate(text: &str) -> Option<u64> {
     })
 }
 
-fn resource(from: &ResourceFrom, shape: &CallShape, trigger: usize) -> Option<String> {
+fn resource(
+    lib: &LibraryModel,
+    from: &ResourceFrom,
+    shape: &CallShape,
+    trigger: usize,
+) -> Option<String> {
     let segs = &shape.segments;
     let first_arg = |s: &Segment| s.args().first().map(Arg::source_text);
     match from {
@@ -328,7 +333,7 @@ fn resource(from: &ResourceFrom, shape: &CallShape, trigger: usize) -> Option<St
                 .iter()
                 .take_while(|s| !s.is_call())
                 .map(|s| s.name.as_str())
-                .filter(|n| !matches!(*n, "Entity" | "ActiveModel"))
+                .filter(|n| !lib.entity_types.iter().any(|t| t == n))
                 .collect();
             names.last().map(|n| n.to_string())
         }
@@ -361,9 +366,7 @@ fn resource(from: &ResourceFrom, shape: &CallShape, trigger: usize) -> Option<St
         ResourceFrom::Root => segs
             .iter()
             .enumerate()
-            .find(|(i, s)| {
-                s.is_call() && (*i == 0 || matches!(s.name.as_str(), "from" | "table" | "into"))
-            })
+            .find(|(i, s)| s.is_call() && (*i == 0 || lib.table_calls.iter().any(|t| *t == s.name)))
             .and_then(|(_, s)| first_arg(s)),
         ResourceFrom::Call(name) => shape.calls_named(name).next().and_then(first_arg),
     }

@@ -7,11 +7,13 @@ pub mod shape;
 pub mod sql;
 
 pub use matcher::{call_key, evaluate, Classified, KvSet, TxnInfo};
-pub use schema::{CallModel, EffectModel, Language, LibraryModel, SourceKind};
+pub use schema::{CallModel, EffectModel, Language, LibraryModel, UnstableSource};
 pub use shape::{Arg, ArgValue, CallShape, Segment};
 use std::collections::HashSet;
 
-/// The models shipped in the binary, embedded at build time.
+/// The models shipped in the binary, embedded at build time. Written out rather than listed by
+/// a build script because the order is meaningful: a call is classified by the first library
+/// that matches it. A test fails when a file of `rules/` is missing here.
 const BUILTIN: &[(&str, &str)] = &[
     (
         "rules/js-core.toml",
@@ -90,6 +92,14 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../rules/std-sync.toml"),
     ),
     ("rules/std-fs.toml", include_str!("../../rules/std-fs.toml")),
+    (
+        "rules/js-frameworks.toml",
+        include_str!("../../rules/js-frameworks.toml"),
+    ),
+    (
+        "rules/rust-frameworks.toml",
+        include_str!("../../rules/rust-frameworks.toml"),
+    ),
 ];
 
 #[derive(Clone, Debug, Default)]
@@ -166,7 +176,7 @@ impl Models {
 
     /// Whether a call path (`Date.now`, `crypto.randomUUID`, `new Date`) yields a value that
     /// changes on every retry.
-    pub fn unstable_source(&self, language: Language, path: &str) -> Option<SourceKind> {
+    pub fn unstable_source(&self, language: Language, path: &str) -> Option<UnstableSource> {
         let last = segments_from_end(path).next()?;
         if !self.source_names.contains(last) {
             return None;
@@ -196,7 +206,7 @@ impl Models {
         &self,
         language: Language,
         shape: &CallShape,
-    ) -> Option<(SourceKind, String)> {
+    ) -> Option<(UnstableSource, String)> {
         let separator = if language == Language::Rust {
             "::"
         } else {
@@ -244,9 +254,62 @@ impl Models {
 
     /// Whether a call or class only copies or converts what it is given.
     pub fn is_conversion(&self, language: Language, name: &str) -> bool {
-        self.libraries(language)
-            .flat_map(|l| &l.conversions)
+        self.lists(language, |l| &l.conversions).any(|c| c == name)
+    }
+
+    /// Whether a property of a result counts the rows it found or changed (`rowCount`).
+    pub fn is_count_property(&self, language: Language, name: &str) -> bool {
+        self.lists(language, |l| &l.count_properties)
             .any(|c| c == name)
+    }
+
+    /// Whether a decorator binds a class field to the entity its first argument names.
+    pub fn is_entity_decorator(&self, language: Language, name: &str) -> bool {
+        self.lists(language, |l| &l.entity_decorators)
+            .any(|c| c == name)
+    }
+
+    /// The type of the handle a call returns on the entity its first argument names
+    /// (`getRepository` -> `Repository`).
+    pub fn handle_type(&self, language: Language, call: &str) -> Option<&str> {
+        self.libraries(language)
+            .flat_map(|l| &l.handle_factories)
+            .find(|(_, calls)| calls.iter().any(|c| c == call))
+            .map(|(ty, _)| ty.as_str())
+    }
+
+    /// Whether an update operator computes the new value from the stored one (`$inc`).
+    pub fn is_atomic_update(&self, language: Language, operator: &str) -> bool {
+        self.lists(language, |l| &l.atomic_updates)
+            .any(|c| c == operator)
+    }
+
+    /// Whether a type name stands for an entity named by its module (`ActiveModel`).
+    pub fn is_entity_type(&self, language: Language, name: &str) -> bool {
+        self.lists(language, |l| &l.entity_types).any(|c| c == name)
+    }
+
+    /// Whether a call reads a column of a row by its name (`try_get`).
+    pub fn is_row_getter(&self, language: Language, name: &str) -> bool {
+        self.lists(language, |l| &l.row_getters).any(|c| c == name)
+    }
+
+    /// The packages that make a dependent package a user-interface client, and those that make
+    /// it a server, of every language: a manifest names only its own language's packages.
+    pub fn framework_packages(&self) -> (HashSet<String>, HashSet<String>) {
+        let all = |list: fn(&LibraryModel) -> &Vec<String>| {
+            self.libraries.iter().flat_map(list).cloned().collect()
+        };
+        (all(|l| &l.client_packages), all(|l| &l.server_packages))
+    }
+
+    /// One name list of every library of a language.
+    fn lists<'a>(
+        &'a self,
+        language: Language,
+        list: fn(&LibraryModel) -> &Vec<String>,
+    ) -> impl Iterator<Item = &'a String> {
+        self.libraries(language).flat_map(list)
     }
 
     /// Whether a `catch` handler's text shows it handles a unique-constraint violation.
@@ -272,6 +335,7 @@ fn segments_from_end(path: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn builtin_models_parse_and_have_unique_names() {
@@ -289,16 +353,32 @@ mod tests {
     }
 
     #[test]
+    fn every_file_in_rules_is_built_in() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let mut missing: Vec<String> = std::fs::read_dir(&dir)
+            .expect("rules/ is readable")
+            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+            .filter(|name| name.ends_with(".toml"))
+            .map(|name| format!("rules/{name}"))
+            .filter(|path| !BUILTIN.iter().any(|(built_in, _)| built_in == path))
+            // Not a library model: src/vocabulary.rs embeds it.
+            .filter(|path| path != "rules/vocabulary.toml")
+            .collect();
+        missing.sort();
+        assert!(missing.is_empty(), "not in models::BUILTIN: {missing:?}");
+    }
+
+    #[test]
     fn unstable_sources_match_on_path_suffix() {
         let models = Models::builtin();
         let ts = Language::Typescript;
         assert_eq!(
             models.unstable_source(ts, "Date.now"),
-            Some(SourceKind::Clock)
+            Some(UnstableSource::Clock)
         );
         assert_eq!(
             models.unstable_source(ts, "crypto.randomUUID"),
-            Some(SourceKind::Random)
+            Some(UnstableSource::Random)
         );
         assert_eq!(models.unstable_source(ts, "order.id"), None);
     }

@@ -33,6 +33,44 @@ pub struct LibraryModel {
     /// they return is still what they were given, not something made in the function.
     #[serde(default)]
     pub conversions: Vec<String>,
+    /// Properties of a query's result that count the rows it found or changed (`rowCount`,
+    /// `affectedRows`, `modifiedCount`): a test of one tests whether the query matched, not a
+    /// stored field.
+    #[serde(default)]
+    pub count_properties: Vec<String>,
+    /// Decorators whose first argument names the entity a class field is the repository of
+    /// (`@InjectRepository(Order)`, `@InjectModel(User.name)`).
+    #[serde(default)]
+    pub entity_decorators: Vec<String>,
+    /// Calls returning a handle on the entity their first argument names, by the type of the
+    /// handle: `{ Repository = ["getRepository"] }` makes `getRepository(Order)` a
+    /// `Repository` of `Order`, for the `receiver` patterns of `calls`.
+    #[serde(default)]
+    pub handle_factories: BTreeMap<String, Vec<String>>,
+    /// Update operators whose new value is computed from the stored one (Prisma
+    /// `{ increment: 1 }`, Mongo `$inc`): the write cannot lose an update made meanwhile.
+    #[serde(default)]
+    pub atomic_updates: Vec<String>,
+    /// Type names standing for an entity, whose module names its table (SeaORM
+    /// `order::ActiveModel`, `order::Entity`); an `entity` resource skips them.
+    #[serde(default)]
+    pub entity_types: Vec<String>,
+    /// Calls reading a column of a fetched row by its name (`row.get("id")`,
+    /// `row.try_get("id")`): the value is that field of the read.
+    #[serde(default)]
+    pub row_getters: Vec<String>,
+    /// Calls of a query-builder chain whose first argument names the table of a `root`
+    /// resource when the chain does not start with it (`from`, `table`, `into`).
+    #[serde(default)]
+    pub table_calls: Vec<String>,
+    /// Packages (npm or crates) that make a package depending on them a user-interface client
+    /// (`react-dom`, `tauri`), whose process serves one user.
+    #[serde(default)]
+    pub client_packages: Vec<String>,
+    /// Packages that make a package depending on them a server, whatever else it depends on
+    /// (`express`, `axum`).
+    #[serde(default)]
+    pub server_packages: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -281,12 +319,15 @@ pub struct SourceModel {
     /// Call paths as written, matched on their last segments: `Date.now`, `randomUUID`,
     /// `new Date` (a constructor call).
     pub calls: Vec<String>,
-    pub kind: SourceKind,
+    /// What makes the value change: `clock` or `random`.
+    pub kind: UnstableSource,
 }
 
+/// Why a value derived from a source call changes on every retry, so a key built from it is
+/// no idempotency key.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-pub enum SourceKind {
+pub enum UnstableSource {
     Clock,
     Random,
 }

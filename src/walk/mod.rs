@@ -6,7 +6,7 @@ mod excludes;
 pub use excludes::Selection;
 
 use crate::diagnostic::ScanNote;
-use crate::frontend::SourceKind;
+use crate::frontend::Grammar;
 use ignore::WalkBuilder;
 use std::path::{Path, PathBuf};
 
@@ -35,7 +35,7 @@ pub fn discover(paths: &[PathBuf], selection: &Selection) -> Result<Discovery, S
         match std::fs::metadata(path) {
             Ok(meta) if meta.is_file() => {
                 let excluded = selection.force_exclude && named_file_excluded(path, selection)?;
-                if !excluded && SourceKind::from_path(path).is_some() {
+                if !excluded && Grammar::from_path(path).is_some() {
                     found.files.push(path.clone());
                 }
             }
@@ -94,7 +94,7 @@ fn walk_dir(root: &Path, selection: &Selection, found: &mut Discovery) -> Result
             Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
                 let path = e.into_path();
                 let minified = path.to_string_lossy().ends_with(".min.js");
-                if !minified && SourceKind::from_path(&path).is_some() {
+                if !minified && Grammar::from_path(&path).is_some() {
                     found.files.push(path);
                 }
             }

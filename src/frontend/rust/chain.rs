@@ -30,9 +30,6 @@ const PICKS: &[&str] = &[
 /// Calls that map or recover from the error of the call before them.
 const ERROR_HANDLERS: &[&str] = &["map_err", "or_else", "unwrap_or_else", "inspect_err"];
 
-/// Row accessors that read a column by name (sqlx, tokio-postgres).
-const ROW_GETTERS: &[&str] = &["get", "try_get", "get_unchecked"];
-
 /// One link of a chain: a name, with arguments when it is a call.
 struct Link<'e> {
     name: String,
@@ -469,8 +466,8 @@ impl Lowerer<'_> {
             // `row.get("uses_left")`, `row.try_get("id")`: a column of the row read.
             if let [getter] = &shape.segments[skip..] {
                 let column = getter.args().first().and_then(Arg::as_str);
-                if let (true, Some(column)) = (ROW_GETTERS.contains(&getter.name.as_str()), column)
-                {
+                let getter_named = self.ctx.models.is_row_getter(Language::Rust, &getter.name);
+                if let (true, Some(column)) = (getter_named, column) {
                     v.fields.insert((e, column.to_string()));
                     return v;
                 }

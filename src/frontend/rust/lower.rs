@@ -153,7 +153,10 @@ impl<'a> Lowerer<'a> {
         }
         if let Some(t) = &target {
             let ty = syntax::pat_type(&local.pat).or_else(|| self.type_of(&init.expr));
-            if let Some(entity) = ty.as_deref().and_then(syntax::entity_module) {
+            if let Some(entity) = ty
+                .as_deref()
+                .and_then(|ty| syntax::entity_module(ty, self.ctx.models))
+            {
                 self.aliases.insert(t.clone(), entity.to_string());
             }
             if let Some(ty) = ty {

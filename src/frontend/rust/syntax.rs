@@ -1,5 +1,6 @@
 //! Small readers over syn syntax: names, paths, types and patterns as plain strings.
 
+use crate::models::{Language, Models};
 use quote::ToTokens;
 use std::collections::HashMap;
 use syn::{Expr, Pat, Type, UseTree};
@@ -163,8 +164,9 @@ pub fn pat_variant(pat: &Pat) -> Option<String> {
 }
 
 /// The module of an ORM entity type, which names its table: `order::ActiveModel` -> `order`.
-pub fn entity_module(ty: &str) -> Option<&str> {
+pub fn entity_module<'t>(ty: &'t str, models: &Models) -> Option<&'t str> {
     let (module, last) = ty.rsplit_once("::")?;
-    matches!(last, "ActiveModel" | "Model" | "Entity")
+    models
+        .is_entity_type(Language::Rust, last)
         .then(|| module.rsplit("::").next().unwrap_or(module))
 }

@@ -3,6 +3,7 @@
 use super::lower::{Lowerer, Val};
 use super::syntax::{self, unquote};
 use crate::ir::{Block, EffectId, Guard, Test};
+use crate::models::{Language, Models};
 use tree_sitter::Node;
 
 /// Properties that describe a result's shape or identity rather than the stored state:
@@ -11,28 +12,9 @@ const STRUCTURAL: &[&str] = &[
     "rows", "data", "value", "Item", "Items", "result", "results", "records", "body", "0", "id",
     "_id",
 ];
-/// Properties that count rows or report whether a write matched.
-const COUNTS: &[&str] = &[
-    "length",
-    "rowCount",
-    "count",
-    "affectedRows",
-    "affected",
-    "changedRows",
-    "changes",
-    "numUpdatedRows",
-    "numDeletedRows",
-    "numInsertedOrUpdatedRows",
-    "modifiedCount",
-    "matchedCount",
-    "upsertedCount",
-    "deletedCount",
-    "upsertedId",
-    "size",
-];
 /// Whether a property names a stored field rather than the result's shape or size.
-pub(super) fn is_field(prop: &str) -> bool {
-    !STRUCTURAL.contains(&prop) && !COUNTS.contains(&prop)
+pub(super) fn is_field(models: &Models, prop: &str) -> bool {
+    !STRUCTURAL.contains(&prop) && !models.is_count_property(Language::Typescript, prop)
 }
 
 /// Helpers that test emptiness: true when the result is absent.
@@ -208,7 +190,10 @@ impl<'a, 't> Lowerer<'a, 't> {
         match root.effect {
             Some(e) if tested(e) => {
                 props.reverse();
-                let fields: Vec<String> = props.into_iter().filter(|p| is_field(p)).collect();
+                let fields: Vec<String> = props
+                    .into_iter()
+                    .filter(|p| is_field(self.ctx.models, p))
+                    .collect();
                 Some(if fields.is_empty() {
                     Operand::Whole(e)
                 } else {

@@ -11,7 +11,7 @@ use crate::ir::{
 };
 use crate::models::schema::CallbackResult;
 use crate::models::{
-    Arg, ArgValue, CallShape, Classified, EffectModel, Language, Segment, SourceKind,
+    Arg, ArgValue, CallShape, Classified, EffectModel, Language, Segment, UnstableSource,
 };
 use tree_sitter::Node;
 
@@ -60,7 +60,10 @@ impl<'a, 't> Lowerer<'a, 't> {
                 let object = node.child_by_field_name("object");
                 let mut v = object.map_or_else(Val::default, |o| self.expr(o, out));
                 let property = node.child_by_field_name("property").map(|p| self.text(p));
-                if let (Some(e), Some(p)) = (v.effect, property.filter(|p| cond::is_field(p))) {
+                if let (Some(e), Some(p)) = (
+                    v.effect,
+                    property.filter(|p| cond::is_field(self.ctx.models, p)),
+                ) {
                     v.fields.insert((e, p.to_string()));
                 }
                 if let Some(index) = node.child_by_field_name("index") {
@@ -244,10 +247,10 @@ impl<'a, 't> Lowerer<'a, 't> {
 
     fn add_source(&self, path: &str, v: &mut Val) {
         match self.ctx.models.unstable_source(Language::Typescript, path) {
-            Some(SourceKind::Clock) => {
+            Some(UnstableSource::Clock) => {
                 v.sources.insert(Source::Clock(path.to_string()));
             }
-            Some(SourceKind::Random) => {
+            Some(UnstableSource::Random) => {
                 v.sources.insert(Source::Random(path.to_string()));
             }
             None => {}
@@ -831,7 +834,7 @@ impl<'a, 't> Lowerer<'a, 't> {
             if let (Some(nested), true) = (value.object(), key.starts_with('$')) {
                 // Mongo operators: `$set: { status }`, `$inc: { n: 1 }`.
                 for (field, _) in nested {
-                    if matches!(key.as_str(), "$inc" | "$mul") {
+                    if self.ctx.models.is_atomic_update(Language::Typescript, key) {
                         derived.add(field);
                     }
                     sets.push(field.clone());
@@ -840,12 +843,8 @@ impl<'a, 't> Lowerer<'a, 't> {
             }
             sets.push(key.clone());
             let atomic = value.object().is_some_and(|obj| {
-                obj.iter().any(|(k, _)| {
-                    matches!(
-                        k.as_str(),
-                        "increment" | "decrement" | "multiply" | "divide"
-                    )
-                })
+                obj.iter()
+                    .any(|(k, _)| self.ctx.models.is_atomic_update(Language::Typescript, k))
             });
             if atomic || self.overwrites_from_old_value(self.nodes[value.node], key) {
                 derived.add(key);

@@ -114,7 +114,7 @@ impl<'a, 't> Lowerer<'a, 't> {
         for p in params.named_children(&mut cursor) {
             if let Some(pattern) = p.child_by_field_name("pattern") {
                 if pattern.kind() == "identifier" {
-                    let binding = syntax::binding_of(p, self.ctx.src);
+                    let binding = syntax::binding_of(p, self.ctx.src, self.ctx.models);
                     self.bind_local(self.text(pattern).to_string(), Some(binding));
                 }
             }
@@ -223,7 +223,7 @@ impl<'a, 't> Lowerer<'a, 't> {
                 None => Val::default(),
             };
             if let Some(t) = &target {
-                let binding = syntax::declared_binding(decl, self.ctx.src);
+                let binding = syntax::declared_binding(decl, self.ctx.src, self.ctx.models);
                 self.bind_local(t.clone(), binding);
             }
             self.bind_pattern(name, value);

@@ -142,7 +142,7 @@ pub fn lower_file(tsx: bool, text: &str, models: &Models, deadline: Deadline) ->
         models,
         libraries: models.for_file(Language::Typescript, &specifiers),
         imported,
-        module_bindings: module_bindings(root, text),
+        module_bindings: module_bindings(root, text, models),
         constants: constants(root, text),
         classes: classes(root, text),
         literals: literals(root, text),
@@ -196,7 +196,7 @@ pub fn lower_file(tsx: bool, text: &str, models: &Models, deadline: Deadline) ->
         let fields = class.as_ref().map(|c| {
             classes
                 .entry(c.clone())
-                .or_insert_with(|| class_fields(*node, text))
+                .or_insert_with(|| class_fields(*node, text, models))
                 .clone()
         });
         let (ir, callbacks) = lower::lower_function(&ctx, *node, class.as_deref(), fields);
@@ -222,13 +222,13 @@ fn first_error(root: Node) -> Option<Node> {
 }
 
 /// `const queue = new Queue(..)`, `const stripe: Stripe = ..`, `export const repo = ..`.
-fn module_bindings(root: Node, src: &str) -> HashMap<String, Binding> {
+fn module_bindings(root: Node, src: &str, models: &Models) -> HashMap<String, Binding> {
     let mut out = HashMap::new();
     for d in top_level_declarators(root) {
         let name = d
             .child_by_field_name("name")
             .filter(|n| n.kind() == "identifier");
-        if let (Some(name), Some(b)) = (name, syntax::declared_binding(d, src)) {
+        if let (Some(name), Some(b)) = (name, syntax::declared_binding(d, src, models)) {
             out.insert(syntax::text(name, src).to_string(), b);
         }
     }
@@ -312,7 +312,7 @@ fn literals(root: Node, src: &str) -> HashSet<String> {
 
 /// Fields of the class enclosing `method`: constructor parameter properties and field
 /// declarations, with their declared types and injected resources.
-fn class_fields(method: Node, src: &str) -> HashMap<String, Binding> {
+fn class_fields(method: Node, src: &str, models: &Models) -> HashMap<String, Binding> {
     let mut fields = HashMap::new();
     let Some(body) = syntax::ancestor(method, "class_body") else {
         return fields;
@@ -323,8 +323,8 @@ fn class_fields(method: Node, src: &str) -> HashMap<String, Binding> {
             "public_field_definition" => {
                 if let Some(name) = member.child_by_field_name("name") {
                     // `private seen = new Set<string>()`: the initializer tells what it holds.
-                    let binding = syntax::declared_binding(member, src)
-                        .unwrap_or_else(|| syntax::binding_of(member, src));
+                    let binding = syntax::declared_binding(member, src, models)
+                        .unwrap_or_else(|| syntax::binding_of(member, src, models));
                     fields.insert(syntax::text(name, src).to_string(), binding);
                 }
             }
@@ -341,7 +341,7 @@ fn class_fields(method: Node, src: &str) -> HashMap<String, Binding> {
                     if let Some(name) = p.child_by_field_name("pattern") {
                         fields.insert(
                             syntax::text(name, src).to_string(),
-                            syntax::binding_of(p, src),
+                            syntax::binding_of(p, src, models),
                         );
                     }
                 }

@@ -1,6 +1,7 @@
 //! Small helpers over tree-sitter nodes of the TypeScript grammar.
 
 use super::Binding;
+use crate::models::{Language, Models};
 use tree_sitter::Node;
 
 pub fn text<'a>(node: Node, src: &'a str) -> &'a str {
@@ -56,7 +57,7 @@ pub fn unwrap(mut node: Node) -> Node {
 
 /// Declared type and injected resource of a parameter or field:
 /// `@InjectRepository(Order) private repo: Repository<Order>` -> (Repository, Order).
-pub fn binding_of(node: Node, src: &str) -> Binding {
+pub fn binding_of(node: Node, src: &str, models: &Models) -> Binding {
     let mut binding = Binding::default();
     if let Some(annotation) = node.child_by_field_name("type") {
         let (name, arg) = type_name(annotation, src);
@@ -75,7 +76,7 @@ pub fn binding_of(node: Node, src: &str) -> Binding {
             continue;
         };
         let callee = call.child_by_field_name("function").map(|f| text(f, src));
-        if matches!(callee, Some("InjectRepository" | "InjectModel")) {
+        if callee.is_some_and(|c| models.is_entity_decorator(Language::Typescript, c)) {
             let first = call
                 .child_by_field_name("arguments")
                 .and_then(|a| a.named_child(0))
@@ -202,16 +203,16 @@ fn callee_name(callee: Node, src: &str) -> String {
 /// `dataSource.getRepository(Order)` -> a repository of `Order`.
 /// What a declaration (`const x: T = ..`, a class field) holds: its declared type, else what
 /// its initializer builds.
-pub fn declared_binding(decl: Node, src: &str) -> Option<Binding> {
-    let typed = binding_of(decl, src);
+pub fn declared_binding(decl: Node, src: &str, models: &Models) -> Option<Binding> {
+    let typed = binding_of(decl, src, models);
     if typed.declared_type.is_some() {
         return Some(typed);
     }
     decl.child_by_field_name("value")
-        .and_then(|v| receiver_binding(v, src))
+        .and_then(|v| receiver_binding(v, src, models))
 }
 
-pub fn receiver_binding(value: Node, src: &str) -> Option<Binding> {
+pub fn receiver_binding(value: Node, src: &str, models: &Models) -> Option<Binding> {
     let value = unwrap(value);
     let callee_and_arg = |callee: Node| {
         let arg = value
@@ -232,12 +233,7 @@ pub fn receiver_binding(value: Node, src: &str) -> Option<Binding> {
         "call_expression" => {
             let (callee, arg) = callee_and_arg(value.child_by_field_name("function")?);
             let method = callee.rsplit('.').next().unwrap_or(callee);
-            let ty = match method {
-                "getRepository" | "getCustomRepository" | "withRepository" => "Repository",
-                "model" => "Model",
-                "collection" => "Collection",
-                _ => return None,
-            };
+            let ty = models.handle_type(Language::Typescript, method)?;
             Some(Binding {
                 declared_type: Some(ty.to_string()),
                 resource: arg,
