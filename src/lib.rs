@@ -354,9 +354,6 @@ fn run_rules(
     // or decided by several checks, is one thing to fix.
     let mut seen = std::collections::HashSet::new();
     diagnostics.retain(|d| seen.insert((d.rule, d.primary.span)));
-    for d in &mut diagnostics {
-        d.explain_links();
-    }
     (diagnostics, notes.into_iter().collect())
 }
 

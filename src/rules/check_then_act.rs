@@ -2,7 +2,7 @@
 
 use super::flow::{decides_as_claim, Flow};
 use super::{declare_rule, process_local_dedup, RuleContext};
-use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{
     same_field, Derived, Effect, EffectId, EffectKind, FunctionIr, Isolation, ScopeKind, TestKind,
     WriteKind,
@@ -450,11 +450,23 @@ fn diagnostic(
         _ => "sees a state that lets it proceed".to_string(),
     };
     let mut steps = vec![
-        format!("request A reads {table} at line {rl} and {seen}"),
-        format!(
-            "request B reads {table} at line {rl} before A reaches line {al}, and sees the same"
+        Step::new(
+            Actor::A,
+            read.span,
+            format!("request A reads {table} at line {rl} and {seen}"),
         ),
-        format!("both pass the check at line {gl}"),
+        Step::new(
+            Actor::B,
+            read.span,
+            format!(
+                "request B reads {table} at line {rl} before A reaches line {al}, and sees the same"
+            ),
+        ),
+        Step::new(
+            Actor::Both,
+            guard.span,
+            format!("both pass the check at line {gl}"),
+        ),
     ];
     let (message, consequence, severity) = match &act.kind {
         EffectKind::External { .. } => (
@@ -480,7 +492,7 @@ fn diagnostic(
             Severity::Warning,
         ),
     };
-    steps.push(consequence);
+    steps.push(Step::new(Actor::Both, act.span, consequence));
     let mut secondary = vec![
         Label::at(read, format!("reads {table} here")),
         Label::new(guard.span, "both requests can pass this check"),
@@ -511,7 +523,7 @@ fn diagnostic(
         } else {
             steps.len() - 1
         };
-        steps.insert(at, step);
+        steps.insert(at, Step::new(Actor::A, w.span, step));
     }
     for other in races.iter().filter(|r| r.act != race.act) {
         let e = &func.effects[other.act];

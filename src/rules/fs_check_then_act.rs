@@ -3,7 +3,7 @@
 
 use super::flow::Flow;
 use super::{declare_rule, RuleContext};
-use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{Effect, EffectId, EffectKind, FunctionIr, TestKind};
 
 declare_rule! {
@@ -207,10 +207,10 @@ fn diagnostic(
         primary: Label::at(act, format!("`{op}` trusts the check")),
         secondary,
         steps: vec![
-            format!("process A checks `{path}` at line {cl}"),
-            format!("process B checks `{path}` at line {cl} before A reaches line {al}, and sees the same"),
-            format!("A runs `{op}` at line {al}"),
-            last,
+            Step::new(Actor::A, check.span, format!("process A checks `{path}` at line {cl}")),
+            Step::new(Actor::B, check.span, format!("process B checks `{path}` at line {cl} before A reaches line {al}, and sees the same")),
+            Step::new(Actor::A, act.span, format!("A runs `{op}` at line {al}")),
+            Step::new(Actor::B, act.span, last),
         ],
         notes: Vec::new(),
         help,

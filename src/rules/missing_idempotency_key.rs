@@ -3,7 +3,7 @@
 
 use super::flow::Flow;
 use super::{check_then_act, declare_rule, RuleContext};
-use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{EffectKind, FunctionIr};
 
 declare_rule! {
@@ -73,9 +73,9 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
             primary: Label::at(e, "no idempotency key"),
             secondary: Vec::new(),
             steps: vec![
-                format!("request A calls `{operation}` at line {line}; {provider} does it, but the response is lost (a timeout, a deploy)"),
-                "the client or the queue retries the request".into(),
-                format!("the retry calls `{operation}` at line {line} again with no key: {provider} cannot tell it is the same operation and does it twice"),
+                Step::new(Actor::A, e.span, format!("request A calls `{operation}` at line {line}; {provider} does it, but the response is lost (a timeout, a deploy)")),
+                Step::new(Actor::Both, e.span, "the client or the queue retries the request"),
+                Step::new(Actor::Both, e.span, format!("the retry calls `{operation}` at line {line} again with no key: {provider} cannot tell it is the same operation and does it twice")),
             ],
             notes,
             help: cx

@@ -2,7 +2,7 @@
 
 use super::flow::{decides_as_claim, End, Flow};
 use super::{declare_rule, RuleContext};
-use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{EffectId, EffectKind, FunctionIr, Resource, TestKind, WriteKind};
 
 declare_rule! {
@@ -225,11 +225,17 @@ fn diagnostic(
         ),
         Label::at(store, "the key is recorded in this process's memory only"),
     ];
+    // A's check is shown at the test when it is written on the lookup's line (`if (seen.has(id))`).
+    let check_site = if guard.span.line == rl {
+        guard.span
+    } else {
+        read.span
+    };
     let mut steps = vec![
-        format!("request A reaches instance 1 and checks `{map}` at line {rl}: the key is not there"),
-        format!("A records the key at line {sl}, in instance 1's memory"),
-        format!("request B for the same key (a client retry, a queue redelivery, a double click) reaches instance 2, or instance 1 after a restart: its `{map}` has never seen the key"),
-        format!("B passes the check at line {gl}"),
+        Step::new(Actor::A, check_site, format!("request A reaches instance 1 and checks `{map}` at line {rl}: the key is not there")),
+        Step::new(Actor::A, store.span, format!("A records the key at line {sl}, in instance 1's memory")),
+        Step::new(Actor::B, read.span, format!("request B for the same key (a client retry, a queue redelivery, a double click) reaches instance 2, or instance 1 after a restart: its `{map}` has never seen the key")),
+        Step::new(Actor::B, guard.span, format!("B passes the check at line {gl}")),
     ];
     let mut severity = ProcessLocalDedup::META.level;
     let what = match act.map(|a| &func.effects[a]) {
@@ -246,14 +252,22 @@ fn diagnostic(
                 _ => format!("`{}`", act.callee),
             };
             secondary.push(Label::at(act, "runs again for the duplicate"));
-            steps.push(format!(
-                "both run {name} at line {}: the work happens twice",
-                act.span.line
+            steps.push(Step::new(
+                Actor::Both,
+                act.span,
+                format!(
+                    "both run {name} at line {}: the work happens twice",
+                    act.span.line
+                ),
             ));
             name
         }
         None => {
-            steps.push("both go on to do the work the check was meant to do once".into());
+            steps.push(Step::new(
+                Actor::Both,
+                read.span,
+                "both go on to do the work the check was meant to do once",
+            ));
             "the work that follows".into()
         }
     };

@@ -2,7 +2,7 @@
 
 use super::flow::Flow;
 use super::{declare_rule, RuleContext};
-use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{EffectKind, FunctionIr};
 
 /// Words that mark a key as a lock, a lease, a counter or a cache: short expiries are right.
@@ -104,9 +104,10 @@ pub fn check(func: &FunctionIr, _flow: &Flow, cx: &RuleContext, out: &mut Vec<Di
             primary: Label::at(e, format!("stored for {human}")),
             secondary: Vec::new(),
             steps: vec![
-                format!("attempt A stores `{shown}` at line {} and starts the operation", e.span.line),
-                format!("A's response is lost or it crashes; the retry comes after {human} or later"),
-                "the key has expired, so the retry stores it again and repeats the operation".into(),
+                Step::new(Actor::A, e.span, format!("attempt A stores `{shown}` at line {} and starts the operation", e.span.line)),
+                // What the lost response and the late retry share is shown in both requests' threads.
+                Step::new(Actor::Both, e.span, format!("A's response is lost or it crashes; the retry comes after {human} or later")),
+                Step::new(Actor::Both, e.span, "the key has expired, so the retry stores it again and repeats the operation"),
             ],
             notes: Vec::new(),
             help: format!(

@@ -3,7 +3,7 @@
 
 use super::flow::{decides_as_claim, Flow};
 use super::{check_then_act, declare_rule, RuleContext};
-use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{same_field, EffectId, EffectKind, FunctionIr, TestKind};
 
 declare_rule! {
@@ -72,7 +72,8 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
         {
             continue;
         }
-        let (al, rl) = (act.span.line, func.effects[record].span.line);
+        let written = &func.effects[record];
+        let (al, rl) = (act.span.line, written.span.line);
         let mut secondary = vec![Label::at(
             &func.effects[record],
             "the operation is recorded only here, after the act",
@@ -90,10 +91,10 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
             primary: Label::at(act, "the side effect happens here"),
             secondary,
             steps: vec![
-                format!("attempt A calls `{operation}` at line {al}"),
-                format!("A dies (a deploy, a timeout) before line {rl}, or attempt B arrives before A gets there"),
-                format!("nothing records the operation yet, so the retry or B calls `{operation}` at line {al} again"),
-                format!("the record at line {rl} is written after both side effects"),
+                Step::new(Actor::A, act.span, format!("attempt A calls `{operation}` at line {al}")),
+                Step::new(Actor::A, written.span, format!("A dies (a deploy, a timeout) before line {rl}, or attempt B arrives before A gets there")),
+                Step::new(Actor::B, act.span, format!("nothing records the operation yet, so the retry or B calls `{operation}` at line {al} again")),
+                Step::new(Actor::Both, written.span, format!("the record at line {rl} is written after both side effects")),
             ],
             notes: Vec::new(),
             help: "claim first, act, then mark it done: a pending row under a unique key (`ON CONFLICT DO NOTHING RETURNING`) or `SET key NX PX`, tested before the act; mark it complete after, and release the claim on failure".into(),
