@@ -1,6 +1,7 @@
 //! `process-local-dedup`: a duplicate check kept in one process's memory.
 
 use super::flow::{decides_as_claim, End, Flow};
+use super::links::Calls;
 use super::{declare_rule, RuleContext};
 use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{EffectId, EffectKind, FunctionIr, Resource, TestKind, WriteKind};
@@ -53,6 +54,7 @@ declare_rule! {
         level: Severity::Warning,
         languages: &["typescript", "javascript", "rust"],
         summary: "a duplicate check kept in one process's memory, unseen by the service's other processes",
+        links: super::Links::Linked,
     }
 }
 
@@ -92,7 +94,7 @@ pub(super) fn dedup(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Option
         let Some(store) = (read_id + 1..func.effects.len()).find(|&s| {
             marks_seen(&func.effects[s].kind, map, read_id)
                 && on_unseen(s)
-                && !func.effects[s].same_call(&func.effects[read_id])
+                && Calls::of(&func.effects[s], &func.effects[read_id]) != Calls::OneCall
         }) else {
             continue;
         };
@@ -283,17 +285,13 @@ fn diagnostic(
         .unwrap_or("claim the key where every process sees it, atomically, before acting: Redis `SET key 1 NX PX <ms>`, or an insert under a unique key whose duplicate error you handle")
         .to_string();
     Diagnostic {
-        rule: ProcessLocalDedup::META.id,
         severity,
-        message: format!(
-            "`{map}` guards {what} against duplicates only inside this process: another instance of the service, or this one after a restart, has never seen the key"
-        ),
-        file: cx.file.to_path_buf(),
-        function: func.name.clone(),
-        primary: Label::at(read, format!("checks `{map}`, which lives in this process's memory")),
         secondary,
         steps,
         notes,
         help,
+        ..cx.diagnostic(&ProcessLocalDedup::META, func, format!(
+            "`{map}` guards {what} against duplicates only inside this process: another instance of the service, or this one after a restart, has never seen the key"
+        ), Label::at(read, format!("checks `{map}`, which lives in this process's memory")))
     }
 }

@@ -2,6 +2,7 @@
 //! is written after it.
 
 use super::flow::{decides_as_claim, Flow};
+use super::links::Calls;
 use super::{check_then_act, declare_rule, RuleContext};
 use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{same_field, EffectId, EffectKind, FunctionIr, TestKind};
@@ -41,6 +42,7 @@ declare_rule! {
         level: Severity::Warning,
         languages: &["typescript", "javascript", "rust"],
         summary: "an external act runs before the write that records it",
+        links: super::Links::Linked,
     }
 }
 
@@ -67,9 +69,13 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
         let Some((check, record)) = record_after(func, flow, act_id) else {
             continue;
         };
-        if act.same_call(&func.effects[record])
-            || other_call_of_same_helper(act, &func.effects[record])
-        {
+        // Inside one call of a helper, the helper's own finding; two calls of one helper
+        // (`notify(a)`, then `notify(b)`) do two operations, and what the second writes
+        // records the second, not the act of the first.
+        if matches!(
+            Calls::of(act, &func.effects[record]),
+            Calls::OneCall | Calls::TwoCallsOfOneHelper
+        ) {
             continue;
         }
         let written = &func.effects[record];
@@ -81,14 +87,6 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
         secondary
             .extend(check.map(|c| Label::at(&func.effects[c], "the check that reads the record")));
         out.push(Diagnostic {
-            rule: SideEffectBeforeClaim::META.id,
-            severity: SideEffectBeforeClaim::META.level,
-            message: format!(
-                "`{operation}` ({provider}) runs before the write that records it at line {rl}: a crash or a concurrent duplicate in between repeats it"
-            ),
-            file: cx.file.to_path_buf(),
-            function: func.name.clone(),
-            primary: Label::at(act, "the side effect happens here"),
             secondary,
             steps: vec![
                 Step::new(Actor::A, act.span, format!("attempt A calls `{operation}` at line {al}")),
@@ -96,18 +94,11 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
                 Step::new(Actor::B, act.span, format!("nothing records the operation yet, so the retry or B calls `{operation}` at line {al} again")),
                 Step::new(Actor::Both, written.span, format!("the record at line {rl} is written after both side effects")),
             ],
-            notes: Vec::new(),
             help: "claim first, act, then mark it done: a pending row under a unique key (`ON CONFLICT DO NOTHING RETURNING`) or `SET key NX PX`, tested before the act; mark it complete after, and release the claim on failure".into(),
+            ..cx.diagnostic(&SideEffectBeforeClaim::META, func, format!(
+                "`{operation}` ({provider}) runs before the write that records it at line {rl}: a crash or a concurrent duplicate in between repeats it"
+            ), Label::at(act, "the side effect happens here"))
         });
-    }
-}
-
-/// Two calls of one helper (`notify(a)`, then `notify(b)`) do two operations: what the second
-/// writes records the second, not the act of the first.
-fn other_call_of_same_helper(act: &crate::ir::Effect, record: &crate::ir::Effect) -> bool {
-    match (act.via.first(), record.via.first()) {
-        (Some(a), Some(r)) => a.function == r.function && act.span != record.span,
-        _ => false,
     }
 }
 
