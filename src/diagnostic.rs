@@ -25,11 +25,15 @@ impl Severity {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Label {
     pub span: Span,
-    /// What happens here, e.g. "reads `orders`".
+    /// What happens here, e.g. "reads `orders`", without where a linked site really is:
+    /// reporters render that from `via` ([`Label::text`]).
     pub message: String,
     /// When it happens inside called functions: the calls, outermost first (the span is
     /// then the outermost call's).
     pub via: Vec<Frame>,
+    /// The site's code as the IR names it (the call and the resource it touches), which
+    /// fingerprints hash; empty for a site that is no effect (a guard, a key's source).
+    pub code: String,
 }
 
 impl Label {
@@ -38,20 +42,34 @@ impl Label {
             span,
             message: message.into(),
             via: Vec::new(),
+            code: String::new(),
         }
     }
 
     /// A label at an effect, through the calls it was linked in from.
     pub fn at(effect: &Effect, message: impl Into<String>) -> Label {
+        let code = match effect.kind.resource() {
+            Some(r) => format!("{} {}", effect.callee, r.key()),
+            None => effect.callee.clone(),
+        };
         Label {
             span: effect.span,
             message: message.into(),
             via: effect.via.clone(),
+            code,
+        }
+    }
+
+    /// The message as shown: a linked site says where it really is.
+    pub fn text(&self) -> String {
+        match self.inside() {
+            Some(inside) => format!("{} {inside}", self.message),
+            None => self.message.clone(),
         }
     }
 
     /// `inside `find` (src/repo.ts:14)`: where a linked site really is.
-    pub fn inside(&self) -> Option<String> {
+    fn inside(&self) -> Option<String> {
         let last = self.via.last()?;
         let chain: Vec<&str> = self.via.iter().map(|f| &*f.function).collect();
         Some(format!(
@@ -63,12 +81,42 @@ impl Label {
     }
 }
 
+/// Which of the two requests (or attempts, or processes) of an interleaving takes a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor {
+    A,
+    B,
+    /// Both, A first.
+    Both,
+}
+
+/// One step of the interleaving of two requests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub actor: Actor,
+    /// Where it happens: the span of one of the finding's labels.
+    pub at: Span,
+    /// The step in words, as every reporter shows it.
+    pub text: String,
+}
+
+impl Step {
+    pub fn new(actor: Actor, at: Span, text: impl Into<String>) -> Step {
+        Step {
+            actor,
+            at,
+            text: text.into(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
     /// Public rule id, e.g. `check-then-act`.
     pub rule: &'static str,
     pub severity: Severity,
-    /// What is wrong: lowercase, no final period.
+    /// What is wrong: lowercase, no final period; the helpers it goes through are rendered
+    /// from the labels ([`Diagnostic::headline`]).
     pub message: String,
     /// Path as given or found by the walk, relative to the scan root where possible.
     pub file: PathBuf,
@@ -79,7 +127,7 @@ pub struct Diagnostic {
     /// The other sites: the check, the guard, the record.
     pub secondary: Vec<Label>,
     /// The interleaving of two requests, step by step.
-    pub steps: Vec<String>,
+    pub steps: Vec<Step>,
     /// Further explanation (why a protection present does not protect).
     pub notes: Vec<String>,
     /// The fix that fits the library in use.
@@ -87,22 +135,23 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// Names the helpers a finding's sites sit in: the message says which functions it goes
-    /// through, and each linked label where the site really is.
-    pub fn explain_links(&mut self) {
-        let mut through: Vec<String> = Vec::new();
-        for label in std::iter::once(&mut self.primary).chain(&mut self.secondary) {
-            let Some(inside) = label.inside() else {
-                continue;
-            };
-            label.message = format!("{} {inside}", label.message);
-            let outer = &label.via[0].function;
-            if !through.iter().any(|t| **t == **outer) {
-                through.push(outer.to_string());
+    /// Every label, the act first.
+    pub fn labels(&self) -> impl Iterator<Item = &Label> {
+        std::iter::once(&self.primary).chain(&self.secondary)
+    }
+
+    /// The message as shown: it names the helpers its sites sit in (`(through `find`)`).
+    pub fn headline(&self) -> String {
+        let mut through: Vec<&str> = Vec::new();
+        for frame in self.labels().filter_map(|l| l.via.first()) {
+            if !through.contains(&&*frame.function) {
+                through.push(&frame.function);
             }
         }
-        if !through.is_empty() {
-            self.message = format!("{} (through `{}`)", self.message, through.join("`, `"));
+        if through.is_empty() {
+            self.message.clone()
+        } else {
+            format!("{} (through `{}`)", self.message, through.join("`, `"))
         }
     }
 

@@ -208,15 +208,6 @@ impl Effect {
     pub fn linked(&self) -> bool {
         !self.via.is_empty()
     }
-
-    /// Both come from inside one call of a helper, whose own findings already cover a
-    /// race between them.
-    pub fn same_call(&self, other: &Effect) -> bool {
-        self.linked()
-            && other.linked()
-            && self.span == other.span
-            && self.via[0].function == other.via[0].function
-    }
 }
 
 /// One call on the way to an effect inside a helper. Every effect copied from a helper carries

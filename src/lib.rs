@@ -21,9 +21,7 @@ use budget::Deadline;
 use config::Config;
 use diagnostic::{Diagnostic, ScanNote};
 use frontend::Grammar;
-use ir::FunctionIr;
 use rayon::prelude::*;
-use rules::{RuleContext, RULES};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -305,7 +303,7 @@ fn analyse(
 ) -> (Vec<Diagnostic>, Vec<ScanNote>) {
     let path = &project.units[u].path;
     let deadline = Deadline::after(options.file_budget);
-    let (mut diagnostics, analysis_notes) = run_rules(project, u, config, deadline);
+    let (mut diagnostics, analysis_notes) = rules::run(project, u, config, deadline);
     suppress::apply(text, path, &mut diagnostics, options.require_reasons);
     let notes = project.units[u]
         .ir
@@ -319,65 +317,6 @@ fn analyse(
         })
         .collect();
     (diagnostics, notes)
-}
-
-/// Every rule over every function of one file, calls linked into the project, and notes on
-/// what could not be analysed whole. Past the deadline the file has no findings, only a note.
-fn run_rules(
-    project: &link::Project,
-    u: usize,
-    config: &Config,
-    deadline: Deadline,
-) -> (Vec<Diagnostic>, Vec<ir::FileNote>) {
-    let unit = &project.units[u];
-    let cx = RuleContext {
-        models: &config.models,
-        settings: &config.settings,
-        file: &unit.path,
-        client: unit.client,
-    };
-    let mut diagnostics = Vec::new();
-    // Functions whose linked body hit the size bound: one note for the file, at the first.
-    let mut cut: Vec<&FunctionIr> = Vec::new();
-    for f in 0..unit.ir.functions.len() {
-        if deadline.passed() {
-            let note = ir::FileNote {
-                span: None,
-                message: deadline.note(),
-            };
-            return (Vec::new(), vec![note]);
-        }
-        let at = link::FnRef { unit: u, index: f };
-        if project.runs_under_lock(at) {
-            continue;
-        }
-        let (func, partly) = project.link(at);
-        if partly {
-            cut.push(project.function(at));
-        }
-        let flow = rules::flow::Flow::new(&func);
-        for rule in RULES {
-            (rule.check)(&func, &flow, &cx, &mut diagnostics);
-        }
-    }
-    let notes = cut.first().map(|first| ir::FileNote {
-        span: Some(first.span),
-        message: format!(
-            "{} function(s), `{}` first, call more than the analysis follows: helpers past {} \
-             effects were left unresolved",
-            cut.len(),
-            first.name,
-            link::MAX_LINKED_EFFECTS
-        ),
-    });
-    // One finding per rule and site: a helper's act reached along several paths of calls,
-    // or decided by several checks, is one thing to fix.
-    let mut seen = std::collections::HashSet::new();
-    diagnostics.retain(|d| seen.insert((d.rule, d.primary.span)));
-    for d in &mut diagnostics {
-        d.explain_links();
-    }
-    (diagnostics, notes.into_iter().collect())
 }
 
 /// A buffer from an editor, analysed as if it were the file at `path` (its language, its
@@ -437,7 +376,7 @@ pub fn check_source(
 ) -> (Vec<Diagnostic>, Vec<ir::FileNote>) {
     let unit = link::Unit::new(path, kind, text, &config.models, deadline);
     let mut project = link::Project::new(vec![unit], &config.models);
-    let (diagnostics, more) = run_rules(&project, 0, config, deadline);
+    let (diagnostics, more) = rules::run(&project, 0, config, deadline);
     let mut notes = std::mem::take(&mut project.units[0].ir.notes);
     notes.extend(more);
     (diagnostics, notes)

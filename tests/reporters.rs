@@ -155,7 +155,8 @@ fn sarif_code_flow_interleaves_two_requests_in_step_order() {
     // appears once per request, one right after the other.
     let mut in_order: Vec<String> = merged.into_iter().map(|(_, step)| step).collect();
     in_order.dedup();
-    assert_eq!(in_order, d.steps);
+    let steps: Vec<&str> = d.steps.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(in_order, steps);
 }
 
 #[test]
@@ -172,6 +173,55 @@ fn fingerprints_survive_unrelated_line_shifts() {
         toctou::report::fingerprints(&a),
         toctou::report::fingerprints(&b)
     );
+}
+
+/// A finding reached through helpers in other files keeps its fingerprint, and its baseline
+/// entry, when lines move in the caller and in the helpers: the helpers' `file:line` is shown
+/// in the labels but never hashed (it was, and such a finding came back as new).
+#[test]
+fn fingerprints_of_a_finding_through_helpers_survive_line_shifts_in_both_files() {
+    let case = common::root()
+        .join("fixtures/ts/cross-file/fire_express_route_db_helper_then_mailer_helper/src");
+    let dir = tempfile::tempdir().unwrap();
+    let files = ["db.ts", "mailer.ts", "routes/newsletter.ts"];
+    let scan = |shift: &str| {
+        std::fs::create_dir_all(dir.path().join("routes")).unwrap();
+        for file in files {
+            let text = std::fs::read_to_string(case.join(file)).unwrap();
+            std::fs::write(dir.path().join(file), format!("{shift}{text}")).unwrap();
+        }
+        let paths: Vec<std::path::PathBuf> = files.iter().map(|f| dir.path().join(f)).collect();
+        toctou::check(&paths, &Config::builtin(), &toctou::Options::default()).diagnostics
+    };
+    let before = scan("");
+    let linked = before
+        .iter()
+        .find(|d| d.labels().any(|l| !l.via.is_empty()))
+        .expect("a finding through a helper");
+    let helper_line = |ds: &[toctou::diagnostic::Diagnostic]| {
+        ds.iter()
+            .flat_map(|d| d.labels())
+            .find_map(|l| l.via.last().map(|f| f.line))
+            .unwrap()
+    };
+    assert!(
+        linked.headline().contains("(through `"),
+        "{}",
+        linked.headline()
+    );
+    let baseline = dir.path().join("baseline.json");
+    toctou::baseline::write(&baseline, &before).unwrap();
+
+    let mut after = scan("// a new header comment\n\n// and another\n");
+    assert_ne!(helper_line(&before), helper_line(&after));
+    assert_ne!(before[0].primary.span.line, after[0].primary.span.line);
+    assert_eq!(
+        toctou::report::fingerprints(&before),
+        toctou::report::fingerprints(&after)
+    );
+    let gone = toctou::baseline::filter(&baseline, &mut after).unwrap();
+    assert!(after.is_empty(), "reported as new: {after:?}");
+    assert_eq!(gone, 0);
 }
 
 /// `docs/rules/<id>.md` is generated from each rule's doc comment, which SARIF `helpUri`

@@ -1,5 +1,6 @@
 //! Fingerprints that identify a finding across runs while unrelated lines move: built from
-//! the rule, file, function and the labels' wording, never from line numbers.
+//! the rule, file, function and each site's code (its call, its resource, the helpers it is
+//! reached through), never from line numbers or the labels' wording, which names lines.
 
 use crate::diagnostic::Diagnostic;
 use std::collections::HashMap;
@@ -11,16 +12,14 @@ pub fn fingerprints(diagnostics: &[Diagnostic]) -> Vec<String> {
     diagnostics
         .iter()
         .map(|d| {
-            let mut text = format!(
-                "{}\0{}\0{}\0{}",
-                d.rule,
-                d.file.display(),
-                d.function,
-                d.primary.message
-            );
-            for label in &d.secondary {
+            let mut text = format!("{}\0{}\0{}", d.rule, d.file.display(), d.function);
+            for label in d.labels() {
                 text.push('\0');
-                text.push_str(&label.message);
+                text.push_str(&label.code);
+                for frame in &label.via {
+                    text.push('\u{1}');
+                    text.push_str(&frame.function);
+                }
             }
             let base = fnv1a(text.as_bytes());
             let n = seen.entry(base).or_insert(0);

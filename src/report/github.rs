@@ -13,9 +13,9 @@ pub fn render(report: &Report) -> String {
             Severity::Note => "notice",
         };
         let s = &d.primary.span;
-        let mut body = d.message.clone();
+        let mut body = d.headline();
         for (i, step) in d.steps.iter().enumerate() {
-            body.push_str(&format!("\n{}. {step}", i + 1));
+            body.push_str(&format!("\n{}. {}", i + 1, step.text));
         }
         body.push_str(&format!("\nfix: {}", d.help));
         out.push_str(&format!(

@@ -13,13 +13,13 @@ struct Rendered<'a> {
 
 impl fmt::Debug for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.d.message)
+        f.write_str(&self.d.headline())
     }
 }
 
 impl fmt::Display for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.d.message)
+        f.write_str(&self.d.headline())
     }
 }
 
@@ -55,14 +55,14 @@ impl miette::Diagnostic for Rendered<'_> {
             )
         };
         let primary = std::iter::once(LabeledSpan::new_primary_with_span(
-            Some(self.d.primary.message.clone()),
+            Some(self.d.primary.text()),
             span(&self.d.primary.span),
         ));
         let secondary = self
             .d
             .secondary
             .iter()
-            .map(move |l| LabeledSpan::new_with_span(Some(l.message.clone()), span(&l.span)));
+            .map(move |l| LabeledSpan::new_with_span(Some(l.text()), span(&l.span)));
         Some(Box::new(primary.chain(secondary)))
     }
 }
@@ -84,14 +84,14 @@ pub fn render(report: &Report) -> String {
         };
         let mut block = String::new();
         if handler.render_report(&mut block, &rendered).is_err() {
-            block = format!("{}: {}\n", d.rule, d.message);
+            block = format!("{}: {}\n", d.rule, d.headline());
         }
         out.push_str(block.trim_end());
         out.push('\n');
         if !d.steps.is_empty() {
             out.push_str("  = two requests can interleave:\n");
             for (i, step) in d.steps.iter().enumerate() {
-                out.push_str(&format!("      {}. {step}\n", i + 1));
+                out.push_str(&format!("      {}. {}\n", i + 1, step.text));
             }
         }
         for note in &d.notes {

@@ -15,12 +15,12 @@ pub fn render(report: &Report) -> String {
             json!({
                 "rule": d.rule,
                 "severity": d.severity.as_str(),
-                "message": d.message,
+                "message": d.headline(),
                 "file": path(&d.file),
                 "function": d.function,
                 "location": location(&d.primary.span),
-                "labels": std::iter::once(&d.primary).chain(&d.secondary).map(label).collect::<Vec<_>>(),
-                "steps": d.steps,
+                "labels": d.labels().map(label).collect::<Vec<_>>(),
+                "steps": d.steps.iter().map(|s| &s.text).collect::<Vec<_>>(),
                 "notes": d.notes,
                 "help": d.help,
                 "fingerprint": fingerprint,
@@ -53,5 +53,5 @@ fn location(span: &Span) -> Value {
 }
 
 fn label(l: &Label) -> Value {
-    json!({ "message": l.message, "location": location(&l.span) })
+    json!({ "message": l.text(), "location": location(&l.span) })
 }

@@ -4,7 +4,7 @@
 
 use super::json::path;
 use super::{fingerprints, Report};
-use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::diagnostic::{Actor, Diagnostic, Severity};
 use crate::ir::Span;
 use crate::rules;
 use serde_json::{json, Value};
@@ -31,16 +31,16 @@ pub fn render(report: &Report) -> String {
                 .iter()
                 .map(|l| {
                     json!({
-                        "message": { "text": l.message },
+                        "message": { "text": l.text() },
                         "physicalLocation": physical(&uri, &l.span),
                     })
                 })
                 .collect();
             // Sites inside called functions, where they are written.
-            for l in std::iter::once(&d.primary).chain(&d.secondary) {
+            for l in d.labels() {
                 if let Some(frame) = l.via.last() {
                     related.push(json!({
-                        "message": { "text": format!("{} (inside `{}`)", l.message, frame.function) },
+                        "message": { "text": format!("{} (inside `{}`)", l.text(), frame.function) },
                         "physicalLocation": {
                             "artifactLocation": { "uri": self::uri(&path(std::path::Path::new(&*frame.file))), "uriBaseId": "%SRCROOT%" },
                             "region": { "startLine": frame.line },
@@ -51,9 +51,9 @@ pub fn render(report: &Report) -> String {
             for (i, r) in related.iter_mut().enumerate() {
                 r["id"] = json!(i + 1);
             }
-            let mut text = d.message.clone();
+            let mut text = d.headline();
             for (i, step) in d.steps.iter().enumerate() {
-                text.push_str(&format!("\n{}. {step}", i + 1));
+                text.push_str(&format!("\n{}. {}", i + 1, step.text));
             }
             let mut result = json!({
                 "ruleId": d.rule,
@@ -155,24 +155,29 @@ fn level(s: Severity) -> &'static str {
 }
 
 /// The two requests of the finding as two thread flows of one code flow, `request A` and
-/// `request B`. Each step of [`Diagnostic::steps`] becomes a location in the thread of each
-/// request it is about (in the order they take it), with the step as its message and a global
-/// `executionOrder` that interleaves the two threads. `None` when there are no steps: a thread
+/// `request B`. Each step of [`Diagnostic::steps`] becomes a location, at its site, in the
+/// thread of each request that takes it (A first when both do), with the step as its message
+/// and a global `executionOrder` that interleaves the two threads. `None` when there are no steps: a thread
 /// flow needs at least one location, and none is made up.
 fn code_flows(d: &Diagnostic, uri: &str) -> Option<Value> {
     let mut threads: [Vec<Value>; 2] = [Vec::new(), Vec::new()];
     let mut order = 0usize;
     'steps: for step in &d.steps {
-        let label = label_for(d, step);
-        for request in actors(step) {
+        // Threads by index: request A's, then request B's.
+        let threads_taking: &[usize] = match step.actor {
+            Actor::A => &[0],
+            Actor::B => &[1],
+            Actor::Both => &[0, 1],
+        };
+        for &thread in threads_taking {
             if order == MAX_THREAD_FLOW_LOCATIONS {
                 break 'steps;
             }
             order += 1;
-            threads[request as usize].push(json!({
+            threads[thread].push(json!({
                 "location": {
-                    "physicalLocation": physical(uri, &label.span),
-                    "message": { "text": step },
+                    "physicalLocation": physical(uri, &step.at),
+                    "message": { "text": step.text },
                 },
                 "executionOrder": order,
                 "nestingLevel": 0,
@@ -200,109 +205,6 @@ fn code_flows(d: &Diagnostic, uri: &str) -> Option<Value> {
         ),
     };
     Some(json!([{ "message": { "text": summary }, "threadFlows": flows }]))
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Request {
-    A = 0,
-    B = 1,
-}
-
-/// The requests a step is about, in the order they take it: its subject (`request A`,
-/// `B`, `both`), and the other request too when the step goes on with "then B ...". A step
-/// with no subject belongs to the one request it names, or to both.
-fn actors(step: &str) -> Vec<Request> {
-    let words: Vec<&str> = step
-        .split_whitespace()
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
-        .filter(|w| !w.is_empty() && !matches!(*w, "request" | "Request" | "process" | "Process"))
-        .collect();
-    let request = |w: &str| match w {
-        "A" => Some(Request::A),
-        "B" => Some(Request::B),
-        _ => None,
-    };
-    let other = |r: Request| match r {
-        Request::A => Request::B,
-        Request::B => Request::A,
-    };
-    let both = vec![Request::A, Request::B];
-    let first = words.first().copied().unwrap_or_default();
-    if matches!(first, "both" | "Both") {
-        return both;
-    }
-    if let Some(subject) = request(first) {
-        let then_other = words
-            .windows(2)
-            .any(|p| p[0] == "then" && request(p[1]) == Some(other(subject)));
-        return if then_other {
-            vec![subject, other(subject)]
-        } else {
-            vec![subject]
-        };
-    }
-    let named = |r: Request| words.iter().any(|w| request(w) == Some(r));
-    match (named(Request::A), named(Request::B)) {
-        (true, false) => vec![Request::A],
-        (false, true) => vec![Request::B],
-        _ => both,
-    }
-}
-
-/// The label a step is shown at; every location is a label's span, no line is invented. The
-/// label on the first line the step names (the one its verb points to when several share that
-/// line); failing that, the label its verb points to (the read, the guard, the act), then the
-/// label nearest that line, then the act.
-fn label_for<'a>(d: &'a Diagnostic, step: &str) -> &'a Label {
-    let labels = || d.secondary.iter().chain(std::iter::once(&d.primary));
-    let hinted = hinted_label(d, step);
-    let Some(line) = first_line(step) else {
-        return hinted.unwrap_or(&d.primary);
-    };
-    hinted
-        .filter(|l| l.span.line == line)
-        .or_else(|| labels().find(|l| l.span.line == line))
-        .or(hinted)
-        .or_else(|| labels().min_by_key(|l| l.span.line.abs_diff(line)))
-        .unwrap_or(&d.primary)
-}
-
-/// The label a step's verb points to: passing the check is the guard (the second secondary
-/// label, after the read), reading or checking is the read (the first), acting is the primary.
-fn hinted_label<'a>(d: &'a Diagnostic, step: &str) -> Option<&'a Label> {
-    let has = |words: &[&str]| {
-        step.split_whitespace()
-            .any(|w| words.contains(&w.trim_matches(|c: char| !c.is_alphanumeric())))
-    };
-    if step.contains("pass the check") || step.contains("passes the check") {
-        d.secondary.get(1)
-    } else if has(&["reads", "checks"]) {
-        d.secondary.first()
-    } else if has(&[
-        "calls", "runs", "insert", "inserts", "update", "updates", "writes",
-    ]) {
-        Some(&d.primary)
-    } else {
-        None
-    }
-}
-
-/// The number after the first "line" in a step.
-fn first_line(step: &str) -> Option<u32> {
-    let mut words = step.split_whitespace();
-    while let Some(w) = words.next() {
-        if w == "line" {
-            let digits: String = words
-                .next()?
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            if let Ok(n) = digits.parse() {
-                return Some(n);
-            }
-        }
-    }
-    None
 }
 
 fn physical(uri: &str, span: &Span) -> Value {

@@ -1,8 +1,9 @@
 //! `check-then-act`: a read decides, and a later act runs on that stale decision.
 
 use super::flow::{decides_as_claim, Flow};
+use super::links::Calls;
 use super::{declare_rule, process_local_dedup, RuleContext};
-use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{
     same_field, Derived, Effect, EffectId, EffectKind, FunctionIr, Isolation, ScopeKind, TestKind,
     WriteKind,
@@ -68,12 +69,13 @@ declare_rule! {
         level: Severity::Error,
         languages: &["typescript", "javascript", "rust"],
         summary: "a read decides, and an act on another path runs on the stale decision",
+        links: super::Links::Linked,
     }
 }
 
-/// Which outcome of the check the act's path depends on.
+/// What the check saw on the branch the act runs on.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Path {
+enum Outcome {
     Absent,
     Present,
     Value,
@@ -82,7 +84,7 @@ enum Path {
 struct Race {
     act: EffectId,
     guard: usize,
-    path: Path,
+    outcome: Outcome,
     /// The write that changes the tested state, for an external act after a value test.
     record: Option<EffectId>,
 }
@@ -165,22 +167,22 @@ fn races_for(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Vec<Race> {
             let Some(&(_, branch)) = flow.at[act_id].guards.iter().find(|(gg, _)| *gg == g) else {
                 continue;
             };
-            if read.same_call(act) || flow.at[act_id].unreachable {
+            if Calls::of(read, act) == Calls::OneCall || flow.at[act_id].unreachable {
                 continue;
             }
-            let path = match &test {
+            let outcome = match &test {
                 // Finding a row that a filter on its state selected (`status = 'unpaid'`) is
                 // a value check of that state.
                 TestKind::Presence { present_when_true }
                     if *present_when_true == branch && filters_state(read) =>
                 {
-                    Path::Value
+                    Outcome::Value
                 }
                 TestKind::Presence { present_when_true } if *present_when_true == branch => {
-                    Path::Present
+                    Outcome::Present
                 }
-                TestKind::Presence { .. } => Path::Absent,
-                TestKind::Value { .. } => Path::Value,
+                TestKind::Presence { .. } => Outcome::Absent,
+                TestKind::Value { .. } => Outcome::Value,
             };
             let fields = match &test {
                 TestKind::Value { fields } => fields.as_slice(),
@@ -191,17 +193,17 @@ fn races_for(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Vec<Race> {
             }
             let record =
                 records_state(func, read_id, fields).filter(|&r| flow.compatible(r, act_id));
-            if !is_racy_act(read, act, path, fields, record.is_some()) {
+            if !is_racy_act(read, act, outcome, fields, record.is_some()) {
                 continue;
             }
-            if protected(func, flow, read_id, act_id, path) {
+            if protected(func, flow, read_id, act_id, outcome) {
                 continue;
             }
             if !races.iter().any(|r| r.act == act_id) {
                 races.push(Race {
                     act: act_id,
                     guard: g,
-                    path,
+                    outcome,
                     record,
                 });
             }
@@ -248,7 +250,13 @@ fn is_external(e: &Effect) -> bool {
 }
 
 /// Whether the act is one the check was meant to stop from happening twice.
-fn is_racy_act(read: &Effect, act: &Effect, path: Path, fields: &[String], records: bool) -> bool {
+fn is_racy_act(
+    read: &Effect,
+    act: &Effect,
+    outcome: Outcome,
+    fields: &[String],
+    records: bool,
+) -> bool {
     let same_table = || match (read.kind.resource(), act.kind.resource()) {
         (Some(a), Some(b)) => a.same_as(b),
         _ => false,
@@ -259,7 +267,7 @@ fn is_racy_act(read: &Effect, act: &Effect, path: Path, fields: &[String], recor
         // call again too, and the check is a permission or validity test, not a guard
         // against doing it twice.
         // A query for recent rows is a duplicate check by its shape, whoever records them.
-        EffectKind::External { .. } => path != Path::Present && (records || window(read)),
+        EffectKind::External { .. } => outcome != Outcome::Present && (records || window(read)),
         EffectKind::Write { kind, sets, .. } => match kind {
             // An insert the check was meant to stop: into the table found without the row,
             // or, after a value check whose state this path records, into any table (the
@@ -267,8 +275,8 @@ fn is_racy_act(read: &Effect, act: &Effect, path: Path, fields: &[String], recor
             // which records each action by design.
             WriteKind::Insert if same_table() && by_unique_key(read) => false,
             WriteKind::Insert | WriteKind::Put { .. } => {
-                (path == Path::Absent && same_table())
-                    || (path == Path::Value
+                (outcome == Outcome::Absent && same_table())
+                    || (outcome == Outcome::Value
                         && records
                         && !act.kind.resource().is_some_and(|r| r.is_log()))
             }
@@ -276,7 +284,7 @@ fn is_racy_act(read: &Effect, act: &Effect, path: Path, fields: &[String], recor
             // value (`balance < amount`, then `balance - amount`); counting up another field,
             // even atomically, loses nothing.
             WriteKind::Update { derived } | WriteKind::Conditional { derived } => {
-                path == Path::Value
+                outcome == Outcome::Value
                     && same_table()
                     && derives_tested(derived, fields)
                     && changes_tested(sets, fields)
@@ -360,7 +368,7 @@ fn protected(
     flow: &Flow,
     read_id: EffectId,
     act_id: EffectId,
-    path: Path,
+    outcome: Outcome,
 ) -> bool {
     let read = &func.effects[read_id];
     let act = &func.effects[act_id];
@@ -396,7 +404,10 @@ fn protected(
             ..
         }
     );
-    if same_txn && locking && !txn.is_some_and(|t| t.on_pool) && !(path == Path::Absent && inserts)
+    if same_txn
+        && locking
+        && !txn.is_some_and(|t| t.on_pool)
+        && !(outcome == Outcome::Absent && inserts)
     {
         return true;
     }
@@ -445,16 +456,28 @@ fn diagnostic(
         .map_or_else(|| format!("`{}`", read.callee), |r| format!("`{r}`"));
     let (rl, gl, al) = (read.span.line, guard.span.line, act.span.line);
     let act_name = act_description(act);
-    let seen = match race.path {
-        Path::Absent => "finds nothing".to_string(),
+    let seen = match race.outcome {
+        Outcome::Absent => "finds nothing".to_string(),
         _ => "sees a state that lets it proceed".to_string(),
     };
     let mut steps = vec![
-        format!("request A reads {table} at line {rl} and {seen}"),
-        format!(
-            "request B reads {table} at line {rl} before A reaches line {al}, and sees the same"
+        Step::new(
+            Actor::A,
+            read.span,
+            format!("request A reads {table} at line {rl} and {seen}"),
         ),
-        format!("both pass the check at line {gl}"),
+        Step::new(
+            Actor::B,
+            read.span,
+            format!(
+                "request B reads {table} at line {rl} before A reaches line {al}, and sees the same"
+            ),
+        ),
+        Step::new(
+            Actor::Both,
+            guard.span,
+            format!("both pass the check at line {gl}"),
+        ),
     ];
     let (message, consequence, severity) = match &act.kind {
         EffectKind::External { .. } => (
@@ -480,7 +503,7 @@ fn diagnostic(
             Severity::Warning,
         ),
     };
-    steps.push(consequence);
+    steps.push(Step::new(Actor::Both, act.span, consequence));
     let mut secondary = vec![
         Label::at(read, format!("reads {table} here")),
         Label::new(guard.span, "both requests can pass this check"),
@@ -511,7 +534,7 @@ fn diagnostic(
         } else {
             steps.len() - 1
         };
-        steps.insert(at, step);
+        steps.insert(at, Step::new(Actor::A, w.span, step));
     }
     for other in races.iter().filter(|r| r.act != race.act) {
         let e = &func.effects[other.act];
@@ -520,7 +543,7 @@ fn diagnostic(
             format!("{} also runs on the stale decision", act_description(e)),
         ));
     }
-    let notes = notes(func, read, act, race.path);
+    let notes = notes(func, read, act, race.outcome);
     let library = if is_external(act) && read.library == "javascript" {
         &act.library
     } else {
@@ -543,16 +566,17 @@ fn diagnostic(
         ));
     }
     Diagnostic {
-        rule: CheckThenAct::META.id,
         severity,
-        message,
-        file: cx.file.to_path_buf(),
-        function: func.name.clone(),
-        primary: Label::at(act, primary_label(act)),
         secondary,
         steps,
         notes,
         help,
+        ..cx.diagnostic(
+            &CheckThenAct::META,
+            func,
+            message,
+            Label::at(act, primary_label(act)),
+        )
     }
 }
 
@@ -582,7 +606,7 @@ fn primary_label(act: &Effect) -> String {
 }
 
 /// Why protections that are present do not protect.
-fn notes(func: &FunctionIr, read: &Effect, act: &Effect, path: Path) -> Vec<String> {
+fn notes(func: &FunctionIr, read: &Effect, act: &Effect, outcome: Outcome) -> Vec<String> {
     let mut notes = Vec::new();
     let locking = matches!(read.kind, EffectKind::Read { locking: true, .. });
     match read.txn.map(|t| &func.txns[t]) {
@@ -593,7 +617,7 @@ fn notes(func: &FunctionIr, read: &Effect, act: &Effect, path: Path) -> Vec<Stri
             "the transaction begun at line {} runs on a pool: each query may take a different connection, so it neither isolates nor locks anything",
             t.span.line
         )),
-        Some(_) if locking && path == Path::Absent => notes.push(format!(
+        Some(_) if locking && outcome == Outcome::Absent => notes.push(format!(
             "the read at line {} locks rows, but a lock cannot cover a row that does not exist yet: both requests find nothing and both insert",
             read.span.line
         )),

@@ -2,8 +2,9 @@
 //! the probe saw (CWE-367).
 
 use super::flow::Flow;
+use super::links::Calls;
 use super::{declare_rule, RuleContext};
-use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{Effect, EffectId, EffectKind, FunctionIr, TestKind};
 
 declare_rule! {
@@ -46,6 +47,7 @@ declare_rule! {
         level: Severity::Warning,
         languages: &["typescript", "javascript", "rust"],
         summary: "a file-system check decides, and a later operation on the same path trusts it",
+        links: super::Links::Linked,
     }
 }
 
@@ -66,8 +68,11 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
                         removes,
                         ..
                     } => {
+                        // A path variable names the same file only in the function it lives
+                        // in: a helper's `path` parameter is not its caller's `path`, and a
+                        // race inside one call of a helper is the helper's own finding.
                         same_path(path, target)
-                            && (names_constant(path) || same_scope(check, act))
+                            && (names_constant(path) || Calls::of(check, act) == Calls::Here)
                             && !flow.at[*act_id].unreachable
                             && flow.decided_by(check_id, *act_id)
                             && trusts_outcome(flow, check_id, *act_id, *removes)
@@ -110,14 +115,6 @@ fn trusts_outcome(flow: &Flow, check: EffectId, act: EffectId, removes: bool) ->
         (false, Some(true)) => removes && value,
         (false, None) => !removes,
     }
-}
-
-/// Whether two effects name paths in the same scope: a variable means the same only inside
-/// the function it lives in, and two helpers, or two calls of one helper, each have their own
-/// (a helper's `path` parameter is not its caller's `path`). A race inside one call of a
-/// helper is the helper's own finding.
-fn same_scope(a: &Effect, b: &Effect) -> bool {
-    !a.linked() && !b.linked()
 }
 
 /// A path written as literals and constants (`"/run/app.sock"`, `LOCK_FILE`,
@@ -197,22 +194,16 @@ fn diagnostic(
         format!("B runs `{op}` at line {al} too, on a path that is no longer what it checked (or a symbolic link planted in between)")
     };
     Diagnostic {
-        rule: FsCheckThenAct::META.id,
-        severity: FsCheckThenAct::META.level,
-        message: format!(
-            "`{path}` can change between the check at line {cl} and the `{op}` at line {al}"
-        ),
-        file: cx.file.to_path_buf(),
-        function: func.name.clone(),
-        primary: Label::at(act, format!("`{op}` trusts the check")),
         secondary,
         steps: vec![
-            format!("process A checks `{path}` at line {cl}"),
-            format!("process B checks `{path}` at line {cl} before A reaches line {al}, and sees the same"),
-            format!("A runs `{op}` at line {al}"),
-            last,
+            Step::new(Actor::A, check.span, format!("process A checks `{path}` at line {cl}")),
+            Step::new(Actor::B, check.span, format!("process B checks `{path}` at line {cl} before A reaches line {al}, and sees the same")),
+            Step::new(Actor::A, act.span, format!("A runs `{op}` at line {al}")),
+            Step::new(Actor::B, act.span, last),
         ],
-        notes: Vec::new(),
         help,
+        ..cx.diagnostic(&FsCheckThenAct::META, func, format!(
+            "`{path}` can change between the check at line {cl} and the `{op}` at line {al}"
+        ), Label::at(act, format!("`{op}` trusts the check")))
     }
 }

@@ -3,7 +3,7 @@
 
 use super::flow::Flow;
 use super::{check_then_act, declare_rule, RuleContext};
-use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{EffectKind, FunctionIr};
 
 declare_rule! {
@@ -36,12 +36,13 @@ declare_rule! {
         level: Severity::Warning,
         languages: &["typescript", "javascript", "rust"],
         summary: "a call that moves money or bills is made without an idempotency key",
+        links: super::Links::AsWritten,
     }
 }
 
 pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
     let raced = check_then_act::raced_acts(func, flow, true);
-    for (id, e) in func.effects.iter().enumerate().filter(|(_, e)| !e.linked()) {
+    for (id, e) in func.effects.iter().enumerate() {
         let EffectKind::External {
             provider,
             operation,
@@ -59,23 +60,15 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
             notes.push("the call also runs after a check that two requests can pass together (see check-then-act), so even without retries it can happen twice".into());
         }
         out.push(Diagnostic {
-            rule: MissingIdempotencyKey::META.id,
             severity: if after_check {
                 Severity::Error
             } else {
                 MissingIdempotencyKey::META.level
             },
-            message: format!(
-                "`{operation}` ({provider}) is called without an idempotency key: a retried request makes a second one"
-            ),
-            file: cx.file.to_path_buf(),
-            function: func.name.clone(),
-            primary: Label::at(e, "no idempotency key"),
-            secondary: Vec::new(),
             steps: vec![
-                format!("request A calls `{operation}` at line {line}; {provider} does it, but the response is lost (a timeout, a deploy)"),
-                "the client or the queue retries the request".into(),
-                format!("the retry calls `{operation}` at line {line} again with no key: {provider} cannot tell it is the same operation and does it twice"),
+                Step::new(Actor::A, e.span, format!("request A calls `{operation}` at line {line}; {provider} does it, but the response is lost (a timeout, a deploy)")),
+                Step::new(Actor::Both, e.span, "the client or the queue retries the request"),
+                Step::new(Actor::Both, e.span, format!("the retry calls `{operation}` at line {line} again with no key: {provider} cannot tell it is the same operation and does it twice")),
             ],
             notes,
             help: cx
@@ -83,6 +76,9 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
                 .help(&e.library, MissingIdempotencyKey::META.id)
                 .unwrap_or("pass a key that is the same on every retry, derived from the operation (the order id, the client's idempotency key)")
                 .to_string(),
+            ..cx.diagnostic(&MissingIdempotencyKey::META, func, format!(
+                "`{operation}` ({provider}) is called without an idempotency key: a retried request makes a second one"
+            ), Label::at(e, "no idempotency key"))
         });
     }
 }

@@ -4,17 +4,22 @@
 mod check_then_act;
 pub mod flow;
 mod fs_check_then_act;
+pub mod links;
 mod missing_idempotency_key;
 mod process_local_dedup;
+mod run;
 mod short_idempotency_ttl;
 mod side_effect_before_claim;
 mod time_window_dedup;
 mod unstable_idempotency_key;
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::ir::FunctionIr;
 use crate::models::Models;
 use std::path::Path;
+
+pub use links::Links;
+pub use run::run;
 
 /// What a rule may consult besides the IR.
 pub struct RuleContext<'a> {
@@ -23,6 +28,31 @@ pub struct RuleContext<'a> {
     pub file: &'a Path,
     /// The file belongs to a user-interface client, one user per process.
     pub client: bool,
+}
+
+impl RuleContext<'_> {
+    /// A finding of `rule` in `func` at `primary`, at the rule's level, with no other sites,
+    /// steps, notes or help yet: a rule sets what it has with `..cx.diagnostic(..)`.
+    pub fn diagnostic(
+        &self,
+        rule: &RuleMeta,
+        func: &FunctionIr,
+        message: String,
+        primary: Label,
+    ) -> Diagnostic {
+        Diagnostic {
+            rule: rule.id,
+            severity: rule.level,
+            message,
+            file: self.file.to_path_buf(),
+            function: func.name.clone(),
+            primary,
+            secondary: Vec::new(),
+            steps: Vec::new(),
+            notes: Vec::new(),
+            help: String::new(),
+        }
+    }
 }
 
 /// Rule options a `toctou.toml` can set (`[rules] short-idempotency-ttl = { min-ttl = "48h" }`).
@@ -51,6 +81,8 @@ pub struct RuleMeta {
     pub level: Severity,
     pub languages: &'static [&'static str],
     pub summary: &'static str,
+    /// Whether the rule reads a function as written or with its helpers linked in.
+    pub links: Links,
     pub docs: &'static str,
 }
 
@@ -68,7 +100,8 @@ macro_rules! declare_rule {
             id: $id:literal,
             level: $level:expr,
             languages: $langs:expr,
-            summary: $summary:literal $(,)?
+            summary: $summary:literal,
+            links: $links:expr $(,)?
         }
     ) => {
         $(#[doc = $doc])*
@@ -80,6 +113,7 @@ macro_rules! declare_rule {
                 level: $level,
                 languages: $langs,
                 summary: $summary,
+                links: $links,
                 docs: concat!($($doc, "\n"),*),
             };
         }

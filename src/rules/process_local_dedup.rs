@@ -1,8 +1,9 @@
 //! `process-local-dedup`: a duplicate check kept in one process's memory.
 
 use super::flow::{decides_as_claim, End, Flow};
+use super::links::Calls;
 use super::{declare_rule, RuleContext};
-use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{EffectId, EffectKind, FunctionIr, Resource, TestKind, WriteKind};
 
 declare_rule! {
@@ -53,6 +54,7 @@ declare_rule! {
         level: Severity::Warning,
         languages: &["typescript", "javascript", "rust"],
         summary: "a duplicate check kept in one process's memory, unseen by the service's other processes",
+        links: super::Links::Linked,
     }
 }
 
@@ -92,7 +94,7 @@ pub(super) fn dedup(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Option
         let Some(store) = (read_id + 1..func.effects.len()).find(|&s| {
             marks_seen(&func.effects[s].kind, map, read_id)
                 && on_unseen(s)
-                && !func.effects[s].same_call(&func.effects[read_id])
+                && Calls::of(&func.effects[s], &func.effects[read_id]) != Calls::OneCall
         }) else {
             continue;
         };
@@ -225,11 +227,17 @@ fn diagnostic(
         ),
         Label::at(store, "the key is recorded in this process's memory only"),
     ];
+    // A's check is shown at the test when it is written on the lookup's line (`if (seen.has(id))`).
+    let check_site = if guard.span.line == rl {
+        guard.span
+    } else {
+        read.span
+    };
     let mut steps = vec![
-        format!("request A reaches instance 1 and checks `{map}` at line {rl}: the key is not there"),
-        format!("A records the key at line {sl}, in instance 1's memory"),
-        format!("request B for the same key (a client retry, a queue redelivery, a double click) reaches instance 2, or instance 1 after a restart: its `{map}` has never seen the key"),
-        format!("B passes the check at line {gl}"),
+        Step::new(Actor::A, check_site, format!("request A reaches instance 1 and checks `{map}` at line {rl}: the key is not there")),
+        Step::new(Actor::A, store.span, format!("A records the key at line {sl}, in instance 1's memory")),
+        Step::new(Actor::B, read.span, format!("request B for the same key (a client retry, a queue redelivery, a double click) reaches instance 2, or instance 1 after a restart: its `{map}` has never seen the key")),
+        Step::new(Actor::B, guard.span, format!("B passes the check at line {gl}")),
     ];
     let mut severity = ProcessLocalDedup::META.level;
     let what = match act.map(|a| &func.effects[a]) {
@@ -246,14 +254,22 @@ fn diagnostic(
                 _ => format!("`{}`", act.callee),
             };
             secondary.push(Label::at(act, "runs again for the duplicate"));
-            steps.push(format!(
-                "both run {name} at line {}: the work happens twice",
-                act.span.line
+            steps.push(Step::new(
+                Actor::Both,
+                act.span,
+                format!(
+                    "both run {name} at line {}: the work happens twice",
+                    act.span.line
+                ),
             ));
             name
         }
         None => {
-            steps.push("both go on to do the work the check was meant to do once".into());
+            steps.push(Step::new(
+                Actor::Both,
+                read.span,
+                "both go on to do the work the check was meant to do once",
+            ));
             "the work that follows".into()
         }
     };
@@ -269,17 +285,13 @@ fn diagnostic(
         .unwrap_or("claim the key where every process sees it, atomically, before acting: Redis `SET key 1 NX PX <ms>`, or an insert under a unique key whose duplicate error you handle")
         .to_string();
     Diagnostic {
-        rule: ProcessLocalDedup::META.id,
         severity,
-        message: format!(
-            "`{map}` guards {what} against duplicates only inside this process: another instance of the service, or this one after a restart, has never seen the key"
-        ),
-        file: cx.file.to_path_buf(),
-        function: func.name.clone(),
-        primary: Label::at(read, format!("checks `{map}`, which lives in this process's memory")),
         secondary,
         steps,
         notes,
         help,
+        ..cx.diagnostic(&ProcessLocalDedup::META, func, format!(
+            "`{map}` guards {what} against duplicates only inside this process: another instance of the service, or this one after a restart, has never seen the key"
+        ), Label::at(read, format!("checks `{map}`, which lives in this process's memory")))
     }
 }

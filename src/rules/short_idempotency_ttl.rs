@@ -2,7 +2,7 @@
 
 use super::flow::Flow;
 use super::{declare_rule, RuleContext};
-use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{EffectKind, FunctionIr};
 use crate::vocabulary::vocabulary;
 
@@ -45,11 +45,12 @@ declare_rule! {
         level: Severity::Warning,
         languages: &["typescript", "javascript", "rust"],
         summary: "an idempotency or dedup key expires before the retries it should stop",
+        links: super::Links::AsWritten,
     }
 }
 
 pub fn check(func: &FunctionIr, _flow: &Flow, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
-    for e in func.effects.iter().filter(|e| !e.linked()) {
+    for e in &func.effects {
         let (key, ttl) = match &e.kind {
             EffectKind::Claim {
                 key,
@@ -75,26 +76,20 @@ pub fn check(func: &FunctionIr, _flow: &Flow, cx: &RuleContext, out: &mut Vec<Di
         let shown = key.map_or_else(|| "the key".to_string(), readable);
         let human = duration(ttl);
         out.push(Diagnostic {
-            rule: ShortIdempotencyTtl::META.id,
-            severity: ShortIdempotencyTtl::META.level,
-            message: format!(
-                "`{shown}` expires after {human}: a retry that comes later finds no record and repeats the operation"
-            ),
-            file: cx.file.to_path_buf(),
-            function: func.name.clone(),
-            primary: Label::at(e, format!("stored for {human}")),
-            secondary: Vec::new(),
             steps: vec![
-                format!("attempt A stores `{shown}` at line {} and starts the operation", e.span.line),
-                format!("A's response is lost or it crashes; the retry comes after {human} or later"),
-                "the key has expired, so the retry stores it again and repeats the operation".into(),
+                Step::new(Actor::A, e.span, format!("attempt A stores `{shown}` at line {} and starts the operation", e.span.line)),
+                // What the lost response and the late retry share is shown in both requests' threads.
+                Step::new(Actor::Both, e.span, format!("A's response is lost or it crashes; the retry comes after {human} or later")),
+                Step::new(Actor::Both, e.span, "the key has expired, so the retry stores it again and repeats the operation"),
             ],
-            notes: Vec::new(),
             help: format!(
                 "keep the key for at least {} (`'EX', {}`), longer than any retry can come, or record the operation in a table under a unique key",
                 duration(min_ttl),
                 min_ttl / 1000
             ),
+            ..cx.diagnostic(&ShortIdempotencyTtl::META, func, format!(
+                "`{shown}` expires after {human}: a retry that comes later finds no record and repeats the operation"
+            ), Label::at(e, format!("stored for {human}")))
         });
     }
 }

@@ -2,8 +2,9 @@
 //! is written after it.
 
 use super::flow::{decides_as_claim, Flow};
+use super::links::Calls;
 use super::{check_then_act, declare_rule, RuleContext};
-use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{same_field, EffectId, EffectKind, FunctionIr, TestKind};
 use crate::vocabulary::vocabulary;
 
@@ -42,6 +43,7 @@ declare_rule! {
         level: Severity::Warning,
         languages: &["typescript", "javascript", "rust"],
         summary: "an external act runs before the write that records it",
+        links: super::Links::Linked,
     }
 }
 
@@ -68,12 +70,17 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
         let Some((check, record)) = record_after(func, flow, act_id) else {
             continue;
         };
-        if act.same_call(&func.effects[record])
-            || other_call_of_same_helper(act, &func.effects[record])
-        {
+        // Inside one call of a helper, the helper's own finding; two calls of one helper
+        // (`notify(a)`, then `notify(b)`) do two operations, and what the second writes
+        // records the second, not the act of the first.
+        if matches!(
+            Calls::of(act, &func.effects[record]),
+            Calls::OneCall | Calls::TwoCallsOfOneHelper
+        ) {
             continue;
         }
-        let (al, rl) = (act.span.line, func.effects[record].span.line);
+        let written = &func.effects[record];
+        let (al, rl) = (act.span.line, written.span.line);
         let mut secondary = vec![Label::at(
             &func.effects[record],
             "the operation is recorded only here, after the act",
@@ -81,33 +88,18 @@ pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Dia
         secondary
             .extend(check.map(|c| Label::at(&func.effects[c], "the check that reads the record")));
         out.push(Diagnostic {
-            rule: SideEffectBeforeClaim::META.id,
-            severity: SideEffectBeforeClaim::META.level,
-            message: format!(
-                "`{operation}` ({provider}) runs before the write that records it at line {rl}: a crash or a concurrent duplicate in between repeats it"
-            ),
-            file: cx.file.to_path_buf(),
-            function: func.name.clone(),
-            primary: Label::at(act, "the side effect happens here"),
             secondary,
             steps: vec![
-                format!("attempt A calls `{operation}` at line {al}"),
-                format!("A dies (a deploy, a timeout) before line {rl}, or attempt B arrives before A gets there"),
-                format!("nothing records the operation yet, so the retry or B calls `{operation}` at line {al} again"),
-                format!("the record at line {rl} is written after both side effects"),
+                Step::new(Actor::A, act.span, format!("attempt A calls `{operation}` at line {al}")),
+                Step::new(Actor::A, written.span, format!("A dies (a deploy, a timeout) before line {rl}, or attempt B arrives before A gets there")),
+                Step::new(Actor::B, act.span, format!("nothing records the operation yet, so the retry or B calls `{operation}` at line {al} again")),
+                Step::new(Actor::Both, written.span, format!("the record at line {rl} is written after both side effects")),
             ],
-            notes: Vec::new(),
             help: "claim first, act, then mark it done: a pending row under a unique key (`ON CONFLICT DO NOTHING RETURNING`) or `SET key NX PX`, tested before the act; mark it complete after, and release the claim on failure".into(),
+            ..cx.diagnostic(&SideEffectBeforeClaim::META, func, format!(
+                "`{operation}` ({provider}) runs before the write that records it at line {rl}: a crash or a concurrent duplicate in between repeats it"
+            ), Label::at(act, "the side effect happens here"))
         });
-    }
-}
-
-/// Two calls of one helper (`notify(a)`, then `notify(b)`) do two operations: what the second
-/// writes records the second, not the act of the first.
-fn other_call_of_same_helper(act: &crate::ir::Effect, record: &crate::ir::Effect) -> bool {
-    match (act.via.first(), record.via.first()) {
-        (Some(a), Some(r)) => a.function == r.function && act.span != record.span,
-        _ => false,
     }
 }
 

@@ -39,6 +39,7 @@ declare_rule! {
         level: Severity::Warning,
         languages: &["typescript", "javascript", "rust"],
         summary: "a look for recent rows stands in for an idempotency key and decides an act",
+        links: super::Links::Linked,
     }
 }
 

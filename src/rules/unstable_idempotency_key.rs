@@ -3,7 +3,7 @@
 
 use super::flow::Flow;
 use super::{declare_rule, RuleContext};
-use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{EffectKind, FunctionIr, Source};
 
 declare_rule! {
@@ -39,11 +39,12 @@ declare_rule! {
         level: Severity::Error,
         languages: &["typescript", "javascript", "rust"],
         summary: "an idempotency key built from the clock or randomness changes on every retry",
+        links: super::Links::AsWritten,
     }
 }
 
 pub fn check(func: &FunctionIr, _flow: &Flow, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
-    for e in func.effects.iter().filter(|e| !e.linked()) {
+    for e in &func.effects {
         let EffectKind::External {
             provider,
             operation,
@@ -63,23 +64,18 @@ pub fn check(func: &FunctionIr, _flow: &Flow, cx: &RuleContext, out: &mut Vec<Di
         let (name, what) = source;
         let line = e.span.line;
         out.push(Diagnostic {
-            rule: UnstableIdempotencyKey::META.id,
-            severity: UnstableIdempotencyKey::META.level,
-            message: format!(
-                "the idempotency key of `{operation}` ({provider}) is built from `{name}`: every retry sends a new key, so {provider} repeats the operation"
-            ),
-            file: cx.file.to_path_buf(),
-            function: func.name.clone(),
-            primary: Label::at(e, "the provider deduplicates on this call's key"),
             secondary: vec![Label::new(key.span, format!("built from {what} (`{name}`)"))],
             steps: vec![
-                format!("attempt 1 calls `{operation}` at line {line} with a key built from `{name}`; {provider} does it, but the response is lost"),
-                "the client or the queue retries".into(),
-                format!("attempt 2 builds the key again from `{name}` and gets a different one"),
-                format!("{provider} sees a new key, takes it for a new request and does the operation again"),
+                // Attempts are numbered, not lettered: each step is shown in both requests' threads.
+                Step::new(Actor::Both, e.span, format!("attempt 1 calls `{operation}` at line {line} with a key built from `{name}`; {provider} does it, but the response is lost")),
+                Step::new(Actor::Both, e.span, "the client or the queue retries"),
+                Step::new(Actor::Both, e.span, format!("attempt 2 builds the key again from `{name}` and gets a different one")),
+                Step::new(Actor::Both, e.span, format!("{provider} sees a new key, takes it for a new request and does the operation again")),
             ],
-            notes: Vec::new(),
             help: "derive the key from what identifies the operation and stays the same on every retry: the order or payment id, the webhook event id, the client's Idempotency-Key header, or a random key stored with the order before the first attempt".into(),
+            ..cx.diagnostic(&UnstableIdempotencyKey::META, func, format!(
+                "the idempotency key of `{operation}` ({provider}) is built from `{name}`: every retry sends a new key, so {provider} repeats the operation"
+            ), Label::at(e, "the provider deduplicates on this call's key"))
         });
     }
 }
