@@ -303,11 +303,11 @@ impl Models {
     }
 
     /// One name list of every library of a language.
-    fn lists<'a>(
-        &'a self,
+    fn lists(
+        &self,
         language: Language,
         list: fn(&LibraryModel) -> &Vec<String>,
-    ) -> impl Iterator<Item = &'a String> {
+    ) -> impl Iterator<Item = &String> {
         self.libraries(language).flat_map(list)
     }
 
