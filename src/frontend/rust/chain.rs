@@ -313,17 +313,9 @@ impl Lowerer<'_> {
             };
         };
         let param = closure.inputs.first().and_then(syntax::pat_ident);
-        let kind = if is_txn {
-            let txn = self.b.begin(span, isolation, false);
-            if let Some(p) = &param {
-                self.b.handles.insert(p.clone(), txn);
-            }
-            ScopeKind::Txn(txn)
-        } else {
-            ScopeKind::Lock {
-                library: c.library.to_string(),
-            }
-        };
+        let kind = self
+            .b
+            .callback_scope(is_txn, (span, isolation), param, c.library);
         let mut body = Block::new();
         let v = self.expr(&closure.body, &mut body);
         if let ScopeKind::Txn(t) = kind {

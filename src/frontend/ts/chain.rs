@@ -644,17 +644,9 @@ impl<'a, 't> Lowerer<'a, 't> {
             ArgValue::Function { param, .. } => param.clone(),
             _ => None,
         };
-        let kind = if is_txn {
-            let txn = self.b.begin(span, isolation, false);
-            if let Some(p) = &param {
-                self.b.handles.insert(p.clone(), txn);
-            }
-            ScopeKind::Txn(txn)
-        } else {
-            ScopeKind::Lock {
-                library: c.library.to_string(),
-            }
-        };
+        let kind = self
+            .b
+            .callback_scope(is_txn, (span, isolation), param, c.library);
         let saved_vars = self.vars.clone();
         self.params(func);
         let body = self.function_body(func);
