@@ -91,6 +91,7 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../rules/std-sync.toml"),
     ),
     ("rules/std-fs.toml", include_str!("../../rules/std-fs.toml")),
+    ("rules/lodash.toml", include_str!("../../rules/lodash.toml")),
     (
         "rules/js-frameworks.toml",
         include_str!("../../rules/js-frameworks.toml"),
@@ -286,6 +287,18 @@ impl Models {
     /// Whether a type name stands for an entity named by its module (`ActiveModel`).
     pub fn is_entity_type(&self, language: Language, name: &str) -> bool {
         self.lists(language, |l| &l.entity_types).any(|c| c == name)
+    }
+
+    /// Whether a function's boolean is true when its argument is absent (`isEmpty`).
+    pub fn is_emptiness_test(&self, language: Language, name: &str) -> bool {
+        self.lists(language, |l| &l.emptiness_tests)
+            .any(|c| c == name)
+    }
+
+    /// Whether a call turns an absent value into an error (`ok_or`, `context`).
+    pub fn is_absent_error(&self, language: Language, name: &str) -> bool {
+        self.lists(language, |l| &l.absent_errors)
+            .any(|c| c == name)
     }
 
     /// Whether a call reads a column of a row by its name (`try_get`).

@@ -543,10 +543,7 @@ impl<'a> Lowerer<'a> {
     fn try_expr(&mut self, t: &syn::ExprTry, out: &mut Block) -> Val {
         if let Expr::MethodCall(m) = &*t.expr {
             let method = m.method.to_string();
-            if matches!(
-                method.as_str(),
-                "ok_or" | "ok_or_else" | "context" | "with_context" | "ok_or_not_found"
-            ) {
+            if self.ctx.models.is_absent_error(crate::models::Language::Rust, &method) {
                 let v = self.expr(&m.receiver, out);
                 for a in &m.args {
                     self.expr(a, out);
