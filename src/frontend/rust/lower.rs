@@ -543,7 +543,11 @@ impl<'a> Lowerer<'a> {
     fn try_expr(&mut self, t: &syn::ExprTry, out: &mut Block) -> Val {
         if let Expr::MethodCall(m) = &*t.expr {
             let method = m.method.to_string();
-            if self.ctx.models.is_absent_error(crate::models::Language::Rust, &method) {
+            if self
+                .ctx
+                .models
+                .is_absent_error(crate::models::Language::Rust, &method)
+            {
                 let v = self.expr(&m.receiver, out);
                 for a in &m.args {
                     self.expr(a, out);
