@@ -3,8 +3,8 @@
 
 use crate::frontend::val::Val;
 use crate::ir::{
-    Block, CallSite, Derived, Effect, EffectId, EffectKind, Isolation, Key, Node, Resource, Source,
-    Span, Txn, TxnId, WriteKind,
+    Block, CallSite, Derived, Effect, EffectId, EffectKind, Isolation, Key, Node, Resource,
+    ScopeKind, Source, Span, Txn, TxnId, WriteKind,
 };
 use crate::models::{Arg, CallShape, Classified, EffectModel, Language, Models, UnstableSource};
 use crate::sql::{Conflict, SqlInfo, SqlKind};
@@ -190,6 +190,27 @@ impl Builder {
             via: Vec::new(),
         };
         self.push(effect, out)
+    }
+
+    /// What a callback given to a classified call runs in: a transaction begun here, whose
+    /// handle is the callback's parameter, or a lock the library holds around it.
+    pub fn callback_scope(
+        &mut self,
+        is_txn: bool,
+        (span, isolation): (Span, Isolation),
+        param: Option<String>,
+        library: &str,
+    ) -> ScopeKind {
+        if !is_txn {
+            return ScopeKind::Lock {
+                library: library.to_string(),
+            };
+        }
+        let txn = self.begin(span, isolation, false);
+        if let Some(p) = param {
+            self.handles.insert(p, txn);
+        }
+        ScopeKind::Txn(txn)
     }
 
     pub fn close(&mut self, txn: TxnId) {

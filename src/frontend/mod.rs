@@ -3,6 +3,7 @@
 
 mod builder;
 mod lines;
+mod project;
 pub mod rust;
 pub mod ts;
 mod val;

@@ -366,7 +366,7 @@ fn resource(
         ResourceFrom::Root => segs
             .iter()
             .enumerate()
-            .find(|(i, s)| s.is_call() && (*i == 0 || lib.table_calls.iter().any(|t| *t == s.name)))
+            .find(|(i, s)| s.is_call() && (*i == 0 || lib.table_calls.contains(&s.name)))
             .and_then(|(_, s)| first_arg(s)),
         ResourceFrom::Call(name) => shape.calls_named(name).next().and_then(first_arg),
     }

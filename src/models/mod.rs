@@ -92,6 +92,7 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../rules/std-sync.toml"),
     ),
     ("rules/std-fs.toml", include_str!("../../rules/std-fs.toml")),
+    ("rules/lodash.toml", include_str!("../../rules/lodash.toml")),
     (
         "rules/js-frameworks.toml",
         include_str!("../../rules/js-frameworks.toml"),
@@ -289,6 +290,18 @@ impl Models {
         self.lists(language, |l| &l.entity_types).any(|c| c == name)
     }
 
+    /// Whether a function's boolean is true when its argument is absent (`isEmpty`).
+    pub fn is_emptiness_test(&self, language: Language, name: &str) -> bool {
+        self.lists(language, |l| &l.emptiness_tests)
+            .any(|c| c == name)
+    }
+
+    /// Whether a call turns an absent value into an error (`ok_or`, `context`).
+    pub fn is_absent_error(&self, language: Language, name: &str) -> bool {
+        self.lists(language, |l| &l.absent_errors)
+            .any(|c| c == name)
+    }
+
     /// Whether a call reads a column of a row by its name (`try_get`).
     pub fn is_row_getter(&self, language: Language, name: &str) -> bool {
         self.lists(language, |l| &l.row_getters).any(|c| c == name)
@@ -304,11 +317,11 @@ impl Models {
     }
 
     /// One name list of every library of a language.
-    fn lists<'a>(
-        &'a self,
+    fn lists(
+        &self,
         language: Language,
         list: fn(&LibraryModel) -> &Vec<String>,
-    ) -> impl Iterator<Item = &'a String> {
+    ) -> impl Iterator<Item = &String> {
         self.libraries(language).flat_map(list)
     }
 

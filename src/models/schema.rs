@@ -67,6 +67,14 @@ pub struct LibraryModel {
     /// (`react-dom`, `tauri`), whose process serves one user.
     #[serde(default)]
     pub client_packages: Vec<String>,
+    /// Functions whose boolean is true when the value given is absent or empty (lodash
+    /// `isEmpty(rows)`, `isNil(user)`): a test of a result's presence.
+    #[serde(default)]
+    pub emptiness_tests: Vec<String>,
+    /// Calls that turn an absent value into an error (`opt.ok_or(..)?`, anyhow
+    /// `.context(..)?`): with `?` they leave the function when a result is absent.
+    #[serde(default)]
+    pub absent_errors: Vec<String>,
     /// Packages that make a package depending on them a server, whatever else it depends on
     /// (`express`, `axum`).
     #[serde(default)]

@@ -5,6 +5,7 @@ use super::lower::{Lowerer, Val};
 use super::macros;
 use super::syntax::{self, TRANSPARENT};
 use crate::frontend::builder::{chain_sources, window_in_args, CallFacts};
+use crate::frontend::project::{project_call, ProjectCall};
 use crate::ir::{
     Block, Derived, EffectKind, Isolation, Key, Node as IrNode, Resource, ScopeKind, Source,
     WriteKind,
@@ -114,7 +115,7 @@ impl Lowerer<'_> {
         }
         self.last_shape = Some(shape.clone());
         let call = self
-            .project_call(&links, root.is_some(), &shape)
+            .project_call(root.is_some(), &shape)
             .map(|(path, receiver)| {
                 let start = e.span().byte_range().start;
                 let end = links[path.len() - 1].end.max(start);
@@ -145,40 +146,20 @@ impl Lowerer<'_> {
     /// The names up to the first call, when they may name one of the project's functions:
     /// `helper(..)`, `repo::find(..)`, `Self::load(..)`, `self.method(..)`, or a method on a
     /// receiver of known type (`repo: &OrderRepo`).
-    fn project_call(
-        &self,
-        links: &[Link],
-        has_root: bool,
-        shape: &CallShape,
-    ) -> Option<(Vec<String>, CallTypes)> {
-        if has_root {
-            return None;
-        }
-        let first_call = links.iter().position(|l| l.args.is_some())?;
-        let path: Vec<String> = links[..=first_call]
-            .iter()
-            .map(|l| l.name.clone())
-            .collect();
+    fn project_call(&self, has_root: bool, shape: &CallShape) -> Option<(Vec<String>, CallTypes)> {
+        let ProjectCall {
+            path,
+            first_call,
+            receiver,
+        } = project_call(self.ctx.models, Language::Rust, shape, has_root)?;
+        // `Some(..)`, `Ok(..)`, `Order(..)`: constructors.
         let last = path.last()?;
-        // `Some(..)`, `Ok(..)`, `Order(..)`: constructors; `String::from(..)`: a conversion.
-        if path.iter().any(String::is_empty)
-            || last.starts_with(char::is_uppercase)
-            || self.ctx.models.is_conversion(Language::Rust, last)
-            || self
-                .ctx
-                .models
-                .chain_source(Language::Rust, shape)
-                .is_some()
+        let root = &path[0];
+        if last.starts_with(char::is_uppercase)
+            || self.vars.get(root).is_some_and(|v| v.effect.is_some())
         {
             return None;
         }
-        let root = &path[0];
-        if self.vars.get(root).is_some_and(|v| v.effect.is_some()) {
-            return None;
-        }
-        let receiver = first_call
-            .checked_sub(1)
-            .and_then(|i| shape.segments[i].declared_type.clone());
         // A name that is no local: a function, a module path, `Self`, a type.
         // `state.repo.find(..)` with `state: State<AppState>`: the fields are followed when
         // linking, in whichever file declares them.
@@ -332,17 +313,9 @@ impl Lowerer<'_> {
             };
         };
         let param = closure.inputs.first().and_then(syntax::pat_ident);
-        let kind = if is_txn {
-            let txn = self.b.begin(span, isolation, false);
-            if let Some(p) = &param {
-                self.b.handles.insert(p.clone(), txn);
-            }
-            ScopeKind::Txn(txn)
-        } else {
-            ScopeKind::Lock {
-                library: c.library.to_string(),
-            }
-        };
+        let kind = self
+            .b
+            .callback_scope(is_txn, (span, isolation), param, c.library);
         let mut body = Block::new();
         let v = self.expr(&closure.body, &mut body);
         if let ScopeKind::Txn(t) = kind {

@@ -197,21 +197,7 @@ impl<'a> Lowerer<'a> {
 
     fn expr_inner(&mut self, e: &Expr, out: &mut Block) -> Val {
         match e {
-            Expr::Await(a) => {
-                let before = self.b.effects.len();
-                let v = self.expr(&a.base, out);
-                let call = match &*a.base {
-                    Expr::Call(c) => Some(syntax::tokens_text(&c.func)),
-                    Expr::MethodCall(m) => Some(match syntax::name_of(&m.receiver) {
-                        Some(receiver) => format!("{receiver}.{}", m.method),
-                        None => m.method.to_string(),
-                    }),
-                    _ => None,
-                };
-                let span = self.ctx.span(a.base.span());
-                self.b.awaited(before, call.map(|c| (c, span)), out);
-                v
-            }
+            Expr::Await(a) => self.await_expr(a, out),
             Expr::Paren(p) => self.expr(&p.expr, out),
             Expr::Group(g) => self.expr(&g.expr, out),
             Expr::Reference(r) => self.expr(&r.expr, out),
@@ -252,33 +238,7 @@ impl<'a> Lowerer<'a> {
                 v.merge(r);
                 v.derived()
             }
-            Expr::Assign(a) => {
-                let v = self.expr(&a.right, out);
-                match syntax::name_of(&a.left) {
-                    // A result's variable given a fallback holds a value used on, not a flag.
-                    Some(name) if !name.contains('.') => {
-                        if let Some(old) = self.vars.insert(name, v) {
-                            self.b.pass_on(&old);
-                        }
-                    }
-                    // `active.balance = Set(found.balance - amount)`: written back on save.
-                    Some(path) => {
-                        self.b.pass_on(&v);
-                        if let Some((var, field)) = path.rsplit_once('.') {
-                            let derived = !v.deps.is_empty()
-                                && v.fields
-                                    .iter()
-                                    .any(|(_, f)| crate::ir::same_field(f, field));
-                            self.mutations
-                                .entry(var.to_string())
-                                .or_default()
-                                .push((field.to_string(), derived));
-                        }
-                    }
-                    None => {}
-                }
-                Val::default()
-            }
+            Expr::Assign(a) => self.assign(a, out),
             Expr::If(i) => self.if_expr(i, out),
             Expr::Match(m) => self.match_expr(m, out),
             Expr::Block(b) => self.block(&b.block, out),
@@ -295,48 +255,15 @@ impl<'a> Lowerer<'a> {
                 out.push(IrNode::Loop(body));
                 v.derived()
             }
-            Expr::ForLoop(f) => {
-                let iter = self.expr(&f.expr, out);
-                self.bind(&f.pat, iter.derived());
-                let mut body = Block::new();
-                self.block(&f.body, &mut body);
-                out.push(IrNode::Loop(body));
-                Val::default()
-            }
-            Expr::While(w) => {
-                let mut body = Block::new();
-                let guard = self.guard(&w.cond, &mut body);
-                let mut inner = Block::new();
-                self.block(&w.body, &mut inner);
-                body.push(IrNode::Guard {
-                    guard,
-                    then: inner,
-                    otherwise: Block::new(),
-                });
-                out.push(IrNode::Loop(body));
-                Val::default()
-            }
+            Expr::ForLoop(f) => self.for_loop(f, out),
+            Expr::While(w) => self.while_loop(w, out),
             Expr::Loop(l) => {
                 let mut body = Block::new();
                 self.block(&l.body, &mut body);
                 out.push(IrNode::Loop(body));
                 Val::default()
             }
-            Expr::Return(r) => {
-                if let Some(e) = &r.expr {
-                    let v = self.expr(e, out);
-                    self.b.pass_on(&v);
-                    self.b.returned(&v);
-                }
-                let span = self.ctx.span(r.span());
-                let error = r.expr.as_deref().is_some_and(syntax::is_err);
-                out.push(if error {
-                    IrNode::Fail(span)
-                } else {
-                    IrNode::Exit(span)
-                });
-                Val::default()
-            }
+            Expr::Return(r) => self.return_expr(r, out),
             Expr::Break(b) => {
                 if let Some(e) = &b.expr {
                     self.expr(e, out);
@@ -367,6 +294,94 @@ impl<'a> Lowerer<'a> {
             Expr::Let(l) => self.expr(&l.expr, out),
             _ => Val::default(),
         }
+    }
+
+    /// `fut.await`: other requests may run from here on, and the awaited call finishes here.
+    fn await_expr(&mut self, a: &syn::ExprAwait, out: &mut Block) -> Val {
+        let before = self.b.effects.len();
+        let v = self.expr(&a.base, out);
+        let call = match &*a.base {
+            Expr::Call(c) => Some(syntax::tokens_text(&c.func)),
+            Expr::MethodCall(m) => Some(match syntax::name_of(&m.receiver) {
+                Some(receiver) => format!("{receiver}.{}", m.method),
+                None => m.method.to_string(),
+            }),
+            _ => None,
+        };
+        let span = self.ctx.span(a.base.span());
+        self.b.awaited(before, call.map(|c| (c, span)), out);
+        v
+    }
+
+    /// `x = v`, `active.field = Set(..)`: a variable rebound, or a field written back on save.
+    fn assign(&mut self, a: &syn::ExprAssign, out: &mut Block) -> Val {
+        let v = self.expr(&a.right, out);
+        match syntax::name_of(&a.left) {
+            // A result's variable given a fallback holds a value used on, not a flag.
+            Some(name) if !name.contains('.') => {
+                if let Some(old) = self.vars.insert(name, v) {
+                    self.b.pass_on(&old);
+                }
+            }
+            // `active.balance = Set(found.balance - amount)`: written back on save.
+            Some(path) => {
+                self.b.pass_on(&v);
+                if let Some((var, field)) = path.rsplit_once('.') {
+                    let derived = !v.deps.is_empty()
+                        && v.fields
+                            .iter()
+                            .any(|(_, f)| crate::ir::same_field(f, field));
+                    self.mutations
+                        .entry(var.to_string())
+                        .or_default()
+                        .push((field.to_string(), derived));
+                }
+            }
+            None => {}
+        }
+        Val::default()
+    }
+
+    /// `for x in iter { .. }`: the body runs zero or more times.
+    fn for_loop(&mut self, f: &syn::ExprForLoop, out: &mut Block) -> Val {
+        let iter = self.expr(&f.expr, out);
+        self.bind(&f.pat, iter.derived());
+        let mut body = Block::new();
+        self.block(&f.body, &mut body);
+        out.push(IrNode::Loop(body));
+        Val::default()
+    }
+
+    /// `while cond { .. }`: each round tests the condition, then runs the body.
+    fn while_loop(&mut self, w: &syn::ExprWhile, out: &mut Block) -> Val {
+        let mut body = Block::new();
+        let guard = self.guard(&w.cond, &mut body);
+        let mut inner = Block::new();
+        self.block(&w.body, &mut inner);
+        body.push(IrNode::Guard {
+            guard,
+            then: inner,
+            otherwise: Block::new(),
+        });
+        out.push(IrNode::Loop(body));
+        Val::default()
+    }
+
+    /// `return v`: leaves the function, failing when `v` is an `Err(..)`.
+    fn return_expr(&mut self, r: &syn::ExprReturn, out: &mut Block) -> Val {
+        if let Some(e) = &r.expr {
+            let v = self.expr(e, out);
+            self.b.pass_on(&v);
+            self.b.returned(&v);
+        }
+        let span = self.ctx.span(r.span());
+        let error = r.expr.as_deref().is_some_and(syntax::is_err);
+        out.push(if error {
+            IrNode::Fail(span)
+        } else {
+            IrNode::Exit(span)
+        });
+        Val::default()
     }
 
     pub fn all<'e>(&mut self, exprs: impl Iterator<Item = &'e Expr>, out: &mut Block) -> Val {
@@ -529,10 +544,11 @@ impl<'a> Lowerer<'a> {
     fn try_expr(&mut self, t: &syn::ExprTry, out: &mut Block) -> Val {
         if let Expr::MethodCall(m) = &*t.expr {
             let method = m.method.to_string();
-            if matches!(
-                method.as_str(),
-                "ok_or" | "ok_or_else" | "context" | "with_context" | "ok_or_not_found"
-            ) {
+            if self
+                .ctx
+                .models
+                .is_absent_error(crate::models::Language::Rust, &method)
+            {
                 let v = self.expr(&m.receiver, out);
                 for a in &m.args {
                     self.expr(a, out);

@@ -17,9 +17,6 @@ pub(super) fn is_field(models: &Models, prop: &str) -> bool {
     !STRUCTURAL.contains(&prop) && !models.is_count_property(Language::Typescript, prop)
 }
 
-/// Helpers that test emptiness: true when the result is absent.
-const EMPTINESS: &[&str] = &["isEmpty", "isNil", "isNull", "isUndefined"];
-
 /// How an operand relates to an earlier result.
 enum Operand {
     /// The result itself, or its count.
@@ -61,7 +58,8 @@ impl<'a, 't> Lowerer<'a, 't> {
                 let callee = (syntax::unwrap(node).kind() == "call_expression")
                     .then(|| self.callee_name(syntax::unwrap(node)))
                     .flatten();
-                if callee.is_some_and(|n| EMPTINESS.contains(&n.as_str())) {
+                let models = self.ctx.models;
+                if callee.is_some_and(|n| models.is_emptiness_test(Language::Typescript, &n)) {
                     // `isEmpty(rows)`: true when absent.
                     let arg = syntax::unwrap(node)
                         .child_by_field_name("arguments")

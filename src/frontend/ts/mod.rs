@@ -1,5 +1,6 @@
 //! TypeScript/JavaScript front-end: tree-sitter syntax to the effect IR, one function at a time.
 
+mod chain;
 mod cond;
 mod expr;
 mod imports;
