@@ -99,14 +99,7 @@ impl<'a, 't> Lowerer<'a, 't> {
         out: &mut Block,
         tests: &mut Vec<Test>,
     ) {
-        let op = node
-            .child_by_field_name("operator")
-            .map(|o| self.text(o))
-            .unwrap_or("");
-        let (Some(left), Some(right)) = (
-            node.child_by_field_name("left"),
-            node.child_by_field_name("right"),
-        ) else {
+        let Some((op, left, right)) = self.binary_parts(node) else {
             return;
         };
         if matches!(op, "&&" | "||" | "??") {

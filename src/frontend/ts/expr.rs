@@ -109,14 +109,7 @@ impl<'a, 't> Lowerer<'a, 't> {
     }
 
     fn binary(&mut self, node: Node<'t>, out: &mut Block) -> Val {
-        let op = node
-            .child_by_field_name("operator")
-            .map(|o| self.text(o))
-            .unwrap_or("");
-        let (Some(left), Some(right)) = (
-            node.child_by_field_name("left"),
-            node.child_by_field_name("right"),
-        ) else {
+        let Some((op, left, right)) = self.binary_parts(node) else {
             return Val::default();
         };
         if matches!(op, "&&" | "||" | "??") && contains_call(right) {

@@ -93,6 +93,18 @@ impl<'a, 't> Lowerer<'a, 't> {
         text(node, self.ctx.src)
     }
 
+    /// A binary expression's operator and operands (`""` when the operator is missing).
+    pub fn binary_parts(&self, node: Node<'t>) -> Option<(&'a str, Node<'t>, Node<'t>)> {
+        let op = node
+            .child_by_field_name("operator")
+            .map_or("", |o| self.text(o));
+        Some((
+            op,
+            node.child_by_field_name("left")?,
+            node.child_by_field_name("right")?,
+        ))
+    }
+
     /// Parameters are request inputs; typed ones also tell what a receiver is.
     pub fn params(&mut self, func: Node) {
         let params = func
