@@ -3,7 +3,7 @@
 
 use super::flow::Flow;
 use super::links::Links;
-use super::{RuleContext, RULES};
+use super::{Analysis, RuleContext, RULES};
 use crate::budget::Deadline;
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
@@ -44,9 +44,10 @@ pub fn run(
             cut.push(project.function((u, f)));
         }
         let flow = Flow::new(&func);
+        let shared = Analysis::new(&func, &flow);
         for rule in RULES {
             let mut found = Vec::new();
-            (rule.check)(&func, &flow, &cx, &mut found);
+            (rule.check)(&func, &flow, &shared, &cx, &mut found);
             if rule.meta.links == Links::AsWritten {
                 found.retain(|d| d.primary.via.is_empty());
             }
