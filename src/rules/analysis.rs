@@ -5,6 +5,7 @@
 use super::dedups::{dedup, Dedup};
 use super::flow::Flow;
 use super::races::{races_for, window, Race};
+use super::{race_owner, RaceOwner};
 use crate::ir::{EffectId, EffectKind, FunctionIr};
 
 /// The check a race runs on, which decides the rule that reports it.
@@ -70,11 +71,17 @@ impl Analysis {
         Analysis { races, dedups }
     }
 
-    /// Each act that runs on a race, with the kind of check it runs on (an act on several
-    /// races comes once per race).
-    pub(super) fn raced_acts(&self) -> impl Iterator<Item = (EffectId, CheckKind)> + '_ {
+    /// The acts that run on a race whose row of [`super::RACE_OWNERS`] names `rule` in
+    /// `column` (the rules quiet at the act, or those that raise it).
+    pub(super) fn raced_acts(
+        &self,
+        column: fn(&RaceOwner) -> &'static [&'static str],
+        rule: &str,
+    ) -> Vec<EffectId> {
         self.races
             .iter()
-            .flat_map(|r| r.races.iter().map(move |race| (race.act, r.kind)))
+            .filter(|r| column(race_owner(r.kind)).contains(&rule))
+            .flat_map(|r| r.races.iter().map(|race| race.act))
+            .collect()
     }
 }

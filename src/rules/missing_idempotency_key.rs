@@ -2,9 +2,9 @@
 //! provider would deduplicate on.
 
 use super::flow::Flow;
-use super::{declare_rule, race_owner, Analysis, RuleContext};
+use super::{declare_rule, Analysis, RuleContext};
 use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
-use crate::ir::{EffectId, EffectKind, FunctionIr};
+use crate::ir::{EffectKind, FunctionIr};
 
 declare_rule! {
     /// ## What it does
@@ -53,15 +53,7 @@ pub fn check(
     cx: &RuleContext,
     out: &mut Vec<Diagnostic>,
 ) {
-    let raced: Vec<EffectId> = shared
-        .raced_acts()
-        .filter(|(_, check)| {
-            race_owner(*check)
-                .raises
-                .contains(&MissingIdempotencyKey::META.id)
-        })
-        .map(|(act, _)| act)
-        .collect();
+    let raced = shared.raced_acts(|o| o.raises, MissingIdempotencyKey::META.id);
     for (id, e) in func.effects.iter().enumerate() {
         let EffectKind::External {
             provider,

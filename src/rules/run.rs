@@ -1,5 +1,6 @@
-//! The run loop: every rule over every function of one file, each function linked once and
-//! its control facts derived once for all rules.
+//! The run loop: every rule over every function of one file, each function linked once, and
+//! its control facts ([`Flow`]) and what rules share ([`Analysis`]) derived once for all rules;
+//! the link policy of each rule ([`Links`]) applied to what it found.
 
 use super::flow::Flow;
 use super::links::Links;

@@ -3,7 +3,7 @@
 
 use super::flow::{decides_as_claim, Flow};
 use super::links::Calls;
-use super::{declare_rule, race_owner, Analysis, RuleContext};
+use super::{declare_rule, Analysis, RuleContext};
 use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{same_field, EffectId, EffectKind, FunctionIr, TestKind};
 
@@ -60,15 +60,7 @@ pub fn check(
 ) {
     // An act that runs on a racy check is reported once, by the rule that reports the race,
     // whose explanation already names the late record.
-    let raced: Vec<EffectId> = shared
-        .raced_acts()
-        .filter(|(_, check)| {
-            race_owner(*check)
-                .quiet
-                .contains(&SideEffectBeforeClaim::META.id)
-        })
-        .map(|(act, _)| act)
-        .collect();
+    let raced = shared.raced_acts(|o| o.quiet, SideEffectBeforeClaim::META.id);
     for (act_id, act) in func.effects.iter().enumerate() {
         if raced.contains(&act_id) || flow.at[act_id].unreachable {
             continue;
