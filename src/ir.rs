@@ -203,12 +203,7 @@ pub struct Effect {
     pub via: Vec<Frame>,
 }
 
-impl Effect {
-    /// Linked in from a called function: findings about it alone are the callee's own.
-    pub fn linked(&self) -> bool {
-        !self.via.is_empty()
-    }
-}
+impl Effect {}
 
 /// One call on the way to an effect inside a helper. Every effect copied from a helper carries
 /// its frames, so their names are shared rather than copied.

@@ -51,7 +51,13 @@ declare_rule! {
     }
 }
 
-pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+pub fn check(
+    func: &FunctionIr,
+    flow: &Flow,
+    _shared: &super::Analysis,
+    cx: &RuleContext,
+    out: &mut Vec<Diagnostic>,
+) {
     for (check_id, check) in func.effects.iter().enumerate() {
         let EffectKind::FsCheck { path } = &check.kind else {
             continue;

@@ -2,7 +2,7 @@
 //! provider would deduplicate on.
 
 use super::flow::Flow;
-use super::{check_then_act, declare_rule, RuleContext};
+use super::{declare_rule, Analysis, RuleContext};
 use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{EffectKind, FunctionIr};
 
@@ -31,6 +31,12 @@ declare_rule! {
     /// Pass a key that is the same on every retry of the operation, derived from it:
     /// `stripe.refunds.create(params, { idempotencyKey: `refund:${order.id}` })`, or in Rust
     /// `client.clone().with_strategy(RequestStrategy::Idempotent(format!("refund:{}", order.id)))`.
+    ///
+    /// ## Related rules
+    /// A call that also runs on a race (reported by `check-then-act`, `time-window-dedup` or
+    /// `process-local-dedup`, by the table `RACE_OWNERS` in `src/rules/mod.rs`) is reported here as
+    /// well, at error level, with a note: the key and the race are two fixes. Only calls written in
+    /// the function itself are reported; a helper's call is reported in the helper.
     pub struct MissingIdempotencyKey {
         id: "missing-idempotency-key",
         level: Severity::Warning,
@@ -40,8 +46,14 @@ declare_rule! {
     }
 }
 
-pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
-    let raced = check_then_act::raced_acts(func, flow, true);
+pub fn check(
+    func: &FunctionIr,
+    _flow: &Flow,
+    shared: &Analysis,
+    cx: &RuleContext,
+    out: &mut Vec<Diagnostic>,
+) {
+    let raced = shared.raced_acts(|o| o.raises, MissingIdempotencyKey::META.id);
     for (id, e) in func.effects.iter().enumerate() {
         let EffectKind::External {
             provider,

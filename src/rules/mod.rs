@@ -1,12 +1,16 @@
 //! The rule registry. Each rule lives in its own file, reads one function's IR and pushes
 //! diagnostics; it never sees syntax.
 
+pub mod analysis;
 mod check_then_act;
+mod dedups;
 pub mod flow;
 mod fs_check_then_act;
 pub mod links;
 mod missing_idempotency_key;
 mod process_local_dedup;
+mod race_report;
+mod races;
 mod run;
 mod short_idempotency_ttl;
 mod side_effect_before_claim;
@@ -18,6 +22,7 @@ use crate::ir::FunctionIr;
 use crate::models::Models;
 use std::path::Path;
 
+pub use analysis::{Analysis, CheckKind};
 pub use links::Links;
 pub use run::run;
 
@@ -89,7 +94,7 @@ pub struct RuleMeta {
 pub struct Rule {
     pub meta: RuleMeta,
     /// Reads one function's IR and the control facts derived from it once for all rules.
-    pub check: fn(&FunctionIr, &flow::Flow, &RuleContext, &mut Vec<Diagnostic>),
+    pub check: fn(&FunctionIr, &flow::Flow, &Analysis, &RuleContext, &mut Vec<Diagnostic>),
 }
 
 /// Declares a rule type whose doc comment becomes its `RuleMeta::docs`.
@@ -120,6 +125,53 @@ macro_rules! declare_rule {
     };
 }
 pub(crate) use declare_rule;
+
+/// Who reports a race, by the check it runs on, and what the other rules do at its act.
+pub struct RaceOwner {
+    pub check: CheckKind,
+    /// The rule that reports the race.
+    pub reported_by: &'static str,
+    /// Rules that leave the race's read or act to it.
+    pub quiet: &'static [&'static str],
+    /// Rules that report the act as well, raised to error with a note on the race.
+    pub raises: &'static [&'static str],
+}
+
+/// The one table of sites two rules could claim. Rules not named at a race report its act by
+/// their own criteria as well (side-effect-before-claim at a race on a window: kept as it was
+/// when the rules asked each other, documented in its "Related rules").
+pub static RACE_OWNERS: &[RaceOwner] = &[
+    RaceOwner {
+        check: CheckKind::Plain,
+        reported_by: "check-then-act",
+        quiet: &["side-effect-before-claim"],
+        raises: &["missing-idempotency-key"],
+    },
+    RaceOwner {
+        check: CheckKind::Window,
+        reported_by: "time-window-dedup",
+        quiet: &["check-then-act"],
+        raises: &["missing-idempotency-key"],
+    },
+    RaceOwner {
+        check: CheckKind::InProcessDedup,
+        reported_by: "process-local-dedup",
+        quiet: &[
+            "check-then-act",
+            "time-window-dedup",
+            "side-effect-before-claim",
+        ],
+        raises: &["missing-idempotency-key"],
+    },
+];
+
+/// The table's row for races on a kind of check.
+pub(crate) fn race_owner(check: CheckKind) -> &'static RaceOwner {
+    RACE_OWNERS
+        .iter()
+        .find(|o| o.check == check)
+        .expect("RACE_OWNERS has a row for every kind of check")
+}
 
 /// Every rule, in documentation order.
 pub static RULES: &[Rule] = &[
@@ -207,6 +259,36 @@ pub fn docs(meta: &RuleMeta) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_race_has_one_owner_and_the_rules_named_say_so_in_their_docs() {
+        for check in [
+            CheckKind::Plain,
+            CheckKind::Window,
+            CheckKind::InProcessDedup,
+        ] {
+            let rows = RACE_OWNERS.iter().filter(|o| o.check == check).count();
+            assert_eq!(rows, 1, "{check:?}");
+        }
+        for owner in RACE_OWNERS {
+            let named = std::iter::once(&owner.reported_by)
+                .chain(owner.quiet)
+                .chain(owner.raises);
+            for id in named {
+                let rule = find(id).unwrap_or_else(|| panic!("{id} is no rule"));
+                let docs = docs(&rule.meta);
+                assert!(
+                    docs.contains("## Related rules"),
+                    "{id} docs lack Related rules"
+                );
+                assert!(
+                    docs.contains("RACE_OWNERS"),
+                    "{id} docs do not point to the table"
+                );
+            }
+            assert!(!owner.quiet.contains(&owner.reported_by));
+        }
+    }
 
     #[test]
     fn rule_ids_are_unique_kebab_case_and_documented() {

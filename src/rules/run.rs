@@ -1,9 +1,10 @@
-//! The run loop: every rule over every function of one file, each function linked once and
-//! its control facts derived once for all rules.
+//! The run loop: every rule over every function of one file, each function linked once, and
+//! its control facts ([`Flow`]) and what rules share ([`Analysis`]) derived once for all rules;
+//! the link policy of each rule ([`Links`]) applied to what it found.
 
 use super::flow::Flow;
 use super::links::Links;
-use super::{RuleContext, RULES};
+use super::{Analysis, RuleContext, RULES};
 use crate::budget::Deadline;
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
@@ -45,9 +46,10 @@ pub fn run(
             cut.push(project.function(at));
         }
         let flow = Flow::new(&func);
+        let shared = Analysis::new(&func, &flow);
         for rule in RULES {
             let mut found = Vec::new();
-            (rule.check)(&func, &flow, &cx, &mut found);
+            (rule.check)(&func, &flow, &shared, &cx, &mut found);
             if rule.meta.links == Links::AsWritten {
                 found.retain(|d| d.primary.via.is_empty());
             }

@@ -49,7 +49,13 @@ declare_rule! {
     }
 }
 
-pub fn check(func: &FunctionIr, _flow: &Flow, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+pub fn check(
+    func: &FunctionIr,
+    _flow: &Flow,
+    _shared: &super::Analysis,
+    cx: &RuleContext,
+    out: &mut Vec<Diagnostic>,
+) {
     for e in &func.effects {
         let (key, ttl) = match &e.kind {
             EffectKind::Claim {

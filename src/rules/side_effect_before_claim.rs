@@ -3,7 +3,7 @@
 
 use super::flow::{decides_as_claim, Flow};
 use super::links::Calls;
-use super::{check_then_act, declare_rule, RuleContext};
+use super::{declare_rule, Analysis, RuleContext};
 use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{same_field, EffectId, EffectKind, FunctionIr, TestKind};
 use crate::vocabulary::vocabulary;
@@ -38,6 +38,11 @@ declare_rule! {
     /// `ON CONFLICT DO NOTHING RETURNING` (or `SET key NX PX`) and act only when you won;
     /// after the act, mark it done; on failure, delete the claim or mark it failed so a retry
     /// can proceed.
+    ///
+    /// ## Related rules
+    /// Quiet at an act that runs on a race `check-then-act` or `process-local-dedup` reports, whose
+    /// explanation names the late record (one table, `RACE_OWNERS` in `src/rules/mod.rs`). At a race
+    /// `time-window-dedup` reports it reports the late record as well, as it did before the table.
     pub struct SideEffectBeforeClaim {
         id: "side-effect-before-claim",
         level: Severity::Warning,
@@ -47,10 +52,16 @@ declare_rule! {
     }
 }
 
-pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
-    // An act that runs on a racy check is reported once, as check-then-act, whose
-    // explanation already names the late record.
-    let raced = check_then_act::raced_acts(func, flow, false);
+pub fn check(
+    func: &FunctionIr,
+    flow: &Flow,
+    shared: &Analysis,
+    cx: &RuleContext,
+    out: &mut Vec<Diagnostic>,
+) {
+    // An act that runs on a racy check is reported once, by the rule that reports the race,
+    // whose explanation already names the late record.
+    let raced = shared.raced_acts(|o| o.quiet, SideEffectBeforeClaim::META.id);
     for (act_id, act) in func.effects.iter().enumerate() {
         if raced.contains(&act_id) || flow.at[act_id].unreachable {
             continue;

@@ -2,7 +2,7 @@
 //! an act.
 
 use super::flow::Flow;
-use super::{check_then_act, declare_rule, RuleContext};
+use super::{declare_rule, race_report, Analysis, RuleContext};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::ir::FunctionIr;
 
@@ -34,6 +34,14 @@ declare_rule! {
     /// event id) and claim it atomically before acting: `INSERT ... ON CONFLICT DO NOTHING
     /// RETURNING`, a conditional status update whose count you test, or `SET key NX`; pass the
     /// same key to the provider.
+    ///
+    /// ## Related rules
+    /// Reported instead of `check-then-act` at a race whose check looks for recent rows, and not at
+    /// one whose check is a duplicate check in process memory (`process-local-dedup`'s); both are
+    /// declared in one table (`RACE_OWNERS` in `src/rules/mod.rs`). `missing-idempotency-key`
+    /// reports the act's missing key as well, at error level, and `side-effect-before-claim` may
+    /// report a record written after the act too: unlike at a `check-then-act` race, it does not
+    /// stay quiet here (as before the table; the two findings name different fixes).
     pub struct TimeWindowDedup {
         id: "time-window-dedup",
         level: Severity::Warning,
@@ -43,9 +51,14 @@ declare_rule! {
     }
 }
 
-pub fn check(func: &FunctionIr, flow: &Flow, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
-    for mut d in check_then_act::findings(func, flow, cx, true) {
-        d.rule = TimeWindowDedup::META.id;
+pub fn check(
+    func: &FunctionIr,
+    flow: &Flow,
+    shared: &Analysis,
+    cx: &RuleContext,
+    out: &mut Vec<Diagnostic>,
+) {
+    for mut d in race_report::findings(func, flow, shared, cx, &TimeWindowDedup::META) {
         d.severity = d.severity.max(TimeWindowDedup::META.level);
         d.message = format!(
             "a time window stands in for an idempotency key: {}",

@@ -1,0 +1,87 @@
+//! What several rules share about one function, computed once beside [`Flow`]: the races
+//! each read decides and the duplicate checks kept in process memory. Which rule reports a
+//! site that several could is [`super::RACE_OWNERS`]'s to say, not the rules'.
+
+use super::dedups::{dedup, Dedup};
+use super::flow::Flow;
+use super::races::{races_for, window, Race};
+use super::{race_owner, RaceOwner};
+use crate::ir::{EffectId, EffectKind, FunctionIr};
+
+/// The check a race runs on, which decides the rule that reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckKind {
+    /// A duplicate check in process memory.
+    InProcessDedup,
+    /// A look for recent rows (`created_at > now() - 5 minutes`).
+    Window,
+    /// Any other read.
+    Plain,
+}
+
+/// A read that decides acts a concurrent request can repeat.
+pub(super) struct RacedRead {
+    pub read: EffectId,
+    pub kind: CheckKind,
+    /// By act, at least one.
+    pub races: Vec<Race>,
+}
+
+pub struct Analysis {
+    /// In effect order.
+    pub(super) races: Vec<RacedRead>,
+    /// Duplicate checks in process memory, by their read, in effect order.
+    pub(super) dedups: Vec<(EffectId, Dedup)>,
+}
+
+impl Analysis {
+    pub fn new(func: &FunctionIr, flow: &Flow) -> Analysis {
+        let mut races = Vec::new();
+        let mut dedups = Vec::new();
+        for read in 0..func.effects.len() {
+            let dedup = dedup(func, flow, read);
+            // A key fresh to this request cannot be checked by a concurrent one.
+            if matches!(
+                func.effects[read].kind,
+                EffectKind::Read {
+                    fresh_key: false,
+                    ..
+                }
+            ) {
+                let kind = if dedup.is_some() {
+                    CheckKind::InProcessDedup
+                } else if window(&func.effects[read]) {
+                    CheckKind::Window
+                } else {
+                    CheckKind::Plain
+                };
+                let found = races_for(func, flow, read);
+                if !found.is_empty() {
+                    races.push(RacedRead {
+                        read,
+                        kind,
+                        races: found,
+                    });
+                }
+            }
+            if let Some(d) = dedup {
+                dedups.push((read, d));
+            }
+        }
+        Analysis { races, dedups }
+    }
+
+    /// The acts that run on a race whose row of [`super::RACE_OWNERS`] names `rule` in
+    /// `column` (the rules quiet at the act, or those that raise it).
+    pub(super) fn raced_acts(
+        &self,
+        column: fn(&RaceOwner) -> &'static [&'static str],
+        rule: &str,
+    ) -> Vec<EffectId> {
+        self.races
+            .iter()
+            .filter(|r| column(race_owner(r.kind)).contains(&rule))
+            .flat_map(|r| r.races.iter().map(|race| race.act))
+            .collect()
+    }
+}

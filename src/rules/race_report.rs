@@ -1,0 +1,246 @@
+//! How a race is explained: the finding of `check-then-act`, which `time-window-dedup`
+//! words as a window standing in for a key.
+
+use super::analysis::Analysis;
+use super::flow::Flow;
+use super::races::{is_external, Outcome, Race};
+use super::{race_owner, RuleContext, RuleMeta};
+use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
+use crate::ir::{Effect, EffectId, EffectKind, FunctionIr, Isolation, WriteKind};
+
+/// One finding per read whose races `rule` reports (by [`super::RACE_OWNERS`]) that decides a racy act, the act a call out when there is
+/// one; a second read deciding the same act adds nothing.
+pub(super) fn findings(
+    func: &FunctionIr,
+    flow: &Flow,
+    shared: &Analysis,
+    cx: &RuleContext,
+    rule: &RuleMeta,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut reported = Vec::new();
+    for read in shared
+        .races
+        .iter()
+        .filter(|r| race_owner(r.kind).reported_by == rule.id)
+    {
+        let races = &read.races;
+        let Some(primary) = races
+            .iter()
+            .find(|r| is_external(&func.effects[r.act]))
+            .or_else(|| races.first())
+        else {
+            continue;
+        };
+        if reported.contains(&primary.act) {
+            continue;
+        }
+        reported.push(primary.act);
+        out.push(diagnostic(func, flow, cx, rule, read.read, primary, races));
+    }
+    out
+}
+
+fn diagnostic(
+    func: &FunctionIr,
+    flow: &Flow,
+    cx: &RuleContext,
+    rule: &RuleMeta,
+    read_id: EffectId,
+    race: &Race,
+    races: &[Race],
+) -> Diagnostic {
+    let read = &func.effects[read_id];
+    let act = &func.effects[race.act];
+    let guard = flow.guards[race.guard];
+    let table = read
+        .kind
+        .resource()
+        .map_or_else(|| format!("`{}`", read.callee), |r| format!("`{r}`"));
+    let (rl, gl, al) = (read.span.line, guard.span.line, act.span.line);
+    let act_name = act_description(act);
+    let seen = match race.outcome {
+        Outcome::Absent => "finds nothing".to_string(),
+        _ => "sees a state that lets it proceed".to_string(),
+    };
+    let mut steps = vec![
+        Step::new(
+            Actor::A,
+            read.span,
+            format!("request A reads {table} at line {rl} and {seen}"),
+        ),
+        Step::new(
+            Actor::B,
+            read.span,
+            format!(
+                "request B reads {table} at line {rl} before A reaches line {al}, and sees the same"
+            ),
+        ),
+        Step::new(
+            Actor::Both,
+            guard.span,
+            format!("both pass the check at line {gl}"),
+        ),
+    ];
+    let (message, consequence, severity) = match &act.kind {
+        EffectKind::External { .. } => (
+            format!("{act_name} can run twice: the check of {table} at line {rl} is not atomic with it"),
+            format!("A calls {act_name} at line {al}, then B does too: the side effect happens twice"),
+            Severity::Error,
+        ),
+        EffectKind::Write { kind: kind @ (WriteKind::Insert | WriteKind::Put { .. }), resource, .. } => (
+            match resource.as_ref().filter(|r| !read.kind.resource().is_some_and(|t| t.same_as(r))) {
+                Some(written) => format!("concurrent requests can both insert into `{written}`: the check of {table} at line {rl} is not atomic with the insert"),
+                None => format!("concurrent requests can both insert into {table}: the check at line {rl} is not atomic with the insert"),
+            },
+            if matches!(kind, WriteKind::Put { .. }) {
+                format!("both store at line {al}, each believing it was first: the second overwrites the first")
+            } else {
+                format!("both insert at line {al}: a duplicate row, or a unique-constraint error for the second")
+            },
+            Severity::Warning,
+        ),
+        _ => (
+            format!("concurrent requests can both update {table} on a stale check: the value read at line {rl} has changed by the write"),
+            format!("both update at line {al} a field the check tested: the second update either overwrites the first or breaks what the check ensured"),
+            Severity::Warning,
+        ),
+    };
+    steps.push(Step::new(Actor::Both, act.span, consequence));
+    let mut secondary = vec![
+        Label::at(read, format!("reads {table} here")),
+        Label::new(guard.span, "both requests can pass this check"),
+    ];
+    record_step(func, race, &mut secondary, &mut steps);
+    for other in races.iter().filter(|r| r.act != race.act) {
+        let e = &func.effects[other.act];
+        secondary.push(Label::at(
+            e,
+            format!("{} also runs on the stale decision", act_description(e)),
+        ));
+    }
+    let notes = notes(func, read, act, race.outcome);
+    let help = help(cx, read, act);
+    Diagnostic {
+        severity,
+        secondary,
+        steps,
+        notes,
+        help,
+        ..cx.diagnostic(rule, func, message, Label::at(act, primary_label(act)))
+    }
+}
+
+/// The write that records the tested state, as a label and as A's step in the order it
+/// happens: before the act (too late for B, who has passed the check) or after it.
+fn record_step(func: &FunctionIr, race: &Race, secondary: &mut Vec<Label>, steps: &mut Vec<Step>) {
+    let Some(record) = race.record.filter(|r| *r != race.act) else {
+        return;
+    };
+    let w = &func.effects[record];
+    let (label, step) = if record > race.act {
+        (
+            "the state the check tests changes only here, after the act",
+            format!(
+                "A records the new state at line {}, too late to stop B",
+                w.span.line
+            ),
+        )
+    } else {
+        (
+            "the state the check tests changes here, not atomically with the check",
+            format!(
+                "A records the new state at line {}, but B has already passed the check",
+                w.span.line
+            ),
+        )
+    };
+    secondary.push(Label::at(w, label));
+    // In the order it happens: before the act, or after it.
+    let at = if record > race.act {
+        steps.len()
+    } else {
+        steps.len() - 1
+    };
+    steps.insert(at, Step::new(Actor::A, w.span, step));
+}
+
+/// The fix for the library of the check (of the act, for a JavaScript call out), and a key
+/// for a provider that takes one.
+fn help(cx: &RuleContext, read: &Effect, act: &Effect) -> String {
+    let library = if is_external(act) && read.library == "javascript" {
+        &act.library
+    } else {
+        &read.library
+    };
+    let mut help = cx
+        .models
+        .help(library, "check-then-act")
+        .unwrap_or("make the check and the act atomic: claim first (an insert under a unique key, or a conditional update whose count you test), or lock across both")
+        .to_string();
+    if let EffectKind::External {
+        accepts_key: true,
+        key: None,
+        provider,
+        ..
+    } = &act.kind
+    {
+        help.push_str(&format!(
+            "; and pass {provider} an idempotency key that is the same on every retry"
+        ));
+    }
+    help
+}
+
+fn act_description(act: &Effect) -> String {
+    match &act.kind {
+        EffectKind::External {
+            provider,
+            operation,
+            ..
+        } => format!("`{operation}` ({provider})"),
+        EffectKind::Write {
+            resource: Some(r), ..
+        } => format!("the write to `{r}`"),
+        _ => format!("`{}`", act.callee),
+    }
+}
+
+fn primary_label(act: &Effect) -> String {
+    match &act.kind {
+        EffectKind::External { .. } => "both requests make this call".into(),
+        EffectKind::Write {
+            kind: WriteKind::Insert | WriteKind::Put { .. },
+            ..
+        } => "both requests insert here".into(),
+        _ => "both requests write here".into(),
+    }
+}
+
+/// Why protections that are present do not protect.
+fn notes(func: &FunctionIr, read: &Effect, act: &Effect, outcome: Outcome) -> Vec<String> {
+    let mut notes = Vec::new();
+    let locking = matches!(read.kind, EffectKind::Read { locking: true, .. });
+    match read.txn.map(|t| &func.txns[t]) {
+        None if locking => notes.push(
+            "the read locks rows, but it runs outside a transaction on this connection, so the lock ends with the statement".into(),
+        ),
+        Some(t) if t.on_pool => notes.push(format!(
+            "the transaction begun at line {} runs on a pool: each query may take a different connection, so it neither isolates nor locks anything",
+            t.span.line
+        )),
+        Some(_) if locking && outcome == Outcome::Absent => notes.push(format!(
+            "the read at line {} locks rows, but a lock cannot cover a row that does not exist yet: both requests find nothing and both insert",
+            read.span.line
+        )),
+        Some(t) if t.isolation != Isolation::Serializable && !locking => notes.push(format!(
+            "the transaction at line {} runs at the database's default isolation (READ COMMITTED on PostgreSQL, REPEATABLE READ on MySQL): plain reads in it take no locks",
+            t.span.line
+        )),
+        _ => {}
+    }
+    if read.txn.is_none() && act.txn.is_some() {
+        notes.push("the read runs outside the transaction the act runs in".into());
+    }
+    notes
+}

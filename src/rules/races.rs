@@ -1,0 +1,315 @@
+//! The race search: for a read, the acts on paths its test decides that a concurrent request
+//! passing the same test repeats, and what would have protected them.
+
+use super::flow::{decides_as_claim, Flow};
+use super::links::Calls;
+use crate::ir::{
+    same_field, Derived, Effect, EffectId, EffectKind, FunctionIr, Isolation, ScopeKind, TestKind,
+    WriteKind,
+};
+
+/// What the check saw on the branch the act runs on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Outcome {
+    Absent,
+    Present,
+    Value,
+}
+
+/// An act that runs on a check another request can pass at the same time.
+pub(super) struct Race {
+    pub act: EffectId,
+    /// The guard that tests the read on the act's path.
+    pub guard: usize,
+    pub outcome: Outcome,
+    /// The write that changes the tested state, for an external act after a value test.
+    pub record: Option<EffectId>,
+}
+
+/// The acts a read decides that a concurrent request can repeat, by act, one per act.
+pub(super) fn races_for(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Vec<Race> {
+    let read = &func.effects[read_id];
+    let mut races: Vec<Race> = Vec::new();
+    for g in flow.guards_testing(read_id) {
+        // A value test says more than a presence test of the same read (`!a || a.points < n`).
+        let tests = || flow.guards[g].tests.iter().filter(|t| t.effect == read_id);
+        let test = tests()
+            .find(|t| matches!(t.kind, TestKind::Value { .. }))
+            .or_else(|| tests().next())
+            .map(|t| t.kind.clone());
+        let Some(test) = test else { continue };
+        for (act_id, act) in func.effects.iter().enumerate().skip(read_id + 1) {
+            let Some(&(_, branch)) = flow.at[act_id].guards.iter().find(|(gg, _)| *gg == g) else {
+                continue;
+            };
+            if Calls::of(read, act) == Calls::OneCall || flow.at[act_id].unreachable {
+                continue;
+            }
+            let outcome = match &test {
+                // Finding a row that a filter on its state selected (`status = 'unpaid'`) is
+                // a value check of that state.
+                TestKind::Presence { present_when_true }
+                    if *present_when_true == branch && filters_state(read) =>
+                {
+                    Outcome::Value
+                }
+                TestKind::Presence { present_when_true } if *present_when_true == branch => {
+                    Outcome::Present
+                }
+                TestKind::Presence { .. } => Outcome::Absent,
+                TestKind::Value { .. } => Outcome::Value,
+            };
+            let fields = match &test {
+                TestKind::Value { fields } => fields.as_slice(),
+                _ => &[],
+            };
+            if cache_fill(func, read_id, act) {
+                continue;
+            }
+            let record =
+                records_state(func, read_id, fields).filter(|&r| flow.compatible(r, act_id));
+            if !is_racy_act(read, act, outcome, fields, record.is_some()) {
+                continue;
+            }
+            if protected(func, flow, read_id, act_id, outcome) {
+                continue;
+            }
+            if !races.iter().any(|r| r.act == act_id) {
+                races.push(Race {
+                    act: act_id,
+                    guard: g,
+                    outcome,
+                    record,
+                });
+            }
+        }
+    }
+    races.sort_by_key(|r| r.act);
+    races
+}
+
+/// A store into an in-process cache whose entries the function uses, of a value loaded or
+/// made after the lookup missed: two requests that both miss store what they each loaded,
+/// and the cache stays a cache.
+fn cache_fill(func: &FunctionIr, read_id: EffectId, act: &Effect) -> bool {
+    let in_process = func.effects[read_id].kind.in_process();
+    let filled = matches!(
+        act.kind,
+        EffectKind::Write {
+            kind: WriteKind::Put {
+                made_at: Some(n),
+                ..
+            },
+            ..
+        } if n > read_id
+    );
+    in_process && filled && func.passed_on.contains(&read_id)
+}
+
+fn filters_state(read: &Effect) -> bool {
+    matches!(
+        read.kind,
+        EffectKind::Read {
+            filters_state: true,
+            ..
+        }
+    )
+}
+
+pub(super) fn window(read: &Effect) -> bool {
+    matches!(read.kind, EffectKind::Read { window: true, .. })
+}
+
+pub(super) fn is_external(e: &Effect) -> bool {
+    matches!(e.kind, EffectKind::External { .. })
+}
+
+/// Whether the act is one the check was meant to stop from happening twice.
+fn is_racy_act(
+    read: &Effect,
+    act: &Effect,
+    outcome: Outcome,
+    fields: &[String],
+    records: bool,
+) -> bool {
+    let same_table = || match (read.kind.resource(), act.kind.resource()) {
+        (Some(a), Some(b)) => a.same_as(b),
+        _ => false,
+    };
+    match &act.kind {
+        // A call out repeats harmfully only when this path also changes what the check
+        // tested: otherwise a second request made after the first would pass the check and
+        // call again too, and the check is a permission or validity test, not a guard
+        // against doing it twice.
+        // A query for recent rows is a duplicate check by its shape, whoever records them.
+        EffectKind::External { .. } => outcome != Outcome::Present && (records || window(read)),
+        EffectKind::Write { kind, sets, .. } => match kind {
+            // An insert the check was meant to stop: into the table found without the row,
+            // or, after a value check whose state this path records, into any table (the
+            // membership row between "invite not accepted" and "mark accepted") but a log,
+            // which records each action by design.
+            WriteKind::Insert if same_table() && by_unique_key(read) => false,
+            WriteKind::Insert | WriteKind::Put { .. } => {
+                (outcome == Outcome::Absent && same_table())
+                    || (outcome == Outcome::Value
+                        && records
+                        && !act.kind.resource().is_some_and(|r| r.is_log()))
+            }
+            // A stale check only loses an update that computes what it tested from the old
+            // value (`balance < amount`, then `balance - amount`); counting up another field,
+            // even atomically, loses nothing.
+            WriteKind::Update { derived } | WriteKind::Conditional { derived } => {
+                outcome == Outcome::Value
+                    && same_table()
+                    && derives_tested(derived, fields)
+                    && changes_tested(sets, fields)
+            }
+            WriteKind::Delete | WriteKind::Upsert | WriteKind::InsertIgnore => false,
+        },
+        _ => false,
+    }
+}
+
+/// A lookup by a key the database keeps unique: of two requests that insert what it did not
+/// find, the database refuses the second, so the key decides, as a claim would (the loser
+/// gets an error, nothing is done twice).
+fn by_unique_key(read: &Effect) -> bool {
+    matches!(
+        read.kind,
+        EffectKind::Read {
+            unique_key: true,
+            ..
+        }
+    )
+}
+
+/// The first later effect that changes what the read saw, the step that would stop a second
+/// request: a write to the read's table that assigns a tested field (any write when either
+/// side's fields are unknown); a store into the key-value store read when the read's key is
+/// unknown; a call creating into the provider collection that was listed.
+fn records_state(func: &FunctionIr, read_id: EffectId, fields: &[String]) -> Option<EffectId> {
+    let read = &func.effects[read_id];
+    let resource = read.kind.resource();
+    func.effects
+        .iter()
+        .enumerate()
+        .skip(read_id + 1)
+        .find(|(_, e)| match (&e.kind, resource) {
+            // Removing a row or key never stops a second request.
+            (
+                EffectKind::Write {
+                    kind: WriteKind::Delete,
+                    ..
+                },
+                _,
+            ) => false,
+            (
+                EffectKind::Write {
+                    resource: Some(r),
+                    sets,
+                    ..
+                },
+                Some(read),
+            ) if r.same_as(read) => changes_tested(sets, fields),
+            (EffectKind::KvPut { .. } | EffectKind::Claim { .. }, None) => {
+                e.library == read.library
+            }
+            (EffectKind::External { operation, .. }, Some(read)) => operation
+                .split_once('.')
+                .is_some_and(|(collection, _)| collection == read.name()),
+            _ => false,
+        })
+        .map(|(id, _)| id)
+}
+
+/// Whether a write assigns a field the check tested; unknown on either side counts as yes.
+fn changes_tested(sets: &[String], fields: &[String]) -> bool {
+    fields.is_empty()
+        || sets.is_empty()
+        || sets.iter().any(|s| fields.iter().any(|f| same_field(s, f)))
+}
+
+/// Whether the write derives a field the check tested; unknown on either side counts as yes.
+fn derives_tested(derived: &Derived, fields: &[String]) -> bool {
+    match derived {
+        Derived::Nothing => false,
+        Derived::Unknown => true,
+        Derived::Fields(derived) => changes_tested(derived, fields),
+    }
+}
+
+fn protected(
+    func: &FunctionIr,
+    flow: &Flow,
+    read_id: EffectId,
+    act_id: EffectId,
+    outcome: Outcome,
+) -> bool {
+    let read = &func.effects[read_id];
+    let act = &func.effects[act_id];
+    // Process memory changes only under this request between the two.
+    if read.kind.in_process() && read.turn == act.turn {
+        return true;
+    }
+    if let EffectKind::External { key: Some(key), .. } = &act.kind {
+        if key.is_stable() {
+            return true;
+        }
+    }
+    // The act is itself a claim (`if map.insert(k, v).is_none()`, a caught duplicate insert).
+    if decides_as_claim(func, flow, act_id) {
+        return true;
+    }
+    if flow.at[act_id]
+        .scopes
+        .iter()
+        .any(|s| matches!(s, ScopeKind::Lock { .. }))
+        || lock_held(func, read_id, act_id)
+        || claimed_between(func, flow, read_id, act_id)
+    {
+        return true;
+    }
+    let same_txn = read.txn.is_some() && read.txn == act.txn;
+    let txn = read.txn.map(|t| &func.txns[t]);
+    let locking = matches!(read.kind, EffectKind::Read { locking: true, .. });
+    let inserts = matches!(
+        act.kind,
+        EffectKind::Write {
+            kind: WriteKind::Insert,
+            ..
+        }
+    );
+    if same_txn
+        && locking
+        && !txn.is_some_and(|t| t.on_pool)
+        && !(outcome == Outcome::Absent && inserts)
+    {
+        return true;
+    }
+    same_txn
+        && txn.is_some_and(|t| t.isolation == Isolation::Serializable && !t.on_pool)
+        && matches!(act.kind, EffectKind::Write { .. })
+}
+
+/// A lock taken before the read and still held at the act: a lock taken only after the check
+/// serialises nothing the check saw.
+fn lock_held(func: &FunctionIr, read_id: EffectId, act_id: EffectId) -> bool {
+    let held_at = |end: EffectId| {
+        func.effects[..end]
+            .iter()
+            .map(|e| match e.kind {
+                EffectKind::Lock { .. } => 1,
+                EffectKind::Unlock => -1,
+                _ => 0,
+            })
+            .sum::<i32>()
+            > 0
+    };
+    held_at(read_id) && held_at(act_id)
+}
+
+/// A claim between the read and the act whose outcome the code tests (or whose duplicate
+/// error it handles): only one request gets past it.
+fn claimed_between(func: &FunctionIr, flow: &Flow, read_id: EffectId, act_id: EffectId) -> bool {
+    (read_id + 1..act_id).any(|c| decides_as_claim(func, flow, c))
+}
