@@ -405,14 +405,38 @@ pub struct FnName {
 /// What a file says about names from elsewhere, for linking its calls.
 #[derive(Clone, Debug, Default)]
 pub struct Imports {
-    /// Local name -> (module specifier or Rust path, the name imported there: `default`,
-    /// `*` for a namespace, or the exported name).
-    pub names: Vec<(String, String, String)>,
-    /// `export * from './x'` and `export { a as b } from './x'`: (exported name or `*`,
-    /// specifier, name there).
-    pub reexports: Vec<(String, String, String)>,
+    /// Names imported: the local name, the module, the name imported there.
+    pub names: Vec<ImportedName>,
+    /// `export * from './x'` and `export { a as b } from './x'`: the exported name (or `*`),
+    /// the module, the name there.
+    pub reexports: Vec<ImportedName>,
     /// The name of the function or class exported as `default`.
     pub default_export: Option<String>,
+}
+
+/// A name one module takes from another.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ImportedName {
+    /// The name in this module (`*` for an `export *`).
+    pub here: String,
+    /// The module specifier (`./orders`, `@/lib/db`) or Rust path (`crate::repo`).
+    pub module: String,
+    /// The name in that module: `default`, `*` for a namespace, or the exported name.
+    pub there: String,
+}
+
+impl ImportedName {
+    pub fn new(
+        here: impl Into<String>,
+        module: impl Into<String>,
+        there: impl Into<String>,
+    ) -> Self {
+        ImportedName {
+            here: here.into(),
+            module: module.into(),
+            there: there.into(),
+        }
+    }
 }
 
 /// A table, model or collection name as written in the code, with its identity key computed

@@ -54,7 +54,8 @@ impl Unit {
             .names
             .iter()
             .chain(&imports.reexports)
-            .flat_map(|(_, spec, _)| match spec.starts_with('.') {
+            .map(|n| &n.module)
+            .flat_map(|spec| match spec.starts_with('.') {
                 true => vec![dir.join(spec)],
                 false => aliases
                     .as_ref()

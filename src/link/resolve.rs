@@ -59,9 +59,9 @@ impl Project {
         find: impl Fn(usize, &str) -> Option<FnRef>,
     ) -> Option<FnRef> {
         let imports = &self.units[unit].ir.imports;
-        let (_, spec, there) = imports.names.iter().find(|(l, ..)| l == local)?;
-        let target = self.module_file(unit, spec)?;
-        let there = match there.as_str() {
+        let name = imports.names.iter().find(|n| n.here == local)?;
+        let target = self.module_file(unit, &name.module)?;
+        let there = match name.there.as_str() {
             "default" => self.units[target]
                 .ir
                 .imports
@@ -93,17 +93,14 @@ impl Project {
             return None;
         }
         let imports = &self.units[unit].ir.imports;
-        imports
-            .reexports
-            .iter()
-            .find_map(|(exported, spec, there)| {
-                let target = self.module_file(unit, spec)?;
-                match exported.as_str() {
-                    "*" => self.reexported(target, name, hops + 1, find),
-                    e if e == name => self.reexported(target, there, hops + 1, find),
-                    _ => None,
-                }
-            })
+        imports.reexports.iter().find_map(|r| {
+            let target = self.module_file(unit, &r.module)?;
+            match r.here.as_str() {
+                "*" => self.reexported(target, name, hops + 1, find),
+                e if e == name => self.reexported(target, &r.there, hops + 1, find),
+                _ => None,
+            }
+        })
     }
 
     /// The unit a specifier names: relative (`./orders`, `../db/index.js`) or through the
@@ -148,12 +145,13 @@ impl Project {
     fn resolve_rust(&self, unit: usize, caller: &FnName, site: &CallSite) -> Option<FnRef> {
         // `use crate::repo;` then `repo::find(..)`: the first name stands for its `use` path.
         let imports = &self.units[unit].ir.imports.names;
-        let path: Vec<String> = match imports.iter().find(|(l, ..)| Some(l) == site.path.first()) {
-            Some((_, module, there)) if site.path.len() > 1 => module
+        let path: Vec<String> = match imports.iter().find(|n| Some(&n.here) == site.path.first()) {
+            Some(n) if site.path.len() > 1 => n
+                .module
                 .split("::")
                 .filter(|m| !m.is_empty())
                 .map(String::from)
-                .chain(std::iter::once(there.clone()))
+                .chain(std::iter::once(n.there.clone()))
                 .chain(site.path[1..].iter().cloned())
                 .collect(),
             _ => site.path.clone(),

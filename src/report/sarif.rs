@@ -25,70 +25,10 @@ pub fn render(report: &Report) -> String {
         .zip(prints)
         .map(|(d, print)| {
             let index = metas.iter().position(|m| m.id == d.rule).unwrap_or(0);
-            let uri = uri(&path(&d.file));
-            let mut related: Vec<Value> = d
-                .secondary
-                .iter()
-                .map(|l| {
-                    json!({
-                        "message": { "text": l.text() },
-                        "physicalLocation": physical(&uri, &l.span),
-                    })
-                })
-                .collect();
-            // Sites inside called functions, where they are written.
-            for l in d.labels() {
-                if let Some(frame) = l.via.last() {
-                    related.push(json!({
-                        "message": { "text": format!("{} (inside `{}`)", l.text(), frame.function) },
-                        "physicalLocation": {
-                            "artifactLocation": { "uri": self::uri(&path(std::path::Path::new(&*frame.file))), "uriBaseId": "%SRCROOT%" },
-                            "region": { "startLine": frame.line },
-                        },
-                    }));
-                }
-            }
-            for (i, r) in related.iter_mut().enumerate() {
-                r["id"] = json!(i + 1);
-            }
-            let mut text = d.headline();
-            for (i, step) in d.steps.iter().enumerate() {
-                text.push_str(&format!("\n{}. {}", i + 1, step.text));
-            }
-            let mut result = json!({
-                "ruleId": d.rule,
-                "ruleIndex": index,
-                "level": level(d.severity),
-                "message": { "text": text },
-                "locations": [{
-                    "physicalLocation": physical(&uri, &d.primary.span),
-                    "logicalLocations": [{ "name": d.function, "kind": "function" }],
-                }],
-                "relatedLocations": related,
-                "partialFingerprints": { "toctou/v1": print },
-                "properties": { "help": d.help, "notes": d.notes },
-            });
-            if let Some(flows) = code_flows(d, &uri) {
-                result["codeFlows"] = flows;
-            }
-            result
+            result(d, index, print)
         })
         .collect();
-    let notifications: Vec<Value> = report
-        .notes
-        .iter()
-        .map(|n| {
-            let mut loc = json!({ "artifactLocation": { "uri": uri(&path(&n.file)), "uriBaseId": "%SRCROOT%" } });
-            if let Some(line) = n.line {
-                loc["region"] = json!({ "startLine": line });
-            }
-            json!({
-                "level": "note",
-                "message": { "text": n.message },
-                "locations": [{ "physicalLocation": loc }],
-            })
-        })
-        .collect();
+    let notifications: Vec<Value> = report.notes.iter().map(notification).collect();
     let root = std::env::current_dir()
         .ok()
         .map(|d| format!("file://{}/", path(&d).trim_end_matches('/')))
@@ -115,6 +55,75 @@ pub fn render(report: &Report) -> String {
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
     out.push('\n');
     out
+}
+
+/// One finding: the act as its location, the other sites as related locations, the steps in
+/// its message and as thread flows.
+fn result(d: &Diagnostic, index: usize, print: String) -> Value {
+    let uri = uri(&path(&d.file));
+    let mut text = d.headline();
+    for (i, step) in d.steps.iter().enumerate() {
+        text.push_str(&format!("\n{}. {}", i + 1, step.text));
+    }
+    let mut result = json!({
+        "ruleId": d.rule,
+        "ruleIndex": index,
+        "level": level(d.severity),
+        "message": { "text": text },
+        "locations": [{
+            "physicalLocation": physical(&uri, &d.primary.span),
+            "logicalLocations": [{ "name": d.function, "kind": "function" }],
+        }],
+        "relatedLocations": related(d, &uri),
+        "partialFingerprints": { "toctou/v1": print },
+        "properties": { "help": d.help, "notes": d.notes },
+    });
+    if let Some(flows) = code_flows(d, &uri) {
+        result["codeFlows"] = flows;
+    }
+    result
+}
+
+/// The check sites, then the sites inside called functions where they are written.
+fn related(d: &Diagnostic, uri: &str) -> Vec<Value> {
+    let mut related: Vec<Value> = d
+        .secondary
+        .iter()
+        .map(|l| {
+            json!({
+                "message": { "text": l.text() },
+                "physicalLocation": physical(uri, &l.span),
+            })
+        })
+        .collect();
+    for l in d.labels() {
+        if let Some(frame) = l.via.last() {
+            related.push(json!({
+                "message": { "text": format!("{} (inside `{}`)", l.text(), frame.function) },
+                "physicalLocation": {
+                    "artifactLocation": { "uri": self::uri(&path(std::path::Path::new(&*frame.file))), "uriBaseId": "%SRCROOT%" },
+                    "region": { "startLine": frame.line },
+                },
+            }));
+        }
+    }
+    for (i, r) in related.iter_mut().enumerate() {
+        r["id"] = json!(i + 1);
+    }
+    related
+}
+
+fn notification(n: &crate::diagnostic::ScanNote) -> Value {
+    let mut loc =
+        json!({ "artifactLocation": { "uri": uri(&path(&n.file)), "uriBaseId": "%SRCROOT%" } });
+    if let Some(line) = n.line {
+        loc["region"] = json!({ "startLine": line });
+    }
+    json!({
+        "level": "note",
+        "message": { "text": n.message },
+        "locations": [{ "physicalLocation": loc }],
+    })
 }
 
 fn rule(meta: &rules::RuleMeta) -> Value {

@@ -1,7 +1,7 @@
 //! Duplicate checks kept in process memory: a lookup in a map or set of the process whose
 //! "not seen" branch stores the key and goes on to work a duplicate would repeat.
 
-use super::flow::{decides_as_claim, End, Flow};
+use super::flow::{decides_as_claim, End, Flow, GuardBranch};
 use super::links::Calls;
 use crate::ir::{EffectId, EffectKind, FunctionIr, Resource, TestKind, WriteKind};
 
@@ -39,7 +39,7 @@ pub(super) fn dedup(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Option
         }) else {
             continue;
         };
-        let on_unseen = |e: EffectId| flow.at[e].guards.contains(&(g, unseen));
+        let on_unseen = |e: EffectId| flow.at[e].guards.contains(&GuardBranch::new(g, unseen));
         let Some(store) = (read_id + 1..func.effects.len()).find(|&s| {
             marks_seen(&func.effects[s].kind, map, read_id)
                 && on_unseen(s)
@@ -51,7 +51,7 @@ pub(super) fn dedup(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Option
         // it from work that matters. Failing on a seen key asserts that a name is unique (a
         // registry), not a dedup; a bare `return` with no work behind the set only skips
         // bookkeeping this process already did.
-        let seen = (g, !unseen);
+        let seen = GuardBranch::new(g, !unseen);
         let answers = flow.end(g, !unseen) == End::Leaves
             && (0..func.effects.len()).any(|e| flow.at[e].guards.contains(&seen));
         let act = first_act(func, flow, read_id, store);

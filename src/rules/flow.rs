@@ -6,8 +6,19 @@ use crate::ir::{
     Visitor, WriteKind,
 };
 
-/// A guard and the branch taken: `true` for `then`, `false` for `otherwise`.
-pub type GuardBranch = (usize, bool);
+/// A guard (its index in `Flow::guards`) and the branch taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GuardBranch {
+    pub guard: usize,
+    /// `true` for `then`, `false` for `otherwise`.
+    pub then: bool,
+}
+
+impl GuardBranch {
+    pub fn new(guard: usize, then: bool) -> Self {
+        GuardBranch { guard, then }
+    }
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct At {
@@ -84,7 +95,10 @@ impl<'f> Flow<'f> {
     /// it, or when the `try` holding it failed.
     pub fn decided_by(&self, check: EffectId, act: EffectId) -> bool {
         let tested: Vec<usize> = self.guards_testing(check).collect();
-        self.at[act].guards.iter().any(|(g, _)| tested.contains(g))
+        self.at[act]
+            .guards
+            .iter()
+            .any(|b| tested.contains(&b.guard))
             || self.at[check]
                 .try_bodies
                 .iter()
@@ -103,11 +117,11 @@ impl<'f> Flow<'f> {
         if self.at[a].unreachable || self.at[b].unreachable {
             return false;
         }
-        self.at[a].guards.iter().all(|(g, branch)| {
+        self.at[a].guards.iter().all(|x| {
             self.at[b]
                 .guards
                 .iter()
-                .all(|(g2, branch2)| g != g2 || branch == branch2)
+                .all(|y| x.guard != y.guard || x.then == y.then)
         })
     }
 
@@ -226,7 +240,7 @@ impl<'f> Visitor<'f> for Walker<'_, 'f> {
         let ctx = &mut self.ctx;
         match (open, part) {
             (Open::Guard(g), Part::Then | Part::Otherwise) => {
-                ctx.guards.push((*g, part == Part::Then));
+                ctx.guards.push(GuardBranch::new(*g, part == Part::Then));
                 self.run(block);
                 self.ctx.guards.pop();
             }
@@ -277,13 +291,13 @@ impl<'f> Visitor<'f> for Walker<'_, 'f> {
             ) => {
                 // When one branch leaves, everything after the guard runs on the other.
                 let taken = match (exits(then), exits(otherwise)) {
-                    (true, false) => (g, false),
-                    (false, true) => (g, true),
+                    (true, false) => GuardBranch::new(g, false),
+                    (false, true) => GuardBranch::new(g, true),
                     _ => return,
                 };
                 ctx.guards.push(taken);
                 rest.pushed += 1;
-                if fails(if taken.1 { otherwise } else { then }) {
+                if fails(if taken.then { otherwise } else { then }) {
                     rest.on_failure.push(taken);
                 }
             }

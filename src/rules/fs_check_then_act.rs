@@ -1,7 +1,7 @@
 //! `fs-check-then-act`: a path is probed, and a later operation on the same path trusts what
 //! the probe saw (CWE-367).
 
-use super::flow::Flow;
+use super::flow::{Flow, GuardBranch};
 use super::links::Calls;
 use super::{declare_rule, RuleContext};
 use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
@@ -105,7 +105,11 @@ fn trusts_outcome(flow: &Flow, check: EffectId, act: EffectId, removes: bool) ->
     // it found (`stats.mtimeMs < cutoff`) means it found something.
     let mut presence = None;
     let mut value = false;
-    for &(g, branch) in &flow.at[act].guards {
+    for &GuardBranch {
+        guard: g,
+        then: branch,
+    } in &flow.at[act].guards
+    {
         for test in flow.guards[g].tests.iter().filter(|t| t.effect == check) {
             match test.kind {
                 TestKind::Presence { present_when_true } => {
@@ -178,7 +182,7 @@ fn diagnostic(
     let mut secondary = vec![Label::at(check, format!("checks `{path}` here"))];
     let guard = flow
         .guards_testing(check_id)
-        .find(|g| flow.at[act_id].guards.iter().any(|(ag, _)| ag == g));
+        .find(|g| flow.at[act_id].guards.iter().any(|b| b.guard == *g));
     if let Some(g) = guard {
         secondary.push(Label::new(
             flow.guards[g].span,

@@ -39,7 +39,12 @@ pub(super) fn races_for(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Ve
             .map(|t| t.kind.clone());
         let Some(test) = test else { continue };
         for (act_id, act) in func.effects.iter().enumerate().skip(read_id + 1) {
-            let Some(&(_, branch)) = flow.at[act_id].guards.iter().find(|(gg, _)| *gg == g) else {
+            let Some(branch) = flow.at[act_id]
+                .guards
+                .iter()
+                .find(|b| b.guard == g)
+                .map(|b| b.then)
+            else {
                 continue;
             };
             if Calls::of(read, act) == Calls::OneCall || flow.at[act_id].unreachable {

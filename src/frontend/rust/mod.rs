@@ -110,7 +110,7 @@ fn parse_and_lower(text: &str, models: &Models, deadline: Deadline) -> FileIr {
         .iter()
         .filter_map(|(local, path)| {
             let (last, module) = path.split_last()?;
-            Some((local.clone(), module.join("::"), last.clone()))
+            Some(crate::ir::ImportedName::new(local, module.join("::"), last))
         })
         .collect();
     out.imports.names.sort();

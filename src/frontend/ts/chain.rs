@@ -118,7 +118,7 @@ impl<'a, 't> Lowerer<'a, 't> {
     fn project_method(&self, shape: &CallShape, trigger: usize) -> Option<Vec<String>> {
         let receiver = shape.segments.get(trigger.checked_sub(1)?)?;
         let class = receiver.declared_type.as_deref()?;
-        let imported = self.ctx.imported.names.iter().any(|(l, ..)| l == class);
+        let imported = self.ctx.imported.names.iter().any(|n| n.here == class);
         let ours =
             self.ctx.classes.contains(class) || (imported && !self.ctx.is_from_package(class));
         let path: Vec<String> = shape.segments[..=trigger]
@@ -140,12 +140,7 @@ impl<'a, 't> Lowerer<'a, 't> {
         let root = &path[0];
         let plausible = root == "this"
             || (path.len() == 1 && !self.vars.contains_key(root))
-            || self
-                .ctx
-                .imported
-                .names
-                .iter()
-                .any(|(local, ..)| local == root)
+            || self.ctx.imported.names.iter().any(|n| n.here == *root)
             || receiver.is_some();
         plausible.then_some((path, receiver))
     }

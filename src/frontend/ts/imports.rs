@@ -1,7 +1,7 @@
 //! The names a module takes from others and gives on, for linking calls across files.
 
 use super::syntax::{text, unquote};
-use crate::ir::Imports;
+use crate::ir::{ImportedName, Imports};
 use tree_sitter::Node;
 
 /// `import x, { a as b } from './m'`, `import * as ns from './m'`, `const { a } =
@@ -41,17 +41,18 @@ fn import(stmt: Node, src: &str, out: &mut Imports) {
         match part.kind() {
             "identifier" => {
                 out.names
-                    .push((text(part, src).to_string(), spec.clone(), "default".into()))
+                    .push(ImportedName::new(text(part, src), spec.clone(), "default"))
             }
             "namespace_import" => {
                 if let Some(name) = part.named_child(0) {
                     out.names
-                        .push((text(name, src).to_string(), spec.clone(), "*".into()));
+                        .push(ImportedName::new(text(name, src), spec.clone(), "*"));
                 }
             }
             "named_imports" => {
                 for (local, remote) in specifiers(part, src) {
-                    out.names.push((local, spec.clone(), remote));
+                    out.names
+                        .push(ImportedName::new(local, spec.clone(), remote));
                 }
             }
             _ => {}
@@ -82,10 +83,11 @@ fn export(stmt: Node, src: &str, out: &mut Imports) {
         match children.iter().find(|c| c.kind() == "export_clause") {
             Some(clause) => {
                 for (exported, there) in specifiers(*clause, src) {
-                    out.reexports.push((exported, spec.clone(), there));
+                    out.reexports
+                        .push(ImportedName::new(exported, spec.clone(), there));
                 }
             }
-            None => out.reexports.push(("*".into(), spec, "*".into())),
+            None => out.reexports.push(ImportedName::new("*", spec, "*")),
         }
         return;
     }
@@ -118,7 +120,7 @@ fn require(stmt: Node, src: &str, out: &mut Imports) {
         match name.kind() {
             "identifier" => out
                 .names
-                .push((text(name, src).to_string(), spec, "*".into())),
+                .push(ImportedName::new(text(name, src), spec, "*")),
             "object_pattern" => {
                 let mut c = name.walk();
                 for p in name.named_children(&mut c) {
@@ -136,7 +138,8 @@ fn require(stmt: Node, src: &str, out: &mut Imports) {
                         }
                         _ => continue,
                     };
-                    out.names.push((local, spec.clone(), remote));
+                    out.names
+                        .push(ImportedName::new(local, spec.clone(), remote));
                 }
             }
             _ => {}

@@ -78,11 +78,11 @@ impl FileCtx<'_> {
     /// Whether the name is imported from a package rather than from the project (a relative
     /// path or an alias such as `@/lib`, `~/db`, `#models`).
     pub fn is_from_package(&self, name: &str) -> bool {
-        self.imported.names.iter().any(|(local, spec, _)| {
-            local == name
+        self.imported.names.iter().any(|n| {
+            n.here == name
                 && ![".", "/", "@/", "~", "#"]
                     .iter()
-                    .any(|p| spec.starts_with(p))
+                    .any(|p| n.module.starts_with(p))
         })
     }
 }
@@ -132,8 +132,8 @@ pub fn lower_file(tsx: bool, text: &str, models: &Models, deadline: Deadline) ->
     let mut specifiers: Vec<String> = imported
         .names
         .iter()
-        .map(|(_, spec, _)| spec)
-        .chain(imported.reexports.iter().map(|(_, spec, _)| spec))
+        .chain(&imported.reexports)
+        .map(|n| &n.module)
         .cloned()
         .collect();
     specifiers.dedup();
