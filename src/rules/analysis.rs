@@ -27,19 +27,23 @@ pub(super) struct RacedRead {
     pub races: Vec<Race>,
 }
 
-pub struct Analysis {
+/// What the rules share about one function, computed once: its control facts and, from
+/// them, its races and in-process duplicate checks.
+pub struct Analysis<'f> {
+    pub flow: Flow<'f>,
     /// In effect order.
     pub(super) races: Vec<RacedRead>,
     /// Duplicate checks in process memory, by their read, in effect order.
     pub(super) dedups: Vec<(EffectId, Dedup)>,
 }
 
-impl Analysis {
-    pub fn new(func: &FunctionIr, flow: &Flow) -> Analysis {
+impl<'f> Analysis<'f> {
+    pub fn new(func: &'f FunctionIr) -> Analysis<'f> {
+        let flow = Flow::new(func);
         let mut races = Vec::new();
         let mut dedups = Vec::new();
         for read in 0..func.effects.len() {
-            let dedup = dedup(func, flow, read);
+            let dedup = dedup(func, &flow, read);
             // A key fresh to this request cannot be checked by a concurrent one.
             if matches!(
                 func.effects[read].kind,
@@ -55,7 +59,7 @@ impl Analysis {
                 } else {
                     CheckKind::Plain
                 };
-                let found = races_for(func, flow, read);
+                let found = races_for(func, &flow, read);
                 if !found.is_empty() {
                     races.push(RacedRead {
                         read,
@@ -68,7 +72,11 @@ impl Analysis {
                 dedups.push((read, d));
             }
         }
-        Analysis { races, dedups }
+        Analysis {
+            flow,
+            races,
+            dedups,
+        }
     }
 
     /// The acts that run on a race whose row of [`super::RACE_OWNERS`] names `rule` in

@@ -1,6 +1,5 @@
 //! `check-then-act`: a read decides, and a later act runs on that stale decision.
 
-use super::flow::Flow;
 use super::{declare_rule, race_report, Analysis, RuleContext};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::ir::FunctionIr;
@@ -78,13 +77,8 @@ declare_rule! {
     }
 }
 
-pub fn check(
-    func: &FunctionIr,
-    flow: &Flow,
-    shared: &Analysis,
-    cx: &RuleContext,
-    out: &mut Vec<Diagnostic>,
-) {
+pub fn check(func: &FunctionIr, shared: &Analysis, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    let flow = &shared.flow;
     out.extend(race_report::findings(
         func,
         flow,

@@ -3,7 +3,7 @@
 
 use super::flow::{Flow, GuardBranch};
 use super::links::Calls;
-use super::{declare_rule, RuleContext};
+use super::{declare_rule, Analysis, RuleContext};
 use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{Effect, EffectId, EffectKind, FunctionIr, TestKind};
 
@@ -51,13 +51,8 @@ declare_rule! {
     }
 }
 
-pub fn check(
-    func: &FunctionIr,
-    flow: &Flow,
-    _shared: &super::Analysis,
-    cx: &RuleContext,
-    out: &mut Vec<Diagnostic>,
-) {
+pub fn check(func: &FunctionIr, shared: &Analysis, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    let flow = &shared.flow;
     for (check_id, check) in func.effects.iter().enumerate() {
         let EffectKind::FsCheck { path } = &check.kind else {
             continue;

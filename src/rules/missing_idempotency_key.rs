@@ -1,7 +1,6 @@
 //! `missing-idempotency-key`: a call that moves money or bills, made without the key the
 //! provider would deduplicate on.
 
-use super::flow::Flow;
 use super::{declare_rule, Analysis, RuleContext};
 use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{EffectKind, FunctionIr};
@@ -46,13 +45,7 @@ declare_rule! {
     }
 }
 
-pub fn check(
-    func: &FunctionIr,
-    _flow: &Flow,
-    shared: &Analysis,
-    cx: &RuleContext,
-    out: &mut Vec<Diagnostic>,
-) {
+pub fn check(func: &FunctionIr, shared: &Analysis, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
     let raced = shared.raced_acts(|o| o.raises, MissingIdempotencyKey::META.id);
     for (id, e) in func.effects.iter().enumerate() {
         let EffectKind::External {

@@ -94,7 +94,7 @@ pub struct RuleMeta {
 pub struct Rule {
     pub meta: RuleMeta,
     /// Reads one function's IR and the control facts derived from it once for all rules.
-    pub check: fn(&FunctionIr, &flow::Flow, &Analysis, &RuleContext, &mut Vec<Diagnostic>),
+    pub check: fn(&FunctionIr, &Analysis, &RuleContext, &mut Vec<Diagnostic>),
 }
 
 /// Declares a rule type whose doc comment becomes its `RuleMeta::docs`.

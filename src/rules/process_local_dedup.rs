@@ -65,13 +65,8 @@ declare_rule! {
     }
 }
 
-pub fn check(
-    func: &FunctionIr,
-    flow: &Flow,
-    shared: &Analysis,
-    cx: &RuleContext,
-    out: &mut Vec<Diagnostic>,
-) {
+pub fn check(func: &FunctionIr, shared: &Analysis, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    let flow = &shared.flow;
     // A client's memory is its one user's: no other instance sees that user's requests.
     if cx.client {
         return;

@@ -2,7 +2,6 @@
 //! its control facts ([`Flow`]) and what rules share ([`Analysis`]) derived once for all rules;
 //! the link policy of each rule ([`Links`]) applied to what it found.
 
-use super::flow::Flow;
 use super::links::Links;
 use super::{Analysis, RuleContext, RULES};
 use crate::budget::Deadline;
@@ -45,11 +44,10 @@ pub fn run(
         if partly {
             cut.push(project.function(at));
         }
-        let flow = Flow::new(&func);
-        let shared = Analysis::new(&func, &flow);
+        let shared = Analysis::new(&func);
         for rule in RULES {
             let mut found = Vec::new();
-            (rule.check)(&func, &flow, &shared, &cx, &mut found);
+            (rule.check)(&func, &shared, &cx, &mut found);
             if rule.meta.links == Links::AsWritten {
                 found.retain(|d| d.primary.via.is_empty());
             }

@@ -1,7 +1,6 @@
 //! `short-idempotency-ttl`: a dedup key that expires before the retries it should stop.
 
-use super::flow::Flow;
-use super::{declare_rule, RuleContext};
+use super::{declare_rule, Analysis, RuleContext};
 use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{EffectKind, FunctionIr};
 use crate::vocabulary::vocabulary;
@@ -49,13 +48,7 @@ declare_rule! {
     }
 }
 
-pub fn check(
-    func: &FunctionIr,
-    _flow: &Flow,
-    _shared: &super::Analysis,
-    cx: &RuleContext,
-    out: &mut Vec<Diagnostic>,
-) {
+pub fn check(func: &FunctionIr, _shared: &Analysis, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
     for e in &func.effects {
         let (key, ttl) = match &e.kind {
             EffectKind::Claim {

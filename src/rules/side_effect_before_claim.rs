@@ -52,13 +52,8 @@ declare_rule! {
     }
 }
 
-pub fn check(
-    func: &FunctionIr,
-    flow: &Flow,
-    shared: &Analysis,
-    cx: &RuleContext,
-    out: &mut Vec<Diagnostic>,
-) {
+pub fn check(func: &FunctionIr, shared: &Analysis, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    let flow = &shared.flow;
     // An act that runs on a racy check is reported once, by the rule that reports the race,
     // whose explanation already names the late record.
     let raced = shared.raced_acts(|o| o.quiet, SideEffectBeforeClaim::META.id);

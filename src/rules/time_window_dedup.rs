@@ -1,7 +1,6 @@
 //! `time-window-dedup`: "anything in the last five minutes?" stands in for a key, and decides
 //! an act.
 
-use super::flow::Flow;
 use super::{declare_rule, race_report, Analysis, RuleContext};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::ir::FunctionIr;
@@ -51,13 +50,8 @@ declare_rule! {
     }
 }
 
-pub fn check(
-    func: &FunctionIr,
-    flow: &Flow,
-    shared: &Analysis,
-    cx: &RuleContext,
-    out: &mut Vec<Diagnostic>,
-) {
+pub fn check(func: &FunctionIr, shared: &Analysis, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    let flow = &shared.flow;
     for mut d in race_report::findings(func, flow, shared, cx, &TimeWindowDedup::META) {
         d.severity = d.severity.max(TimeWindowDedup::META.level);
         d.message = format!(

@@ -1,8 +1,7 @@
 //! `unstable-idempotency-key`: a deduplication key made from the clock or randomness, so every
 //! retry sends a new one.
 
-use super::flow::Flow;
-use super::{declare_rule, RuleContext};
+use super::{declare_rule, Analysis, RuleContext};
 use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{EffectKind, FunctionIr, Source};
 
@@ -43,13 +42,7 @@ declare_rule! {
     }
 }
 
-pub fn check(
-    func: &FunctionIr,
-    _flow: &Flow,
-    _shared: &super::Analysis,
-    cx: &RuleContext,
-    out: &mut Vec<Diagnostic>,
-) {
+pub fn check(func: &FunctionIr, _shared: &Analysis, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
     for e in &func.effects {
         let EffectKind::External {
             provider,
