@@ -307,6 +307,13 @@ impl Models {
         self.lists(language, |l| &l.row_getters).any(|c| c == name)
     }
 
+    /// The generic types of a language that stand for the type they wrap (`Arc`, `Data`).
+    pub fn type_wrappers(&self, language: Language) -> Vec<String> {
+        self.lists(language, |l| &l.type_wrappers)
+            .cloned()
+            .collect()
+    }
+
     /// The packages that make a dependent package a user-interface client, and those that make
     /// it a server, of every language: a manifest names only its own language's packages.
     pub fn framework_packages(&self) -> (HashSet<String>, HashSet<String>) {

@@ -75,6 +75,10 @@ pub struct LibraryModel {
     /// `.context(..)?`): with `?` they leave the function when a result is absent.
     #[serde(default)]
     pub absent_errors: Vec<String>,
+    /// Generic types that stand for the value they wrap (`Arc`, `Box`, actix-web `Data`, axum
+    /// `State`): a call on a `web::Data<AppState>` is a call on the `AppState`.
+    #[serde(default)]
+    pub type_wrappers: Vec<String>,
     /// Packages that make a package depending on them a server, whatever else it depends on
     /// (`express`, `axum`).
     #[serde(default)]
