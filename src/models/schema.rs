@@ -75,6 +75,11 @@ pub struct LibraryModel {
     /// `.context(..)?`): with `?` they leave the function when a result is absent.
     #[serde(default)]
     pub absent_errors: Vec<String>,
+    /// Calls that lock the value they are called on and return a guard standing for it
+    /// (`SEEN.lock()`, `cache.write()`): a `path` resource leaves them out, and a local bound
+    /// to the guard stands for the value locked.
+    #[serde(default)]
+    pub lock_calls: Vec<String>,
     /// Generic types that stand for the value they wrap (`Arc`, `Box`, actix-web `Data`, axum
     /// `State`): a call on a `web::Data<AppState>` is a call on the `AppState`.
     #[serde(default)]

@@ -40,7 +40,7 @@ impl<'a, 't> Lowerer<'a, 't> {
             }
         }
         let shape = self.shape(&links);
-        let classified = crate::models::classify(&self.ctx.libraries, &shape);
+        let classified = self.ctx.libraries.classify(&shape);
         match classified {
             Some(c) => {
                 let project = self.project_method(&shape, c.trigger);
