@@ -324,6 +324,13 @@ impl Models {
         self.lists(language, |l| &l.row_getters).any(|c| c == name)
     }
 
+    /// Whether a handle's name has a word naming a connection pool (`dbPool`, not `spool`).
+    pub fn is_pool_handle(&self, language: Language, handle: &str) -> bool {
+        let words = crate::vocabulary::words(handle);
+        self.lists(language, |l| &l.pool_handles)
+            .any(|p| words.iter().any(|w| w.eq_ignore_ascii_case(p)))
+    }
+
     /// The generic types of a language that stand for the type they wrap (`Arc`, `Data`).
     pub fn type_wrappers(&self, language: Language) -> Vec<String> {
         self.lists(language, |l| &l.type_wrappers)
@@ -420,6 +427,19 @@ mod tests {
         models.extend_front(vec![user]);
         let rust = models.for_file(Language::Rust, &[]);
         assert!(rust.is_lock_call("lock_arc") && rust.is_lock_call("lock"));
+    }
+
+    #[test]
+    fn pool_handles_match_whole_words() {
+        let models = Models::builtin();
+        for language in [Language::Typescript, Language::Rust] {
+            for handle in ["pool", "dbPool", "pg_pool", "POOL"] {
+                assert!(models.is_pool_handle(language, handle), "{handle}");
+            }
+            for handle in ["spool", "client", "poolside", "tx"] {
+                assert!(!models.is_pool_handle(language, handle), "{handle}");
+            }
+        }
     }
 
     #[test]

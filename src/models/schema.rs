@@ -80,6 +80,11 @@ pub struct LibraryModel {
     /// to the guard stands for the value locked.
     #[serde(default)]
     pub lock_calls: Vec<String>,
+    /// Words that name a connection pool in a handle's name (`pool`, `dbPool`, `pg_pool`):
+    /// each statement run through a pool may take another connection, so a `BEGIN` sent on
+    /// one opens no transaction the statements after it share.
+    #[serde(default)]
+    pub pool_handles: Vec<String>,
     /// Generic types that stand for the value they wrap (`Arc`, `Box`, actix-web `Data`, axum
     /// `State`): a call on a `web::Data<AppState>` is a call on the `AppState`.
     #[serde(default)]

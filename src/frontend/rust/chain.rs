@@ -249,7 +249,8 @@ impl Lowerer<'_> {
             EffectModel::Sql => {
                 let sql = c.sql.as_ref()?;
                 let clock = has_source(args_val, |s| matches!(s, Source::Clock(_)));
-                self.b.sql_effect(sql, &handle, span, clock)
+                let on_pool = self.ctx.models.is_pool_handle(Language::Rust, &handle);
+                self.b.sql_effect(sql, &handle, span, clock, on_pool)
             }
             EffectModel::Nothing => None,
             _ => {

@@ -367,7 +367,11 @@ impl<'a, 't> Lowerer<'a, 't> {
                     .sources
                     .iter()
                     .any(|s| matches!(s, Source::Clock(_)));
-                self.b.sql_effect(sql, &handle_name, span, clock)
+                let pool = self
+                    .ctx
+                    .models
+                    .is_pool_handle(Language::Typescript, &handle_name);
+                self.b.sql_effect(sql, &handle_name, span, clock, pool)
             }),
             EffectModel::Nothing => None,
             _ => {
