@@ -378,12 +378,15 @@ impl Builder {
 
     /// The effect of an SQL statement run through `handle`. `clock`: a bound parameter reads
     /// the clock (`$2` is `Utc::now() - Duration::minutes(5)`), so a SELECT filters on a window.
+    /// `on_pool`: the handle is a connection pool ([`Models::is_pool_handle`]), so a `BEGIN`
+    /// through it opens no transaction on one connection.
     pub fn sql_effect(
         &mut self,
         sql: &SqlInfo,
         handle: &str,
         span: Span,
         clock: bool,
+        on_pool: bool,
     ) -> Option<EffectKind> {
         let table = sql.tables.first().cloned().map(Resource::new);
         let derived = if sql.derived.is_empty() {
@@ -431,8 +434,7 @@ impl Builder {
                 sets: vec![],
             },
             SqlKind::Begin(isolation) => {
-                let lower = handle.to_ascii_lowercase();
-                let txn = self.begin(span, *isolation, lower.contains("pool"));
+                let txn = self.begin(span, *isolation, on_pool);
                 self.handles.insert(handle.to_string(), txn);
                 EffectKind::TxnBegin(txn)
             }

@@ -77,6 +77,8 @@ pub struct Project {
     cwd: PathBuf,
     /// Callbacks (unit, start) given to project functions that run them under a lock.
     guarded: HashSet<(usize, usize)>,
+    /// Generic types standing for the type they wrap, by language.
+    wrappers: resolve::Wrappers,
 }
 
 impl Project {
@@ -85,6 +87,7 @@ impl Project {
         let configs = tsconfig::TsConfigs::default();
         let crates = Mutex::new(HashMap::new());
         let manifests = manifest::Manifests::new(models);
+        let wrappers = resolve::Wrappers::new(models);
         units.par_iter_mut().for_each(|unit| {
             match unit.kind {
                 Grammar::Rust => unit.module = rust_module(&unit.path, &crates),
@@ -100,11 +103,12 @@ impl Project {
         let mut by_trait: HashMap<(String, String), Vec<FnRef>> = HashMap::new();
         for (u, unit) in units.iter().enumerate() {
             by_path.insert(normal(&cwd, &unit.path), u);
+            let base_type = |ty: &str| resolve::base_type(ty, wrappers.of(unit.kind));
             for (f, func) in unit.ir.functions.iter().enumerate() {
                 if let Some(id) = &func.id {
                     let at = FnRef { unit: u, index: f };
                     by_name.entry(id.name.clone()).or_default().push(at);
-                    let owner = id.owner.as_deref().map(resolve::base_type);
+                    let owner = id.owner.as_deref().map(base_type);
                     if let Some(owner) = &owner {
                         by_type
                             .entry((owner.clone(), id.name.clone()))
@@ -113,7 +117,7 @@ impl Project {
                     }
                     if let Some(implements) = &id.implements {
                         by_trait
-                            .entry((resolve::base_type(implements), id.name.clone()))
+                            .entry((base_type(implements), id.name.clone()))
                             .or_default()
                             .push(at);
                     }
@@ -136,6 +140,7 @@ impl Project {
             fields,
             cwd,
             guarded: HashSet::new(),
+            wrappers,
         };
         project.guarded = project.guarded_callbacks();
         project

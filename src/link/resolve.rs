@@ -4,6 +4,7 @@
 use super::{FnRef, Project};
 use crate::frontend::Grammar;
 use crate::ir::{CallSite, FnName};
+use crate::models::{Language, Models};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -30,7 +31,7 @@ impl Project {
                 // `this.repo.find()` or `repo.find()` on a known class; `ns.find()` or
                 // `Class.find()` through an import.
                 if let Some(class) = &site.receiver_type {
-                    let class = base_type(class);
+                    let class = self.base_type(unit, class);
                     return self
                         .method_in(unit, &class, method)
                         .or_else(|| {
@@ -121,6 +122,11 @@ impl Project {
         super::imports::ts_module_paths(base).find_map(|c| self.unit_at(&c))
     }
 
+    /// [`base_type`] with the wrappers of the unit's language.
+    fn base_type(&self, unit: usize, ty: &str) -> String {
+        base_type(ty, self.wrappers.of(self.units[unit].kind))
+    }
+
     fn top_level(&self, unit: usize, name: &str) -> Option<FnRef> {
         self.by_owner.get(&(unit, None, name.to_string())).copied()
     }
@@ -160,26 +166,26 @@ impl Project {
         let here = self.rust_module_of(unit, caller);
         // `self.f()`, `Self::f()`: a method of the caller's own type.
         if matches!(prefix, [s] if s == "self" || s == "Self") {
-            let own = caller.owner.as_deref().map(base_type);
+            let own = caller.owner.as_deref().map(|o| self.base_type(unit, o));
             if let Some(f) = own.and_then(|o| self.unique_method(&o, name)) {
                 return Some(f);
             }
         }
         if let Some(ty) = &site.receiver_type {
-            return self.unique_method(&base_type(ty), name);
+            return self.unique_method(&self.base_type(unit, ty), name);
         }
         // `state.repo.find(..)`: from the first name's type through the fields' types.
         if let Some(root) = &site.root_type {
-            let mut ty = base_type(root);
+            let mut ty = self.base_type(unit, root);
             for field in &prefix[1..] {
-                ty = base_type(self.fields.get(&(ty, field.clone()))?);
+                ty = self.base_type(unit, self.fields.get(&(ty, field.clone()))?);
             }
             return self.unique_method(&ty, name);
         }
         // `Order::load(..)`: an associated function of a type.
         if let Some(ty) = prefix.last().filter(|t| t.starts_with(char::is_uppercase)) {
             let ty = if ty == "Self" {
-                caller.owner.as_deref().map(base_type)?
+                caller.owner.as_deref().map(|o| self.base_type(unit, o))?
             } else {
                 ty.clone()
             };
@@ -224,10 +230,33 @@ impl Project {
     }
 }
 
+/// The generic types of each language that stand for the type they wrap (`Arc<T>`, actix-web
+/// `Data<T>`): the models' `type_wrappers`.
+pub(super) struct Wrappers {
+    rust: Vec<String>,
+    typescript: Vec<String>,
+}
+
+impl Wrappers {
+    pub fn new(models: &Models) -> Wrappers {
+        Wrappers {
+            rust: models.type_wrappers(Language::Rust),
+            typescript: models.type_wrappers(Language::Typescript),
+        }
+    }
+
+    /// The wrappers of the language a file is written in.
+    pub fn of(&self, kind: Grammar) -> &[String] {
+        match kind {
+            Grammar::Rust => &self.rust,
+            Grammar::TypeScript | Grammar::Tsx => &self.typescript,
+        }
+    }
+}
+
 /// The type's own name without references, wrappers and generics: `&Arc<OrderRepo>` ->
 /// `OrderRepo`, `crate::repo::Repo<'a>` -> `Repo`, `web::Data<AppState>` -> `AppState`.
-pub fn base_type(ty: &str) -> String {
-    const WRAPPERS: &[&str] = &["Arc<", "Rc<", "Box<", "Data<", "State<", "Extension<"];
+pub(super) fn base_type(ty: &str, wrappers: &[String]) -> String {
     let mut t = ty;
     loop {
         t = t
@@ -238,11 +267,11 @@ pub fn base_type(ty: &str) -> String {
             .trim_start_matches("impl")
             .trim();
         let last = t.rsplit("::").next().unwrap_or(t);
-        match WRAPPERS.iter().find(|w| last.starts_with(**w)) {
-            Some(w) => {
-                let inner = &last[w.len()..];
-                t = inner.strip_suffix('>').unwrap_or(inner);
-            }
+        let wrapped = wrappers
+            .iter()
+            .find_map(|w| last.strip_prefix(w.as_str())?.strip_prefix('<'));
+        match wrapped {
+            Some(inner) => t = inner.strip_suffix('>').unwrap_or(inner),
             None => break,
         }
     }
@@ -257,15 +286,28 @@ pub fn base_type(ty: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::base_type;
+    use super::{base_type, Wrappers};
+    use crate::frontend::Grammar;
+    use crate::models::Models;
 
     #[test]
     fn base_types_lose_references_wrappers_and_generics() {
-        assert_eq!(base_type("&Arc<OrderRepo>"), "OrderRepo");
-        assert_eq!(base_type("crate::repo::Repo<'a>"), "Repo");
-        assert_eq!(base_type("web::Data<AppState>"), "AppState");
-        assert_eq!(base_type("&mut PgPool"), "PgPool");
-        assert_eq!(base_type("OrdersRepository"), "OrdersRepository");
-        assert_eq!(base_type("Arc<dynPaymentGateway>"), "PaymentGateway");
+        let wrappers = Wrappers::new(&Models::builtin());
+        let base = |ty: &str| base_type(ty, wrappers.of(Grammar::Rust));
+        assert_eq!(base("&Arc<OrderRepo>"), "OrderRepo");
+        assert_eq!(base("crate::repo::Repo<'a>"), "Repo");
+        assert_eq!(base("web::Data<AppState>"), "AppState");
+        assert_eq!(base("State<Arc<AppState>>"), "AppState");
+        assert_eq!(base("&mut PgPool"), "PgPool");
+        assert_eq!(base("OrdersRepository"), "OrdersRepository");
+        assert_eq!(base("Arc<dynPaymentGateway>"), "PaymentGateway");
+        // A name that only starts like a wrapper is no wrapper.
+        assert_eq!(base("Boxed<Order>"), "Boxed");
+    }
+
+    #[test]
+    fn wrappers_are_the_languages_own() {
+        let wrappers = Wrappers::new(&Models::builtin());
+        assert_eq!(base_type("Box<Order>", wrappers.of(Grammar::Tsx)), "Box");
     }
 }

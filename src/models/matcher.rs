@@ -47,10 +47,13 @@ pub struct KvSet {
     pub ttl_ms: Option<u64>,
 }
 
+/// Classifies a call chain by one library; `lock_calls` are the language's (see
+/// [`super::FileModels`]), left out of a `path` resource.
 pub(super) fn classify<'m>(
     lib: &'m LibraryModel,
     imported: bool,
     shape: &CallShape,
+    lock_calls: &[String],
 ) -> Option<Classified<'m>> {
     lib.calls.iter().find_map(|model| {
         if model.when_imported && !imported {
@@ -65,7 +68,7 @@ pub(super) fn classify<'m>(
         if lib.library.memory && receiver_local {
             return None;
         }
-        build(lib, model, shape, trigger)
+        build(lib, model, shape, trigger, lock_calls)
     })
 }
 
@@ -155,13 +158,14 @@ fn build<'m>(
     model: &'m CallModel,
     shape: &CallShape,
     trigger: usize,
+    lock_calls: &[String],
 ) -> Option<Classified<'m>> {
     let mut out = Classified {
         library: &lib.library.name,
         model,
         effect: model.effect,
         trigger,
-        resource: resource(lib, &model.resource, shape, trigger),
+        resource: resource(lib, &model.resource, shape, trigger, lock_calls),
         locking: false,
         sql: None,
         key: None,
@@ -291,6 +295,7 @@ fn resource(
     from: &ResourceFrom,
     shape: &CallShape,
     trigger: usize,
+    lock_calls: &[String],
 ) -> Option<String> {
     let segs = &shape.segments;
     let first_arg = |s: &Segment| s.args().first().map(Arg::source_text);
@@ -343,9 +348,7 @@ fn resource(
                 .enumerate()
                 .filter(|(_, s)| !matches!(s.name.as_str(), "self" | "this"))
                 .filter(|(_, s)| {
-                    !(s.is_call()
-                        && s.args().is_empty()
-                        && matches!(s.name.as_str(), "lock" | "read" | "write"))
+                    !(s.is_call() && s.args().is_empty() && lock_calls.contains(&s.name))
                 })
                 .map(|(i, s)| match (&s.bound_resource, &s.args) {
                     (Some(bound), _) if i == 0 => bound.clone(),

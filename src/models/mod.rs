@@ -157,10 +157,10 @@ impl Models {
             .find_map(|l| l.help.get(rule).map(String::as_str))
     }
 
-    /// The libraries of a language in the order a file tries them, those it imports first,
-    /// each with whether the file imports it. Worked out once per file, as every call of the
-    /// file is classified against it.
-    pub fn for_file(&self, language: Language, imports: &[String]) -> Vec<FileLibrary<'_>> {
+    /// What a file's calls are classified against: the libraries of its language in the order
+    /// it tries them, those it imports first, and the lists of the language the matcher reads.
+    /// Worked out once per file, as every call of the file is classified against it.
+    pub fn for_file(&self, language: Language, imports: &[String]) -> FileModels<'_> {
         let imported = |l: &LibraryModel| {
             l.library.imports.iter().any(|i| {
                 imports.iter().any(|m| {
@@ -172,7 +172,10 @@ impl Models {
         let (first, rest): (Vec<&LibraryModel>, Vec<&LibraryModel>) =
             self.libraries(language).partition(|l| imported(l));
         let first = first.into_iter().map(|l| (l, true));
-        first.chain(rest.into_iter().map(|l| (l, false))).collect()
+        FileModels {
+            libraries: first.chain(rest.into_iter().map(|l| (l, false))).collect(),
+            lock_calls: self.lists(language, |l| &l.lock_calls).cloned().collect(),
+        }
     }
 
     /// Whether a call path (`Date.now`, `crypto.randomUUID`, `new Date`) yields a value that
@@ -189,14 +192,28 @@ impl Models {
     }
 }
 
-/// A library as one file sees it: the model, and whether the file imports it.
-pub type FileLibrary<'m> = (&'m LibraryModel, bool);
+/// The models as one file sees them (from [`Models::for_file`]).
+#[derive(Debug, Default)]
+pub struct FileModels<'m> {
+    /// Each library with whether the file imports it, in the order they are tried.
+    libraries: Vec<(&'m LibraryModel, bool)>,
+    /// Calls locking the value they are called on (`SEEN.lock()`): what they return stands
+    /// for that value.
+    lock_calls: Vec<String>,
+}
 
-/// Classifies a call chain against a file's libraries (from [`Models::for_file`]).
-pub fn classify<'m>(libraries: &[FileLibrary<'m>], shape: &CallShape) -> Option<Classified<'m>> {
-    libraries
-        .iter()
-        .find_map(|&(lib, imported)| matcher::classify(lib, imported, shape))
+impl<'m> FileModels<'m> {
+    /// What a call chain does, by the first library that matches it.
+    pub fn classify(&self, shape: &CallShape) -> Option<Classified<'m>> {
+        self.libraries
+            .iter()
+            .find_map(|&(lib, imported)| matcher::classify(lib, imported, shape, &self.lock_calls))
+    }
+
+    /// Whether a call locks the value it is called on and returns a guard for it.
+    pub fn is_lock_call(&self, name: &str) -> bool {
+        self.lock_calls.iter().any(|c| c == name)
+    }
 }
 
 impl Models {
@@ -307,6 +324,20 @@ impl Models {
         self.lists(language, |l| &l.row_getters).any(|c| c == name)
     }
 
+    /// Whether a handle's name has a word naming a connection pool (`dbPool`, not `spool`).
+    pub fn is_pool_handle(&self, language: Language, handle: &str) -> bool {
+        let words = crate::vocabulary::words(handle);
+        self.lists(language, |l| &l.pool_handles)
+            .any(|p| words.iter().any(|w| w.eq_ignore_ascii_case(p)))
+    }
+
+    /// The generic types of a language that stand for the type they wrap (`Arc`, `Data`).
+    pub fn type_wrappers(&self, language: Language) -> Vec<String> {
+        self.lists(language, |l| &l.type_wrappers)
+            .cloned()
+            .collect()
+    }
+
     /// The packages that make a dependent package a user-interface client, and those that make
     /// it a server, of every language: a manifest names only its own language's packages.
     pub fn framework_packages(&self) -> (HashSet<String>, HashSet<String>) {
@@ -379,6 +410,36 @@ mod tests {
             .collect();
         missing.sort();
         assert!(missing.is_empty(), "not in models::BUILTIN: {missing:?}");
+    }
+
+    #[test]
+    fn lock_calls_are_the_languages_and_a_user_model_adds_to_them() {
+        let mut models = Models::builtin();
+        let rust = models.for_file(Language::Rust, &[]);
+        assert!(rust.is_lock_call("lock") && rust.is_lock_call("write"));
+        assert!(!rust.is_lock_call("insert"));
+        let ts = models.for_file(Language::Typescript, &[]);
+        assert!(!ts.is_lock_call("lock"));
+        let user: LibraryModel = toml::from_str(
+            "lock_calls = [\"lock_arc\"]\n[library]\nname = \"mine\"\nlanguage = \"rust\"\n",
+        )
+        .expect("a user model parses");
+        models.extend_front(vec![user]);
+        let rust = models.for_file(Language::Rust, &[]);
+        assert!(rust.is_lock_call("lock_arc") && rust.is_lock_call("lock"));
+    }
+
+    #[test]
+    fn pool_handles_match_whole_words() {
+        let models = Models::builtin();
+        for language in [Language::Typescript, Language::Rust] {
+            for handle in ["pool", "dbPool", "pg_pool", "POOL"] {
+                assert!(models.is_pool_handle(language, handle), "{handle}");
+            }
+            for handle in ["spool", "client", "poolside", "tx"] {
+                assert!(!models.is_pool_handle(language, handle), "{handle}");
+            }
+        }
     }
 
     #[test]

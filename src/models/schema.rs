@@ -75,6 +75,20 @@ pub struct LibraryModel {
     /// `.context(..)?`): with `?` they leave the function when a result is absent.
     #[serde(default)]
     pub absent_errors: Vec<String>,
+    /// Calls that lock the value they are called on and return a guard standing for it
+    /// (`SEEN.lock()`, `cache.write()`): a `path` resource leaves them out, and a local bound
+    /// to the guard stands for the value locked.
+    #[serde(default)]
+    pub lock_calls: Vec<String>,
+    /// Words that name a connection pool in a handle's name (`pool`, `dbPool`, `pg_pool`):
+    /// each statement run through a pool may take another connection, so a `BEGIN` sent on
+    /// one opens no transaction the statements after it share.
+    #[serde(default)]
+    pub pool_handles: Vec<String>,
+    /// Generic types that stand for the value they wrap (`Arc`, `Box`, actix-web `Data`, axum
+    /// `State`): a call on a `web::Data<AppState>` is a call on the `AppState`.
+    #[serde(default)]
+    pub type_wrappers: Vec<String>,
     /// Packages that make a package depending on them a server, whatever else it depends on
     /// (`express`, `axum`).
     #[serde(default)]

@@ -97,7 +97,7 @@ impl Lowerer<'_> {
             });
         }
         let shape = CallShape { segments };
-        if let Some(c) = crate::models::classify(&self.ctx.libraries, &shape) {
+        if let Some(c) = self.ctx.libraries.classify(&shape) {
             let start = e.span().byte_range().start;
             let span = self.ctx.lines.span(start, links[c.trigger].end.max(start));
             let mut evaluated = Block::new();
@@ -249,7 +249,8 @@ impl Lowerer<'_> {
             EffectModel::Sql => {
                 let sql = c.sql.as_ref()?;
                 let clock = has_source(args_val, |s| matches!(s, Source::Clock(_)));
-                self.b.sql_effect(sql, &handle, span, clock)
+                let on_pool = self.ctx.models.is_pool_handle(Language::Rust, &handle);
+                self.b.sql_effect(sql, &handle, span, clock, on_pool)
             }
             EffectModel::Nothing => None,
             _ => {
@@ -469,7 +470,7 @@ impl Lowerer<'_> {
         links.reverse();
         let locked = links
             .iter()
-            .any(|l| l.args.is_some() && matches!(l.name.as_str(), "lock" | "read" | "write"));
+            .any(|l| l.args.is_some() && self.ctx.libraries.is_lock_call(&l.name));
         if !locked {
             return None;
         }

@@ -10,7 +10,7 @@ mod syntax;
 use super::LineIndex;
 use crate::budget::Deadline;
 use crate::ir::{FieldType, FileIr, FileNote, FnName, Span};
-use crate::models::{FileLibrary, Language, Models};
+use crate::models::{FileModels, Language, Models};
 use std::collections::HashMap;
 
 pub(crate) struct FileCtx<'a> {
@@ -19,7 +19,7 @@ pub(crate) struct FileCtx<'a> {
     /// Crates the file uses (`sqlx`, `diesel`): their models are tried first.
     pub crates: Vec<String>,
     /// The libraries in the order the file's calls are classified against them.
-    pub libraries: Vec<FileLibrary<'a>>,
+    pub libraries: FileModels<'a>,
     /// Functions are no longer lowered once it has passed.
     pub deadline: Deadline,
     /// `use` imports: the name in scope -> its full path (`query` -> `sqlx::query`).
@@ -93,7 +93,7 @@ fn parse_and_lower(text: &str, models: &Models, deadline: Deadline) -> FileIr {
         lines,
         models,
         crates: Vec::new(),
-        libraries: Vec::new(),
+        libraries: FileModels::default(),
         deadline,
         uses: HashMap::new(),
         types: HashMap::new(),

@@ -40,7 +40,7 @@ impl<'a, 't> Lowerer<'a, 't> {
             }
         }
         let shape = self.shape(&links);
-        let classified = crate::models::classify(&self.ctx.libraries, &shape);
+        let classified = self.ctx.libraries.classify(&shape);
         match classified {
             Some(c) => {
                 let project = self.project_method(&shape, c.trigger);
@@ -362,7 +362,11 @@ impl<'a, 't> Lowerer<'a, 't> {
                     .sources
                     .iter()
                     .any(|s| matches!(s, Source::Clock(_)));
-                self.b.sql_effect(sql, &handle_name, span, clock)
+                let pool = self
+                    .ctx
+                    .models
+                    .is_pool_handle(Language::Typescript, &handle_name);
+                self.b.sql_effect(sql, &handle_name, span, clock, pool)
             }),
             EffectModel::Nothing => None,
             _ => {

@@ -10,7 +10,7 @@ mod syntax;
 use super::{LineIndex, MAX_SYNTAX_DEPTH};
 use crate::budget::Deadline;
 use crate::ir::{FileIr, FileNote};
-use crate::models::{FileLibrary, Language, Models};
+use crate::models::{FileModels, Language, Models};
 use std::collections::{HashMap, HashSet};
 use tree_sitter::{Node, Parser};
 
@@ -29,7 +29,7 @@ pub(crate) struct FileCtx<'a> {
     pub models: &'a Models,
     /// The libraries in the order the file's calls are classified against them: those whose
     /// modules it imports or requires first.
-    pub libraries: Vec<FileLibrary<'a>>,
+    pub libraries: FileModels<'a>,
     /// The names it takes from them.
     pub imported: crate::ir::Imports,
     /// Module-level variables whose declaration shows what they hold.
