@@ -185,7 +185,8 @@ impl Config {
         self.path.as_deref().and_then(Path::parent)
     }
 
-    /// Applies the configured levels: findings of rules turned off are dropped.
+    /// Applies the configured levels: findings of rules turned off, and of preview rules not
+    /// given a level, are dropped.
     pub fn apply_levels(&self, diagnostics: &mut Vec<Diagnostic>) {
         diagnostics.retain_mut(|d| match self.levels.get(d.rule) {
             Some(Level::Off) => false,
@@ -201,7 +202,7 @@ impl Config {
                 d.severity = Severity::Error;
                 true
             }
-            None => true,
+            None => !crate::rules::find(d.rule).is_some_and(|r| r.meta.preview),
         });
     }
 }

@@ -146,10 +146,14 @@ fn main() -> ExitCode {
         Command::Init => init(),
         Command::Rules => {
             for meta in toctou::rules::all_metas() {
+                let level = match meta.preview {
+                    true => "preview",
+                    false => meta.level.as_str(),
+                };
                 println!(
                     "{:<26} {:<8} {:<32} {}",
                     meta.id,
-                    meta.level.as_str(),
+                    level,
                     meta.languages.join(", "),
                     meta.summary
                 );

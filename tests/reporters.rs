@@ -231,8 +231,12 @@ fn rule_docs_are_generated_from_the_rules() {
     let dir = common::root().join("docs/rules");
     for meta in toctou::rules::all_metas() {
         let path = dir.join(format!("{}.md", meta.id));
+        let preview = match meta.preview {
+            true => " (a preview rule: off unless `toctou.toml` gives it a level)",
+            false => "",
+        };
         let text = format!(
-            "# {}\n\n{}\n\nDefault level: {}.\n",
+            "# {}\n\n{}\n\nDefault level: {}{preview}.\n",
             meta.id,
             toctou::rules::docs(meta).trim_end(),
             meta.level.as_str()
