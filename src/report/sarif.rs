@@ -16,7 +16,10 @@ const INFO_URI: &str = "https://github.com/toctou-dev/toctou";
 const MAX_THREAD_FLOW_LOCATIONS: usize = 1000;
 
 pub fn render(report: &Report) -> String {
-    let metas: Vec<&rules::RuleMeta> = rules::all_metas().collect();
+    // Preview rules are off unless configured: listed only when they found something.
+    let metas: Vec<&rules::RuleMeta> = rules::all_metas()
+        .filter(|m| !m.preview || report.diagnostics.iter().any(|d| d.rule == m.id))
+        .collect();
     let rules: Vec<Value> = metas.iter().map(|m| rule(m)).collect();
     let prints = fingerprints(report.diagnostics);
     let results: Vec<Value> = report
