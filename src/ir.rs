@@ -203,7 +203,15 @@ pub struct Effect {
     pub via: Vec<Frame>,
 }
 
-impl Effect {}
+impl Effect {
+    /// What the effect acts on, as findings name it: its resource, or the call when it has
+    /// none.
+    pub fn subject(&self) -> String {
+        self.kind
+            .resource()
+            .map_or_else(|| self.callee.clone(), |r| r.to_string())
+    }
+}
 
 /// One call on the way to an effect inside a helper. Every effect copied from a helper carries
 /// its frames, so their names are shared rather than copied.

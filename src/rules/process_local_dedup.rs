@@ -86,10 +86,7 @@ fn diagnostic(
     let read = &func.effects[read_id];
     let store = &func.effects[d.store];
     let guard = flow.guards[d.guard];
-    let map = read
-        .kind
-        .resource()
-        .map_or_else(|| read.callee.clone(), |r| r.to_string());
+    let map = read.subject();
     let (rl, gl, sl) = (read.span.line, guard.span.line, store.span.line);
     let act = d.act;
     let mut secondary = vec![

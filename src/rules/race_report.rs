@@ -53,10 +53,7 @@ fn diagnostic(
     let read = &func.effects[read_id];
     let act = &func.effects[race.act];
     let guard = flow.guards[race.guard];
-    let table = read
-        .kind
-        .resource()
-        .map_or_else(|| format!("`{}`", read.callee), |r| format!("`{r}`"));
+    let table = format!("`{}`", read.subject());
     let (rl, gl, al) = (read.span.line, guard.span.line, act.span.line);
     let act_name = act_description(act);
     let seen = match race.outcome {
