@@ -453,12 +453,15 @@ impl ImportedName {
 pub struct Resource {
     name: String,
     key: String,
+    /// An append-only log: worked out once, as rules ask it for every pair of effects.
+    log: bool,
 }
 
 impl Resource {
     pub fn new(name: String) -> Resource {
         let key = identity(&name);
-        Resource { name, key }
+        let log = is_log_name(&name);
+        Resource { name, key, log }
     }
 
     pub fn name(&self) -> &str {
@@ -477,10 +480,13 @@ impl Resource {
     /// An append-only record of what happened (`documentAuditLog`, `email_log`,
     /// `status_history`), written once per action by design.
     pub fn is_log(&self) -> bool {
-        crate::vocabulary::vocabulary()
-            .log_tables
-            .any_word_of(&self.name)
+        self.log
     }
+}
+
+fn is_log_name(name: &str) -> bool {
+    let v = crate::vocabulary::vocabulary();
+    v.audit_words.any_word_of(name) || v.log_words.is_last_word_of(name)
 }
 
 fn identity(name: &str) -> String {
@@ -488,7 +494,7 @@ fn identity(name: &str) -> String {
     let mut words = crate::vocabulary::words(last);
     let suffixes = &crate::vocabulary::vocabulary().container_suffixes;
     // `orderRepository`, `OrderModel` hold orders; `timetable` is no `time` table.
-    while words.len() > 1 && words.last().is_some_and(|w| suffixes.has(w)) {
+    while words.len() > 1 && words.last().is_some_and(|w| suffixes.has_singular(w)) {
         words.pop();
     }
     let mut s = words.concat();
@@ -632,7 +638,9 @@ mod tests {
         assert!(!log("catalog"));
         assert!(!log("blog_posts"));
         assert!(!log("logins"));
-        assert!(log("page_stats"));
+        // A log word counts last only: a ledger's journal entries are acts, not a log.
+        assert!(!log("journal_entries"));
+        assert!(!log("order_states"));
         assert!(!log("sent_statements"));
     }
 
@@ -645,6 +653,8 @@ mod tests {
         assert_eq!(key("orderRepository"), "order");
         assert_eq!(key("order_model_repo"), "order");
         assert_eq!(key("timetable"), "timetable");
+        // Containers are matched without plurals: a user's repositories are not users.
+        assert_eq!(key("user_repos"), "userrepo");
         assert_eq!(key("categories"), "category");
         assert_eq!(key("addresses"), "address");
         assert_eq!(key("charges"), "charge");

@@ -14,6 +14,10 @@ static BUILTIN: LazyLock<Vocabulary> = LazyLock::new(|| {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Vocabulary {
+    /// Words that make a table an audit log wherever they stand (`audit_events`).
+    pub audit_words: WordList,
+    /// Last words of an append-only log's name (`email_log`, `status_history`).
+    pub log_words: WordList,
     /// Tables that log or measure what happened (`audit_log`, `page_stats`).
     pub log_tables: WordList,
     /// Tables whose rows record that an operation happened (`processed_events`).
@@ -28,7 +32,8 @@ pub struct Vocabulary {
     pub dedup_keys: WordList,
     /// Words that mark a key as a lock, rate limit, counter, cache or session.
     pub non_dedup_keys: WordList,
-    /// Last words naming the container of a resource, not the resource (`orderRepository`).
+    /// Last words naming the container of a resource, not the resource (`orderRepository`);
+    /// matched without plurals (`user_repos` is not `user`).
     pub container_suffixes: WordList,
 }
 
@@ -88,6 +93,14 @@ impl WordList {
         })
     }
 
+    /// Like [`WordList::has`], without plurals.
+    pub fn has_singular(&self, word: &str) -> bool {
+        self.0.iter().any(|entry| match entry {
+            Entry::Stem(stem) => word.starts_with(stem.as_str()),
+            Entry::Word(w) => word == w,
+        })
+    }
+
     /// Some word of `name` is in the list: `processed:account:${id}` has `processed`.
     pub fn any_word_of(&self, name: &str) -> bool {
         words(name).iter().any(|w| self.has(w))
@@ -104,10 +117,16 @@ impl WordList {
     }
 }
 
-/// `logs` of `log`, `statuses` of `status`, `histories` of `history`.
+/// `logs` of `log`, `statuses` of `status`, `histories` of `history`; not `states` of `stat`:
+/// `-es` follows only a hissing end.
 fn is_plural_of(word: &str, singular: &str) -> bool {
+    let hissing = ["s", "x", "z", "ch", "sh"]
+        .iter()
+        .any(|end| singular.ends_with(end));
     match word.strip_prefix(singular) {
-        Some(ending) => ending == "s" || ending == "es",
+        Some("s") => !hissing,
+        Some("es") => hissing,
+        Some(_) => false,
         None => singular
             .strip_suffix('y')
             .is_some_and(|stem| word.strip_prefix(stem) == Some("ies")),
@@ -190,6 +209,10 @@ mod tests {
         assert!(logs.any_word_of("page_stats"));
         assert!(logs.any_word_of("EmailLogs"));
         assert!(logs.any_word_of("status_histories"));
+        // `-es` makes a plural only after a hissing end: `states` are no `stat`s.
+        assert!(!logs.any_word_of("order_states"));
+        assert!(list(&["status"]).has("statuses"));
+        assert!(!list(&["repo"]).has_singular("repos"));
     }
 
     #[test]
