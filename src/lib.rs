@@ -25,8 +25,8 @@ use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// SQL classification lives with the library models; `toctou::sql` stays its public path (the
-/// front-ends, rules and fuzz targets name it so).
+/// SQL classification lives with the library models; `toctou::sql` stays its public path for
+/// the fuzz targets and tests.
 pub use models::sql;
 pub use walk::{discover, Discovery, Selection};
 

@@ -6,8 +6,8 @@ use crate::ir::{
     Block, CallSite, Derived, Effect, EffectId, EffectKind, Isolation, Key, Node, Resource,
     ScopeKind, Source, Span, Txn, TxnId, WriteKind,
 };
+use crate::models::sql::{Conflict, SqlInfo, SqlKind};
 use crate::models::{Arg, CallShape, Classified, EffectModel, Language, Models, UnstableSource};
-use crate::sql::{Conflict, SqlInfo, SqlKind};
 use std::collections::{BTreeSet, HashMap};
 
 #[derive(Debug, Default)]
@@ -459,7 +459,7 @@ pub(crate) fn window_in_args(shape: &CallShape) -> bool {
         .segments
         .iter()
         .flat_map(|s| s.args())
-        .any(|a| crate::sql::mentions_window(&a.source_text()))
+        .any(|a| crate::models::sql::mentions_window(&a.source_text()))
 }
 
 /// Sources of a chain no model classifies: the clock or randomness it calls

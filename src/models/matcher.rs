@@ -3,7 +3,7 @@
 use super::schema::{CallModel, EffectModel, LibraryModel, Modifier, ResourceFrom};
 use super::shape::{Arg, ArgValue, CallShape, Segment};
 use crate::ir::Isolation;
-use crate::sql::{self, SqlInfo};
+use crate::models::sql::{self, SqlInfo};
 
 /// What a call does, according to the first model that matched it.
 #[derive(Clone, Debug)]

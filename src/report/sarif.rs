@@ -78,7 +78,9 @@ fn result(d: &Diagnostic, index: usize, print: String) -> Value {
             "logicalLocations": [{ "name": d.function, "kind": "function" }],
         }],
         "relatedLocations": related(d, &uri),
-        "partialFingerprints": { "toctou/v1": print },
+        // v2: fingerprints hash what a finding is about, not label prose (v1), so v1 ones no
+        // longer match: a new key tells code scanning so.
+        "partialFingerprints": { "toctou/v2": print },
         "properties": { "help": d.help, "notes": d.notes },
     });
     if let Some(flows) = code_flows(d, &uri) {

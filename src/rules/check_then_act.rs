@@ -78,12 +78,5 @@ declare_rule! {
 }
 
 pub fn check(func: &FunctionIr, shared: &Analysis, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
-    let flow = &shared.flow;
-    out.extend(race_report::findings(
-        func,
-        flow,
-        shared,
-        cx,
-        &CheckThenAct::META,
-    ));
+    out.extend(race_report::findings(func, shared, cx, &CheckThenAct::META));
 }

@@ -1,12 +1,12 @@
 //! The rule registry. Each rule lives in its own file, reads one function's IR and pushes
 //! diagnostics; it never sees syntax.
 
-pub mod analysis;
+mod analysis;
 mod check_then_act;
 mod dedups;
-pub mod flow;
+mod flow;
 mod fs_check_then_act;
-pub mod links;
+mod links;
 mod missing_idempotency_key;
 mod process_local_dedup;
 mod race_report;

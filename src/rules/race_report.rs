@@ -12,7 +12,6 @@ use crate::ir::{Effect, EffectId, EffectKind, FunctionIr, Isolation, WriteKind};
 /// one; a second read deciding the same act adds nothing.
 pub(super) fn findings(
     func: &FunctionIr,
-    flow: &Flow,
     shared: &Analysis,
     cx: &RuleContext,
     rule: &RuleMeta,
@@ -36,7 +35,15 @@ pub(super) fn findings(
             continue;
         }
         reported.push(primary.act);
-        out.push(diagnostic(func, flow, cx, rule, read.read, primary, races));
+        out.push(diagnostic(
+            func,
+            &shared.flow,
+            cx,
+            rule,
+            read.read,
+            primary,
+            races,
+        ));
     }
     out
 }

@@ -97,10 +97,10 @@ pub fn check(func: &FunctionIr, _shared: &Analysis, cx: &RuleContext, out: &mut 
 fn readable(key: &str) -> String {
     let mut out = String::new();
     let mut rest = key;
-    while let Some(at) = rest.find(crate::sql::HOLE_PREFIX) {
+    while let Some(at) = rest.find(crate::models::sql::HOLE_PREFIX) {
         out.push_str(&rest[..at]);
         out.push_str("{..}");
-        rest = rest[at + crate::sql::HOLE_PREFIX.len()..]
+        rest = rest[at + crate::models::sql::HOLE_PREFIX.len()..]
             .trim_start_matches(|c: char| c.is_ascii_digit());
     }
     out.push_str(rest);

@@ -51,8 +51,7 @@ declare_rule! {
 }
 
 pub fn check(func: &FunctionIr, shared: &Analysis, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
-    let flow = &shared.flow;
-    for mut d in race_report::findings(func, flow, shared, cx, &TimeWindowDedup::META) {
+    for mut d in race_report::findings(func, shared, cx, &TimeWindowDedup::META) {
         d.severity = d.severity.max(TimeWindowDedup::META.level);
         d.message = format!(
             "a time window stands in for an idempotency key: {}",

@@ -38,7 +38,7 @@ pub fn format_template(text: &str) -> String {
                         break;
                     }
                 }
-                out.push_str(&format!("{}{hole}", crate::sql::HOLE_PREFIX));
+                out.push_str(&format!("{}{hole}", crate::models::sql::HOLE_PREFIX));
                 hole += 1;
             }
             c => out.push(c),

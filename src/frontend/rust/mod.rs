@@ -18,7 +18,8 @@ pub(crate) struct FileCtx<'a> {
     pub models: &'a Models,
     /// Crates the file uses (`sqlx`, `diesel`): their models are tried first.
     pub crates: Vec<String>,
-    /// The libraries in the order the file's calls are classified against them.
+    /// The libraries in the order the file's calls are classified against them, with what
+    /// they say of locks.
     pub libraries: FileModels<'a>,
     /// Functions are no longer lowered once it has passed.
     pub deadline: Deadline,

@@ -679,7 +679,7 @@ fn template_text(node: Node, src: &str) -> String {
         .enumerate()
     {
         out.push_str(src.get(at..sub.start_byte()).unwrap_or(""));
-        out.push_str(&format!("{}{i}", crate::sql::HOLE_PREFIX));
+        out.push_str(&format!("{}{i}", crate::models::sql::HOLE_PREFIX));
         at = sub.end_byte();
     }
     out.push_str(src.get(at..end.max(at)).unwrap_or(""));

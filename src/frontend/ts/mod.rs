@@ -27,8 +27,8 @@ pub(crate) struct FileCtx<'a> {
     pub src: &'a str,
     pub lines: LineIndex<'a>,
     pub models: &'a Models,
-    /// The libraries in the order the file's calls are classified against them: those whose
-    /// modules it imports or requires first.
+    /// The libraries in the order the file's calls are classified against them (those whose
+    /// modules it imports or requires first), with what they say of locks.
     pub libraries: FileModels<'a>,
     /// The names it takes from them.
     pub imported: crate::ir::Imports,
