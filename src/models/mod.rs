@@ -270,21 +270,29 @@ impl Models {
             .any(|s| !self.is_conversion(language, &s.name))
     }
 
+    /// Whether `name` is in a list every model of the language may add to.
+    fn listed(
+        &self,
+        language: Language,
+        list: fn(&LibraryModel) -> &Vec<String>,
+        name: &str,
+    ) -> bool {
+        self.lists(language, list).any(|c| c == name)
+    }
+
     /// Whether a call or class only copies or converts what it is given.
     pub fn is_conversion(&self, language: Language, name: &str) -> bool {
-        self.lists(language, |l| &l.conversions).any(|c| c == name)
+        self.listed(language, |l| &l.conversions, name)
     }
 
     /// Whether a property of a result counts the rows it found or changed (`rowCount`).
     pub fn is_count_property(&self, language: Language, name: &str) -> bool {
-        self.lists(language, |l| &l.count_properties)
-            .any(|c| c == name)
+        self.listed(language, |l| &l.count_properties, name)
     }
 
     /// Whether a decorator binds a class field to the entity its first argument names.
     pub fn is_entity_decorator(&self, language: Language, name: &str) -> bool {
-        self.lists(language, |l| &l.entity_decorators)
-            .any(|c| c == name)
+        self.listed(language, |l| &l.entity_decorators, name)
     }
 
     /// The type of the handle a call returns on the entity its first argument names
@@ -298,30 +306,27 @@ impl Models {
 
     /// Whether an update operator computes the new value from the stored one (`$inc`).
     pub fn is_atomic_update(&self, language: Language, operator: &str) -> bool {
-        self.lists(language, |l| &l.atomic_updates)
-            .any(|c| c == operator)
+        self.listed(language, |l| &l.atomic_updates, operator)
     }
 
     /// Whether a type name stands for an entity named by its module (`ActiveModel`).
     pub fn is_entity_type(&self, language: Language, name: &str) -> bool {
-        self.lists(language, |l| &l.entity_types).any(|c| c == name)
+        self.listed(language, |l| &l.entity_types, name)
     }
 
     /// Whether a function's boolean is true when its argument is absent (`isEmpty`).
     pub fn is_emptiness_test(&self, language: Language, name: &str) -> bool {
-        self.lists(language, |l| &l.emptiness_tests)
-            .any(|c| c == name)
+        self.listed(language, |l| &l.emptiness_tests, name)
     }
 
     /// Whether a call turns an absent value into an error (`ok_or`, `context`).
     pub fn is_absent_error(&self, language: Language, name: &str) -> bool {
-        self.lists(language, |l| &l.absent_errors)
-            .any(|c| c == name)
+        self.listed(language, |l| &l.absent_errors, name)
     }
 
     /// Whether a call reads a column of a row by its name (`try_get`).
     pub fn is_row_getter(&self, language: Language, name: &str) -> bool {
-        self.lists(language, |l| &l.row_getters).any(|c| c == name)
+        self.listed(language, |l| &l.row_getters, name)
     }
 
     /// Whether a handle's name has a word naming a connection pool (`dbPool`, not `spool`).
