@@ -1,4 +1,4 @@
-//! What several rules share about one function, computed once beside [`Flow`]: the races
+//! What several rules share about one function, computed once: its [`Flow`], the races
 //! each read decides and the duplicate checks kept in process memory. Which rule reports a
 //! site that several could is [`super::RACE_OWNERS`]'s to say, not the rules'.
 

@@ -1,6 +1,6 @@
 //! The run loop: every rule over every function of one file, each function linked once, and
-//! its control facts ([`Flow`]) and what rules share ([`Analysis`]) derived once for all rules;
-//! the link policy of each rule ([`Links`]) applied to what it found.
+//! what rules share ([`Analysis`]: its control facts, races and in-process dedups) derived
+//! once for all rules; the link policy of each rule ([`Links`]) applied to what it found.
 
 use super::links::Links;
 use super::{Analysis, RuleContext, RULES};
