@@ -13,6 +13,7 @@ pub mod link;
 pub mod models;
 pub mod report;
 pub mod rules;
+pub mod schema;
 pub mod suppress;
 pub mod vocabulary;
 mod walk;

@@ -39,6 +39,11 @@ enum Command {
     Rules,
     /// Print a rule's documentation: what it finds, why it matters, an example, the fix.
     Explain { rule: String },
+    /// Print the tables and unique keys of the project's schema files (Prisma so far).
+    DumpSchema {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+    },
     /// Print the effect IR of a file (for debugging front-ends).
     #[command(hide = true)]
     DumpIr {
@@ -173,6 +178,10 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_ERROR)
             }
         },
+        Command::DumpSchema { path } => {
+            print!("{}", toctou::schema::Schema::discover(&path).dump());
+            ExitCode::from(EXIT_CLEAN)
+        }
         Command::DumpIr { file, linked, with } => {
             let kind = toctou::frontend::Grammar::from_path(&file);
             match (kind, std::fs::read_to_string(&file)) {

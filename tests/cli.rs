@@ -293,3 +293,36 @@ fn wide_call_trees_are_linked_up_to_a_bound_with_a_note() {
         "the get-or-create race is still found"
     );
 }
+
+/// `dump-schema` prints each Prisma model's table and unique keys, multi-file schemas
+/// included, and never reads `node_modules`.
+#[test]
+fn dump_schema_lists_tables_and_unique_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("prisma/schema");
+    std::fs::create_dir_all(&schema).unwrap();
+    std::fs::write(
+        schema.join("user.prisma"),
+        "model User {\n  id String @id\n  email String @unique\n  @@map(\"users\")\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        schema.join("member.prisma"),
+        "model Member {\n  teamId String\n  userId String\n  @@unique([teamId, userId])\n}\n",
+    )
+    .unwrap();
+    let vendored = dir.path().join("node_modules/.prisma");
+    std::fs::create_dir_all(&vendored).unwrap();
+    std::fs::write(
+        vendored.join("x.prisma"),
+        "model Vendored {\n  id Int @id\n}\n",
+    )
+    .unwrap();
+    let out = toctou(&["dump-schema", "."], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stdout(&out),
+        "table Member (model Member) ./prisma/schema/member.prisma:1\n  unique (teamId, userId) line 4\n\
+         table users (model User) ./prisma/schema/user.prisma:1\n  primary key (id) line 2\n  unique (email) line 3\n"
+    );
+}
