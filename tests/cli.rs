@@ -295,34 +295,48 @@ fn wide_call_trees_are_linked_up_to_a_bound_with_a_note() {
 }
 
 /// `dump-schema` prints each Prisma model's table and unique keys, multi-file schemas
-/// included, and never reads `node_modules`.
+/// included, then the tables SQL migrations make that no Prisma model declares, applied in
+/// order without their down scripts; it never reads `node_modules`.
 #[test]
 fn dump_schema_lists_tables_and_unique_keys() {
     let dir = tempfile::tempdir().unwrap();
-    let schema = dir.path().join("prisma/schema");
-    std::fs::create_dir_all(&schema).unwrap();
-    std::fs::write(
-        schema.join("user.prisma"),
+    let write = |path: &str, text: &str| {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "prisma/schema/user.prisma",
         "model User {\n  id String @id\n  email String @unique\n  @@map(\"users\")\n}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        schema.join("member.prisma"),
+    );
+    write(
+        "prisma/schema/member.prisma",
         "model Member {\n  teamId String\n  userId String\n  @@unique([teamId, userId])\n}\n",
-    )
-    .unwrap();
-    let vendored = dir.path().join("node_modules/.prisma");
-    std::fs::create_dir_all(&vendored).unwrap();
-    std::fs::write(
-        vendored.join("x.prisma"),
+    );
+    write(
+        "migrations/1/up.sql",
+        "CREATE TABLE users (id TEXT);\n\nCREATE TABLE events (id INT PRIMARY KEY);\n",
+    );
+    write("migrations/1/down.sql", "DROP TABLE events;\n");
+    write(
+        "migrations/2/up.sql",
+        "CREATE UNIQUE INDEX events_key ON events (event_id);\n",
+    );
+    write(
+        "node_modules/.prisma/x.prisma",
         "model Vendored {\n  id Int @id\n}\n",
-    )
-    .unwrap();
+    );
     let out = toctou(&["dump-schema", "."], dir.path());
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         stdout(&out),
-        "table Member (model Member) ./prisma/schema/member.prisma:1\n  unique (teamId, userId) line 4\n\
-         table users (model User) ./prisma/schema/user.prisma:1\n  primary key (id) line 2\n  unique (email) line 3\n"
+        "table Member (model Member) ./prisma/schema/member.prisma:1\n\
+         \x20 unique (teamId, userId) ./prisma/schema/member.prisma:4\n\
+         table users (model User) ./prisma/schema/user.prisma:1\n\
+         \x20 primary key (id) ./prisma/schema/user.prisma:2\n\
+         \x20 unique (email) ./prisma/schema/user.prisma:3\n\
+         table events (model events) ./migrations/1/up.sql:3\n\
+         \x20 primary key (id) ./migrations/1/up.sql:3\n\
+         \x20 unique (event_id) ./migrations/2/up.sql:1\n"
     );
 }

@@ -1,7 +1,8 @@
 //! The project's database schema: the tables its schema files declare and the keys the
 //! database keeps unique in each, which decide whether a second insert of a key is refused.
-//! Read from Prisma schema files so far; `toctou dump-schema` prints it.
+//! Read from Prisma schema files and SQL migrations so far; `toctou dump-schema` prints it.
 
+mod migrations;
 mod prisma;
 
 use std::path::{Path, PathBuf};
@@ -44,8 +45,23 @@ impl Table {
 pub struct Key {
     pub kind: KeyKind,
     pub fields: Vec<String>,
-    /// The line declaring it, in the table's file.
+    /// The constraint's or index's name, which a later migration may drop it by.
+    pub name: Option<String>,
+    /// Where it is declared.
+    pub file: PathBuf,
     pub line: u32,
+}
+
+impl Key {
+    fn new(kind: KeyKind, fields: Vec<String>, file: &Path, line: u32) -> Key {
+        Key {
+            kind,
+            fields,
+            name: None,
+            file: file.to_path_buf(),
+            line,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,21 +72,38 @@ pub enum KeyKind {
 
 impl Schema {
     /// The schema files under `root` (honouring `.gitignore`, never `node_modules`), read in
-    /// path order; a file that cannot be read is passed over.
+    /// path order: Prisma schemas, then SQL migrations applied one after another for the
+    /// tables no Prisma schema declares (a migration's down script undoes nothing of the
+    /// schema in force). A file that cannot be read is passed over.
     pub fn discover(root: &Path) -> Schema {
         let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(root)
             .filter_entry(|e| e.file_name() != "node_modules")
             .build()
             .filter_map(Result::ok)
             .map(ignore::DirEntry::into_path)
-            .filter(|p| p.extension().is_some_and(|e| e == "prisma") && p.is_file())
+            .filter(|p| p.is_file())
             .collect();
         files.sort();
-        let tables = files
+        let read = |f: &PathBuf| std::fs::read_to_string(f).ok();
+        let has = |f: &Path, ext: &str| f.extension().is_some_and(|e| e == ext);
+        let mut tables: Vec<Table> = files
             .iter()
-            .filter_map(|f| Some(prisma::tables(f, &std::fs::read_to_string(f).ok()?)))
+            .filter(|f| has(f, "prisma"))
+            .filter_map(|f| Some(prisma::tables(f, &read(f)?)))
             .flatten()
             .collect();
+        let mut migrated = Vec::new();
+        for f in files.iter().filter(|f| has(f, "sql")) {
+            if f.file_name().is_some_and(|n| n == "down.sql") {
+                continue;
+            }
+            if let Some(text) = read(f) {
+                migrations::apply(&mut migrated, f, &text);
+            }
+        }
+        // A Prisma schema is the state its migrations lead to: it speaks for its tables.
+        migrated.retain(|m| !tables.iter().any(|t| t.name.eq_ignore_ascii_case(&m.name)));
+        tables.append(&mut migrated);
         Schema { tables }
     }
 
@@ -91,8 +124,9 @@ impl Schema {
                     KeyKind::Unique => "unique",
                 };
                 out.push_str(&format!(
-                    "  {kind} ({}) line {}\n",
+                    "  {kind} ({}) {}:{}\n",
                     k.fields.join(", "),
+                    k.file.display(),
                     k.line
                 ));
             }

@@ -39,11 +39,9 @@ fn field(table: &mut Table, line: &str, number: u32) {
     }
     for (attribute, kind) in [("@id", KeyKind::Primary), ("@unique", KeyKind::Unique)] {
         if has_attribute(line, attribute) {
-            table.keys.push(Key {
-                kind,
-                fields: vec![name.to_string()],
-                line: number,
-            });
+            table
+                .keys
+                .push(Key::new(kind, vec![name.to_string()], &table.file, number));
         }
     }
 }
@@ -73,11 +71,7 @@ fn block_attribute(table: &mut Table, line: &str, number: u32) {
         .map(|f| f.split('(').next().unwrap_or("").trim().to_string())
         .filter(|f| !f.is_empty())
         .collect();
-    table.keys.push(Key {
-        kind,
-        fields,
-        line: number,
-    });
+    table.keys.push(Key::new(kind, fields, &table.file, number));
 }
 
 /// An attribute standing alone, not the start of a longer one (`@id`, not `@identity`).
