@@ -39,7 +39,7 @@ enum Command {
     Rules,
     /// Print a rule's documentation: what it finds, why it matters, an example, the fix.
     Explain { rule: String },
-    /// Print the tables and unique keys of the project's schema files (Prisma so far).
+    /// Print the tables and unique keys of the project's Prisma schemas and SQL migrations.
     DumpSchema {
         #[arg(default_value = ".")]
         path: PathBuf,
