@@ -146,6 +146,8 @@ def main() -> None:
                         help="store this run's findings as the ones the next run is compared with")
     args = parser.parse_args()
     toctou = args.toctou.resolve()
+    if not toctou.is_file():
+        sys.exit(f"no toctou binary at {toctou}: build one with `cargo build --release --locked`")
     verdicts = load_verdicts()
     recorded = HERE / "findings"
     recorded.mkdir(exist_ok=True)
