@@ -376,6 +376,16 @@ pub fn same_field(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
+/// A field compared by equality in a filter (`where: { orderId }`, `WHERE order_id = $1`,
+/// `.filter(status.eq("paid"))`), or in a partial index's condition.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FieldEq {
+    pub field: String,
+    /// The constant it is compared with, lower-cased without quotes (`pending`, `null`,
+    /// `true`); none when it is compared with a variable or an expression.
+    pub constant: Option<String>,
+}
+
 /// A call as written, for linking it to the function it names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallSite {

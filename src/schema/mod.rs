@@ -5,6 +5,7 @@
 mod migrations;
 mod prisma;
 
+use crate::ir::FieldEq;
 use std::path::{Path, PathBuf};
 
 /// The tables of a project, in the order their files were read.
@@ -40,6 +41,22 @@ impl Table {
     }
 }
 
+/// Adds a table's keys to the table of that name, or the table when there is none.
+fn merge(tables: &mut Vec<Table>, table: Table) {
+    let Some(known) = tables
+        .iter_mut()
+        .find(|t| t.name.eq_ignore_ascii_case(&table.name))
+    else {
+        tables.push(table);
+        return;
+    };
+    for key in table.keys {
+        if !known.keys.iter().any(|k| k.fields == key.fields) {
+            known.keys.push(key);
+        }
+    }
+}
+
 /// A set of fields whose values no two rows share.
 #[derive(Debug)]
 pub struct Key {
@@ -47,6 +64,8 @@ pub struct Key {
     pub fields: Vec<String>,
     /// The constraint's or index's name, which a later migration may drop it by.
     pub name: Option<String>,
+    /// A partial index's condition: only the rows it selects are kept unique.
+    pub predicate: Option<Predicate>,
     /// Where it is declared.
     pub file: PathBuf,
     pub line: u32,
@@ -58,10 +77,22 @@ impl Key {
             kind,
             fields,
             name: None,
+            predicate: None,
             file: file.to_path_buf(),
             line,
         }
     }
+}
+
+/// The `WHERE` of a partial unique index.
+#[derive(Debug)]
+pub struct Predicate {
+    /// As written, for the reader.
+    pub text: String,
+    /// The condition as equalities that all hold (`status = 'PENDING' AND deleted_at IS
+    /// NULL`), when it is one: a read that filters by all of them looks among the rows the
+    /// index keeps unique. None for any other condition, which no read is known to match.
+    pub equalities: Option<Vec<FieldEq>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,6 +131,12 @@ impl Schema {
             if let Some(text) = read(f) {
                 migrations::apply(&mut migrated, f, &text);
             }
+        }
+        // Tables declared in code (ORM entities, models, migrations written as code) add
+        // their keys to what the SQL migrations built: either may be what created them.
+        let declared: Vec<Table> = Vec::new();
+        for table in declared {
+            merge(&mut migrated, table);
         }
         // A Prisma schema is the state its migrations lead to: it speaks for its tables.
         migrated.retain(|m| !tables.iter().any(|t| t.name.eq_ignore_ascii_case(&m.name)));
