@@ -2,8 +2,8 @@
 //! snapshot tests, so a front-end change shows as an IR diff.
 
 use crate::ir::{
-    walk, Block, Derived, Effect, EffectKind, FileIr, FunctionIr, Node, Part, ScopeKind, Test,
-    TestKind, Visitor, WriteKind,
+    walk, Block, Derived, Effect, EffectKind, FieldEq, FileIr, FunctionIr, Node, Part, ScopeKind,
+    Test, TestKind, Visitor, WriteKind,
 };
 use std::fmt::Write;
 
@@ -122,6 +122,21 @@ fn effect(id: usize, e: &Effect) -> String {
     format!("e{id} @{} {} [{by}]{txn}", e.span.line, what(&e.kind))
 }
 
+/// ` by[order_id,status=pending]`: the fields a read selects by, with their constants.
+fn filter_text(filter: &[FieldEq]) -> String {
+    if filter.is_empty() {
+        return String::new();
+    }
+    let fields: Vec<String> = filter
+        .iter()
+        .map(|f| match &f.constant {
+            Some(c) => format!("{}={c}", f.field),
+            None => f.field.clone(),
+        })
+        .collect();
+    format!(" by[{}]", fields.join(","))
+}
+
 /// What an effect does, with its flags.
 fn what(kind: &EffectKind) -> String {
     match kind {
@@ -133,15 +148,17 @@ fn what(kind: &EffectKind) -> String {
             filters_state,
             in_process,
             unique_key,
+            filter,
         } => format!(
-            "read {}{}{}{}{}{}{}",
+            "read {}{}{}{}{}{}{}{}",
             res(resource.as_ref()),
             if *locking { " locking" } else { "" },
             if *window { " window" } else { "" },
             if *fresh_key { " fresh-key" } else { "" },
             if *filters_state { " state-filter" } else { "" },
             if *in_process { " in-process" } else { "" },
-            if *unique_key { " unique-key" } else { "" }
+            if *unique_key { " unique-key" } else { "" },
+            filter_text(filter)
         ),
         EffectKind::Write {
             resource,

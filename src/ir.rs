@@ -245,6 +245,9 @@ pub enum EffectKind {
         /// The lookup is by a key the database keeps unique (`findUnique`, `findByPk`): it
         /// refuses a second insert of what was not found.
         unique_key: bool,
+        /// The fields the read selects rows by, compared by equality: the key a schema's
+        /// unique constraint may cover.
+        filter: Vec<FieldEq>,
     },
     Write {
         resource: Option<Resource>,

@@ -3,8 +3,8 @@
 
 use crate::frontend::val::Val;
 use crate::ir::{
-    Block, CallSite, Derived, Effect, EffectId, EffectKind, Isolation, Key, Node, Resource,
-    ScopeKind, Source, Span, Txn, TxnId, WriteKind,
+    Block, CallSite, Derived, Effect, EffectId, EffectKind, FieldEq, Isolation, Key, Node,
+    Resource, ScopeKind, Source, Span, Txn, TxnId, WriteKind,
 };
 use crate::models::sql::{Conflict, SqlInfo, SqlKind};
 use crate::models::{Arg, CallShape, Classified, EffectModel, Language, Models, UnstableSource};
@@ -38,6 +38,8 @@ pub(crate) struct CallFacts {
     pub random: bool,
     pub sets: Vec<String>,
     pub derived: Derived,
+    /// See [`EffectKind::Read`]'s `filter`.
+    pub filter: Vec<FieldEq>,
     pub key: Option<Key>,
     /// See [`WriteKind::Put`].
     pub made_at: Option<usize>,
@@ -294,6 +296,7 @@ impl Builder {
                 filters_state: c.state_filter,
                 in_process: c.in_process,
                 unique_key: c.model.unique_key,
+                filter: facts.filter,
             },
             EffectModel::Insert => write(WriteKind::Insert),
             EffectModel::Update | EffectModel::Conditional => EffectKind::Write {
@@ -403,6 +406,7 @@ impl Builder {
                 filters_state: sql.conditional,
                 in_process: false,
                 unique_key: false,
+                filter: sql.filter.clone(),
             },
             SqlKind::Insert => EffectKind::Write {
                 resource: table,
@@ -411,7 +415,12 @@ impl Builder {
                     Some(Conflict::DoUpdate) => WriteKind::Upsert,
                     None => WriteKind::Insert,
                 },
-                sets: sql.sets.clone(),
+                // An upsert's assignments are what it changes in a row that exists.
+                sets: if sql.on_conflict == Some(Conflict::DoUpdate) {
+                    sql.sets.clone()
+                } else {
+                    sql.columns.clone()
+                },
             },
             SqlKind::Update => EffectKind::Write {
                 resource: table,

@@ -1,6 +1,7 @@
 //! Library models: the built-in `rules/*.toml` plus the user's additions, and the matcher that
 //! classifies a call chain with them.
 
+pub mod filter;
 mod matcher;
 pub mod schema;
 pub mod shape;

@@ -174,6 +174,11 @@ pub struct CallModel {
     /// new value derives from the old one. `data` (a key of the first object argument), `#1`
     /// (argument 1), or `set()` (the first argument of the chained call `set`).
     pub values: Option<String>,
+    /// For reads: where the filter is, to tell which fields the read selects rows by:
+    /// `where` (a key of an object argument), `#0` (an argument), `where()` (the arguments of
+    /// every chained call of that name). See `src/models/filter.rs`.
+    #[serde(default)]
+    pub filter: Vec<String>,
     /// For writes: the new value always derives from the old one (`increment`).
     #[serde(default)]
     pub derived: bool,

@@ -10,6 +10,7 @@ use crate::ir::{
     Block, Derived, EffectKind, Isolation, Key, Node as IrNode, Resource, ScopeKind, Source,
     WriteKind,
 };
+use crate::models::filter;
 use crate::models::schema::HandleFrom;
 use crate::models::{
     call_key, Arg, ArgValue, CallShape, Classified, EffectModel, Language, Segment,
@@ -268,6 +269,7 @@ impl Lowerer<'_> {
                 if matches!(c.effect, EffectModel::Update | EffectModel::Conditional) {
                     (facts.sets, facts.derived) = self.assigned_values(shape, c.trigger);
                 }
+                facts.filter = filter::equalities(shape, c.trigger, &c.model.filter);
                 facts.stored(shape, c.trigger, |a| self.arg_vals.get(a.node).cloned());
                 self.b.simple_effect(c, shape, resource, facts)
             }

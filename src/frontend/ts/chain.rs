@@ -10,6 +10,7 @@ use crate::ir::{
     Block, Derived, Effect, EffectKind, Isolation, Key, Node as IrNode, Resource, ScopeKind,
     Source, WriteKind,
 };
+use crate::models::filter;
 use crate::models::schema::CallbackResult;
 use crate::models::{Arg, ArgValue, CallShape, Classified, EffectModel, Language, Segment};
 use tree_sitter::Node;
@@ -386,6 +387,7 @@ impl<'a, 't> Lowerer<'a, 't> {
                 if matches!(c.effect, EffectModel::Update | EffectModel::Conditional) {
                     (facts.sets, facts.derived) = self.assigned_values(shape, &c);
                 }
+                facts.filter = filter::equalities(shape, c.trigger, &c.model.filter);
                 facts.stored(shape, c.trigger, |a| {
                     self.vals.get(&self.nodes[a.node].id()).cloned()
                 });

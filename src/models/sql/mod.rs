@@ -13,7 +13,7 @@ mod statement;
 #[cfg(test)]
 mod tests;
 
-use crate::ir::Isolation;
+use crate::ir::{FieldEq, Isolation};
 use fallback::token_structure;
 use lexer::{Lexer, Tok};
 use scan::{lex_window, scan_clauses, statement_body};
@@ -63,6 +63,11 @@ pub struct SqlInfo {
     pub sets: Vec<String>,
     /// Assigned columns whose value is computed from a column of the row (`n = n + 1`).
     pub derived: Vec<String>,
+    /// Columns an INSERT lists, lowercased and unquoted (from the parser only).
+    pub columns: Vec<String>,
+    /// Columns the WHERE compares by equality in its top-level `AND`s (`id = $1`,
+    /// `status = 'pending'`, `deleted_at IS NULL`), lowercased and unquoted (from the parser only).
+    pub filter: Vec<FieldEq>,
     /// The WHERE compares against a time relative to now (`created_at > NOW() - INTERVAL ...`).
     pub window: bool,
 }

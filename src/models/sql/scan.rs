@@ -29,6 +29,8 @@ pub(super) fn scan_clauses(body: &[Tok]) -> SqlInfo {
         conditional: false,
         sets: Vec::new(),
         derived: Vec::new(),
+        columns: Vec::new(),
+        filter: Vec::new(),
         window: false,
     };
     let returning = body.iter().any(|t| t.is("RETURNING"));

@@ -12,6 +12,7 @@ use sqlparser::parser::Parser;
 use sqlparser::tokenizer::Token;
 
 use super::{push_parts, push_unique, SqlInfo, HOLE_PREFIX};
+use crate::ir::FieldEq;
 
 pub(super) fn parse_first(sql: &str) -> Option<Statement> {
     let dialects: [&dyn Dialect; 3] = [&PostgreSqlDialect {}, &MySqlDialect {}, &GenericDialect {}];
@@ -39,6 +40,9 @@ pub(super) fn ast_structure(info: &mut SqlInfo, stmt: &Statement) {
             if let TableObject::TableName(name) = &ins.table {
                 push_table(&mut info.tables, name);
             }
+            for column in ins.columns.iter().filter_map(|c| c.0.last()?.as_ident()) {
+                push_unique(&mut info.columns, column.value.to_lowercase());
+            }
             match &ins.on {
                 Some(OnInsert::DuplicateKeyUpdate(assignments)) => assign(info, assignments),
                 Some(OnInsert::OnConflict(OnConflict {
@@ -51,6 +55,7 @@ pub(super) fn ast_structure(info: &mut SqlInfo, stmt: &Statement) {
         Statement::Update(u) => {
             factor_tables(&u.table.relation, &mut info.tables);
             assign(info, &u.assignments);
+            info.filter = u.selection.as_ref().map(equalities).unwrap_or_default();
             info.conditional = u
                 .selection
                 .as_ref()
@@ -66,6 +71,7 @@ pub(super) fn ast_structure(info: &mut SqlInfo, stmt: &Statement) {
                     .take(1)
                     .for_each(|t| factor_tables(&t.relation, &mut info.tables)),
             }
+            info.filter = d.selection.as_ref().map(equalities).unwrap_or_default();
             info.conditional = d.selection.is_some();
         }
         Statement::Merge(m) => {
@@ -95,6 +101,9 @@ fn query_structure(info: &mut SqlInfo, q: &Query) {
     {
         return ast_structure(info, s);
     }
+    if let Some(selection) = first_select(&q.body).and_then(|s| s.selection.as_ref()) {
+        info.filter = equalities(selection);
+    }
     for table in select_tables(&q.body) {
         // A CTE name stands for the tables its query reads.
         let cte = q
@@ -109,6 +118,67 @@ fn query_structure(info: &mut SqlInfo, q: &Query) {
             None => push_unique(&mut info.tables, table),
         }
     }
+}
+
+/// The columns a WHERE compares by equality with a value, in its top-level `AND`s: what a
+/// lookup selects its rows by. Other tests (`OR`, ranges, functions of a column) select
+/// nothing by a key and are passed over.
+fn equalities(selection: &Expr) -> Vec<FieldEq> {
+    let mut out: Vec<FieldEq> = Vec::new();
+    let mut stack = vec![selection];
+    while let Some(e) = stack.pop() {
+        let found = match e {
+            Expr::BinaryOp {
+                left,
+                op: Op::And,
+                right,
+            } => {
+                stack.extend([&**right, &**left]);
+                continue;
+            }
+            Expr::Nested(inner) => {
+                stack.push(inner);
+                continue;
+            }
+            Expr::BinaryOp {
+                left,
+                op: Op::Eq,
+                right,
+            } => compared(left, right).or_else(|| compared(right, left)),
+            Expr::IsNull(column) => column_name(column).map(|field| FieldEq {
+                field,
+                constant: Some("null".to_string()),
+            }),
+            Expr::IsTrue(column) => column_name(column).map(|field| FieldEq {
+                field,
+                constant: Some("true".to_string()),
+            }),
+            _ => column_name(e).map(|field| FieldEq {
+                field,
+                constant: Some("true".to_string()),
+            }),
+        };
+        if let Some(eq) = found.filter(|eq| !out.contains(eq)) {
+            out.push(eq);
+        }
+    }
+    out
+}
+
+/// `column = value`: the column, and the value when it is a constant.
+fn compared(column: &Expr, value: &Expr) -> Option<FieldEq> {
+    let field = column_name(strip_casts(column))?;
+    let constant = match strip_casts(value) {
+        _ if is_param(value) => None,
+        Expr::Value(v) => Some(match &v.value {
+            Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => s.to_lowercase(),
+            other => other.to_string().to_lowercase(),
+        }),
+        // A column of another table (a join condition) selects no row by a value.
+        other if column_name(other).is_some() => return None,
+        _ => None,
+    };
+    Some(FieldEq { field, constant })
 }
 
 /// FROM/JOIN tables of the leftmost SELECT of a query body, main first.

@@ -1,0 +1,278 @@
+//! The fields a query-builder or ORM read selects its rows by, compared by equality, from
+//! where its model says the filter is: `where` (a key of an object argument: Prisma,
+//! TypeORM, Sequelize), `#0` (an argument: Mongoose `findOne({ email })`), `where()` (the
+//! arguments of every chained call of that name: knex `.where('a', x)`, Kysely
+//! `.where('a', '=', x)`, Drizzle `.where(and(eq(t.a, x), ..))`, Diesel and SeaORM
+//! `.filter(a.eq(x).and(b.eq(y)))`).
+
+use super::shape::{Arg, ArgValue, CallShape};
+use crate::ir::FieldEq;
+
+/// The equalities of the filter found at each of `specs`, for the call at `trigger`.
+pub fn equalities(shape: &CallShape, trigger: usize, specs: &[String]) -> Vec<FieldEq> {
+    let mut out = Vec::new();
+    let Some(call) = shape.segments.get(trigger) else {
+        return out;
+    };
+    for spec in specs {
+        if let Some(name) = spec.strip_suffix("()") {
+            for segment in shape.calls_named(name) {
+                call_arguments(segment.args(), &mut out);
+            }
+        } else if let Some(index) = spec.strip_prefix('#') {
+            let arg = index.parse::<usize>().ok().and_then(|i| call.args().get(i));
+            arg.into_iter().for_each(|a| argument(a, &mut out));
+        } else if let Some(arg) = call.args().iter().find_map(|a| a.lookup(spec)) {
+            argument(arg, &mut out);
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// A chained filter call: `('a', x)`, `('a', '=', x)`, or one condition argument.
+fn call_arguments(args: &[Arg], out: &mut Vec<FieldEq>) {
+    match args {
+        [field, value] if field.as_str().is_some() => push(out, field, value),
+        [field, op, value] if field.as_str().is_some() && op.as_str() == Some("=") => {
+            push(out, field, value)
+        }
+        [condition] => argument(condition, out),
+        _ => {}
+    }
+}
+
+fn push(out: &mut Vec<FieldEq>, field: &Arg, value: &Arg) {
+    if let Some(field) = field.as_str() {
+        if let Some(constant) = compared_with(value) {
+            out.push(FieldEq {
+                field: field.to_string(),
+                constant,
+            });
+        }
+    }
+}
+
+/// The equalities one filter argument states: an object of fields, or a condition written as
+/// code.
+fn argument(arg: &Arg, out: &mut Vec<FieldEq>) {
+    match &arg.value {
+        ArgValue::Object(fields) => {
+            for (field, value) in fields {
+                // `OR`, `NOT`, `$or`, `[Op.or]`: alternatives select by no one key; a nested
+                // relation filter selects by the related row's fields.
+                let plain = field
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_lowercase() || c == '_');
+                if !plain || value.object().is_some_and(|o| !is_equals(o)) {
+                    continue;
+                }
+                if let Some(constant) = compared_with(value) {
+                    out.push(FieldEq {
+                        field: field.clone(),
+                        constant,
+                    });
+                }
+            }
+        }
+        ArgValue::Other(text) | ArgValue::Function { text, .. } => condition(text, out),
+        _ => {}
+    }
+}
+
+/// `{ equals: x }` (Prisma) or `{ $eq: x }` (Mongo): an equality written as an operator.
+fn is_equals(fields: &[(String, Arg)]) -> bool {
+    matches!(fields, [(op, _)] if op == "equals" || op == "$eq")
+}
+
+/// What a field is compared with: Some(None) for a variable or an expression,
+/// Some(Some(constant)) for a literal, None when it is no equality (a find operator such as
+/// TypeORM's `In([..])` or `MoreThan(x)`, a range object).
+fn compared_with(value: &Arg) -> Option<Option<String>> {
+    match &value.value {
+        ArgValue::Str(s) => Some(Some(s.to_lowercase())),
+        ArgValue::Bool(b) => Some(Some(b.to_string())),
+        ArgValue::Path(_) => Some(None),
+        ArgValue::Object(fields) if is_equals(fields) => compared_with(&fields[0].1),
+        ArgValue::Other(text) => {
+            let text = text.trim();
+            if text.chars().next().is_some_and(char::is_uppercase) && text.ends_with(')') {
+                return None;
+            }
+            Some(constant(text))
+        }
+        _ => None,
+    }
+}
+
+/// A literal's value as the schema would spell it: `'paid'` -> `paid`, `null`, `42`.
+fn constant(text: &str) -> Option<String> {
+    let unquoted = text
+        .strip_prefix(['"', '\''])
+        .and_then(|t| t.strip_suffix(['"', '\'']));
+    if let Some(s) = unquoted {
+        return Some(s.to_lowercase());
+    }
+    let literal = matches!(text, "null" | "None" | "true" | "false")
+        || (!text.is_empty() && text.chars().all(|c| c.is_ascii_digit() || c == '.'));
+    literal.then(|| text.to_lowercase().replace("none", "null"))
+}
+
+/// Equalities in a condition written as code: Drizzle `and(eq(t.a, x), eq(t.b, 'y'))`,
+/// Diesel and SeaORM `a.eq(x).and(Column::B.eq(y))`. Alternatives (`or(..)`, `.or(..)`)
+/// select by no one key, so a condition holding one states nothing.
+fn condition(text: &str, out: &mut Vec<FieldEq>) {
+    let text = text.trim();
+    if text.starts_with("or(") || text.contains(".or(") {
+        return;
+    }
+    if let Some(inner) = call_body(text, "and(") {
+        split_top_level(inner)
+            .into_iter()
+            .for_each(|part| condition(part, out));
+        return;
+    }
+    if let Some(inner) = call_body(text, "eq(") {
+        if let [column, value] = split_top_level(inner).as_slice() {
+            push_column(out, column, value);
+        }
+        return;
+    }
+    // Method form: `a.eq(x)`, `a.eq(x).and(b.eq(y))`.
+    let mut rest = text;
+    while let Some(at) = find_top_level(rest, ".eq(") {
+        let column = &rest[..at];
+        let after = &rest[at + ".eq(".len()..];
+        let Some(close) = closing(after) else { return };
+        push_column(out, column, &after[..close]);
+        rest = after[close + 1..].trim_start();
+        match rest.strip_prefix(".and(").and_then(|r| r.strip_suffix(')')) {
+            Some(inner) => rest = inner,
+            None => return,
+        }
+    }
+}
+
+/// A column named in code (`t.orderId`, `orders::idempotency_key`,
+/// `order::Column::IdempotencyKey`) compared with a value.
+fn push_column(out: &mut Vec<FieldEq>, column: &str, value: &str) {
+    let field = column
+        .rsplit(['.', ':'])
+        .next()
+        .unwrap_or(column)
+        .trim_start_matches('&')
+        .trim();
+    let ident = !field.is_empty() && field.chars().all(|c| c.is_alphanumeric() || c == '_');
+    if ident {
+        out.push(FieldEq {
+            field: field.to_string(),
+            constant: constant(value.trim().trim_start_matches('&')),
+        });
+    }
+}
+
+/// The text inside `name(..)` when the whole text is that one call.
+fn call_body<'a>(text: &'a str, open: &str) -> Option<&'a str> {
+    let after = text.strip_prefix(open)?;
+    let close = closing(after)?;
+    (close + 1 == after.len()).then(|| &after[..close])
+}
+
+/// The index of the `)` that closes a group opened just before `text`.
+fn closing(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'' | '`') => quote = Some(c),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')') if depth == 0 => return Some(i),
+            (None, ')' | ']' | '}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The first `needle` outside brackets and quotes.
+fn find_top_level(text: &str, needle: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'' | '`') => quote = Some(c),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') => depth = depth.saturating_sub(1),
+            (None, _) if depth == 0 && text[i..].starts_with(needle) => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Comma-separated parts outside brackets and quotes.
+fn split_top_level(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while let Some(at) = find_top_level(rest, ",") {
+        parts.push(rest[..at].trim());
+        rest = &rest[at + 1..];
+    }
+    if !rest.trim().is_empty() {
+        parts.push(rest.trim());
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eqs(out: &[FieldEq]) -> Vec<String> {
+        out.iter()
+            .map(|f| match &f.constant {
+                Some(c) => format!("{}={c}", f.field),
+                None => f.field.clone(),
+            })
+            .collect()
+    }
+
+    fn cond(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        condition(text, &mut out);
+        eqs(&out)
+    }
+
+    #[test]
+    fn conditions_written_as_code() {
+        assert_eq!(cond("eq(orders.orderId, id)"), ["orderId"]);
+        assert_eq!(
+            cond("and(eq(t.userId, user.id), eq(t.status, 'PENDING'))"),
+            ["userId", "status=pending"]
+        );
+        assert_eq!(cond("or(eq(t.a, x), eq(t.b, y))"), Vec::<String>::new());
+        assert_eq!(
+            cond("dsl::idempotency_key.eq(&key).and(status.eq(\"paid\"))"),
+            ["idempotency_key", "status=paid"]
+        );
+        assert_eq!(cond("order::Column::ExternalId.eq(id)"), ["ExternalId"]);
+        assert_eq!(cond("a.eq(x).or(b.eq(y))"), Vec::<String>::new());
+        // Ranges and functions of a column select by no key.
+        assert_eq!(cond("gt(t.createdAt, since)"), Vec::<String>::new());
+        assert_eq!(cond("lower(t.email).eq(x)"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn literals_become_constants() {
+        assert_eq!(constant("'PAID'"), Some("paid".into()));
+        assert_eq!(constant("None"), Some("null".into()));
+        assert_eq!(constant("42"), Some("42".into()));
+        assert_eq!(constant("user.id"), None);
+    }
+}
