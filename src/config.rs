@@ -29,6 +29,11 @@ pub const STARTER: &str = r#"# toctou configuration. Every key is optional; unkn
 # include = ["apps/api/", "services/"]
 # exclude = ["tools/", "legacy/**/*.js"]
 
+# Where the database schema is (Prisma schemas, SQL migrations, ORM entities), when it is
+# not in the repository of the scanned code, relative to this file.
+# [schema]
+# paths = ["../db/migrations"]
+
 # The project's own wrappers, in the schema of the built-in library models (rules/README.md):
 # here `ordersRepository.findByKey(..)` reads the `orders` table.
 # [[models]]
@@ -51,6 +56,16 @@ struct RawConfig {
     exclude: Vec<String>,
     #[serde(default)]
     models: Vec<LibraryModel>,
+    #[serde(default)]
+    schema: SchemaSection,
+}
+
+/// `[schema]`: where the database schema is, besides the repository the code is in.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SchemaSection {
+    #[serde(default)]
+    paths: Vec<Spanned<String>>,
 }
 
 /// A rule given as a table: its level and options.
@@ -81,6 +96,8 @@ pub struct Config {
     /// When given, only paths matching one of these are scanned.
     pub include: Vec<String>,
     pub exclude: Vec<String>,
+    /// Files or directories holding schema files outside the project (`[schema] paths`).
+    pub schema_paths: Vec<PathBuf>,
 }
 
 impl Config {
@@ -93,6 +110,7 @@ impl Config {
             settings: Settings::default(),
             include: Vec::new(),
             exclude: Vec::new(),
+            schema_paths: Vec::new(),
         }
     }
 
@@ -168,6 +186,16 @@ impl Config {
                 levels.insert(id.into_inner(), level);
             }
         }
+        let base = path.parent().unwrap_or(Path::new(""));
+        let mut schema_paths = Vec::new();
+        for given in raw.schema.paths {
+            let resolved = base.join(given.get_ref());
+            if !resolved.exists() {
+                let message = format!("schema path `{}` does not exist", given.get_ref());
+                return Err(invalid(&message, Some(given.span())));
+            }
+            schema_paths.push(resolved);
+        }
         let mut models = Models::builtin();
         models.extend_front(raw.models);
         Ok(Config {
@@ -177,6 +205,7 @@ impl Config {
             settings,
             include: raw.include,
             exclude: raw.exclude,
+            schema_paths,
         })
     }
 

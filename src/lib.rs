@@ -23,6 +23,7 @@ use config::Config;
 use diagnostic::{Diagnostic, ScanNote};
 use frontend::Grammar;
 use rayon::prelude::*;
+use schema::Schema;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -42,6 +43,9 @@ pub struct Options {
     pub stop_after: Stage,
     /// Time one file may take to lower, and again to analyse, before it is abandoned.
     pub file_budget: Duration,
+    /// The paths the scan was asked for, where the project and its schema are looked for;
+    /// none: the scanned files' common directory.
+    pub roots: Vec<PathBuf>,
 }
 
 /// How far a scan goes.
@@ -62,6 +66,7 @@ impl Default for Options {
             require_reasons: false,
             stop_after: Stage::Analyse,
             file_budget: budget::DEFAULT_FILE_BUDGET,
+            roots: Vec::new(),
         }
     }
 }
@@ -188,16 +193,23 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
     };
     // A file's text is dropped once it is lowered, unless suppression comments in it are
     // still to be read: holding every text until the rules have run would double the memory.
-    let (mut units, suppressing): (Vec<link::Unit>, Vec<Option<String>>) = sources
-        .into_par_iter()
-        .map(|source| {
-            let unit = lower(&source);
-            (
-                unit,
-                suppress::mentioned(&source.text).then_some(source.text),
-            )
-        })
-        .unzip();
+    // The schema is read while the code is lowered: neither needs the other.
+    let ((mut units, suppressing), schema): ((Vec<link::Unit>, Vec<Option<String>>), _) =
+        rayon::join(
+            || {
+                sources
+                    .into_par_iter()
+                    .map(|source| {
+                        let unit = lower(&source);
+                        (
+                            unit,
+                            suppress::mentioned(&source.text).then_some(source.text),
+                        )
+                    })
+                    .unzip()
+            },
+            || Schema::discover(&schema_roots(files, config, options)),
+        );
     let scanned = units.len();
     let context = imported_context(&units, files, options, &lower);
     units.extend(context);
@@ -206,7 +218,7 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
         .into_par_iter()
         .map(|u| {
             let text = suppressing[u].as_deref().unwrap_or_default();
-            analyse(&project, u, text, config, options)
+            analyse(&project, &schema, u, text, config, options)
         })
         .collect();
     for (diagnostics, notes) in results {
@@ -219,6 +231,25 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
     outcome.notes.sort();
     outcome.notes.dedup();
     outcome
+}
+
+/// Where the schema of the scanned code is: the configuration's directory (the project it
+/// configures) or the repository around the scanned paths, and the configuration's
+/// `[schema] paths`.
+fn schema_roots(files: &[PathBuf], config: &Config, options: &Options) -> Vec<PathBuf> {
+    let scanned = if options.roots.is_empty() {
+        files
+    } else {
+        &options.roots
+    };
+    let project = config
+        .root()
+        .map(Path::to_path_buf)
+        .or_else(|| schema::project_root(scanned));
+    project
+        .into_iter()
+        .chain(config.schema_paths.iter().cloned())
+        .collect()
 }
 
 /// A file to analyse.
@@ -297,6 +328,7 @@ fn read_source(path: &Path, options: &Options) -> Result<String, String> {
 /// Findings of one file of the project after its suppression comments, and its notes.
 fn analyse(
     project: &link::Project,
+    schema: &Schema,
     u: usize,
     text: &str,
     config: &Config,
@@ -304,7 +336,7 @@ fn analyse(
 ) -> (Vec<Diagnostic>, Vec<ScanNote>) {
     let path = &project.units[u].path;
     let deadline = Deadline::after(options.file_budget);
-    let (mut diagnostics, analysis_notes) = rules::run(project, u, config, deadline);
+    let (mut diagnostics, analysis_notes) = rules::run(project, schema, u, config, deadline);
     suppress::apply(text, path, &mut diagnostics, options.require_reasons);
     let notes = project.units[u]
         .ir
@@ -349,7 +381,8 @@ pub fn check_buffer(
         Deadline::after(options.file_budget),
     );
     let project = link::Project::new(vec![unit], &config.models);
-    let (mut diagnostics, notes) = analyse(&project, 0, text, &config, options);
+    let schema = Schema::discover(&schema_roots(&[path.to_path_buf()], &config, options));
+    let (mut diagnostics, notes) = analyse(&project, &schema, 0, text, &config, options);
     config.apply_levels(&mut diagnostics);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(Outcome {
@@ -366,8 +399,9 @@ fn looks_minified(text: &str) -> bool {
     text.len() > 64 * 1024 && text.len() / lines > 500
 }
 
-/// Analyses one source text on its own (calls link only within it) with a configuration's
-/// models and rule settings, not its levels, until the deadline. `path` labels findings.
+/// Analyses one source text on its own (calls link only within it, no schema) with a
+/// configuration's models and rule settings, not its levels, until the deadline. `path`
+/// labels findings.
 pub fn check_source(
     path: &Path,
     kind: Grammar,
@@ -377,7 +411,7 @@ pub fn check_source(
 ) -> (Vec<Diagnostic>, Vec<ir::FileNote>) {
     let unit = link::Unit::new(path, kind, text, &config.models, deadline);
     let mut project = link::Project::new(vec![unit], &config.models);
-    let (diagnostics, more) = rules::run(&project, 0, config, deadline);
+    let (diagnostics, more) = rules::run(&project, &Schema::default(), 0, config, deadline);
     let mut notes = std::mem::take(&mut project.units[0].ir.notes);
     notes.extend(more);
     (diagnostics, notes)

@@ -179,7 +179,7 @@ fn main() -> ExitCode {
             }
         },
         Command::DumpSchema { path } => {
-            print!("{}", toctou::schema::Schema::discover(&path).dump());
+            print!("{}", toctou::schema::Schema::discover(&[path]).dump());
             ExitCode::from(EXIT_CLEAN)
         }
         Command::DumpIr { file, linked, with } => {
@@ -272,6 +272,7 @@ fn run_check(args: CheckArgs) -> Result<u8, miette::Report> {
             StopAfter::Parse => Stage::Parse,
             StopAfter::Analyse => Stage::Analyse,
         },
+        roots: args.paths.clone(),
     };
     let mut buffer = String::new();
     let mut outcome = match &args.stdin_filename {

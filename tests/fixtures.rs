@@ -153,86 +153,105 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 /// nowhere. The human output of fire cases is pinned.
 #[test]
 fn cross_file_cases_match_their_markers() {
-    let config = Config::builtin();
     for language in ["ts", "rust"] {
-        let dir = common::root()
-            .join("fixtures")
-            .join(language)
-            .join("cross-file");
-        let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.is_dir())
-            .collect();
-        cases.sort();
-        let (mut fire, mut quiet) = (0, 0);
-        for case in cases {
-            let name = case.file_name().unwrap().to_string_lossy().to_string();
-            let files = files_under(&case);
-            let outcome = toctou::check(&files, &config, &toctou::Options::default());
-            assert!(
-                outcome.notes.is_empty(),
-                "{name}: notes {:?}",
-                outcome.notes
-            );
-            let mut got: BTreeMap<PathBuf, Vec<(u32, String)>> = BTreeMap::new();
-            for d in &outcome.diagnostics {
-                got.entry(d.file.clone())
-                    .or_default()
-                    .push((d.primary.span.line, d.rule.to_string()));
-            }
-            let mut want: BTreeMap<PathBuf, Vec<(u32, String)>> = BTreeMap::new();
-            for f in &files {
-                let markers = expected(&std::fs::read_to_string(common::root().join(f)).unwrap());
-                if !markers.is_empty() {
-                    want.insert(f.clone(), markers);
-                }
-            }
-            for findings in got.values_mut() {
-                findings.sort();
-            }
-            assert_eq!(
-                got, want,
-                "{language}/{name}: findings differ from the markers"
-            );
-            // A pre-commit hook names a few files: each scanned alone reads what it imports
-            // (its crate, in Rust) and finds what the whole scan finds in it.
-            for f in &files {
-                let alone = toctou::check(
-                    std::slice::from_ref(f),
-                    &config,
-                    &toctou::Options::default(),
-                );
-                let mut lines: Vec<(u32, String)> = alone
-                    .diagnostics
-                    .iter()
-                    .map(|d| (d.primary.span.line, d.rule.to_string()))
-                    .collect();
-                lines.sort();
-                assert_eq!(
-                    lines,
-                    want.get(f).cloned().unwrap_or_default(),
-                    "{language}/{name}: {} scanned alone",
-                    f.display()
-                );
-            }
-            if name.starts_with("fire_") {
-                fire += 1;
-                assert!(!want.is_empty(), "{name}: a fire case needs a marker");
-                let human = common::render(Format::Human, &outcome.diagnostics, files.len());
-                insta::assert_snapshot!(format!("cross-file-{language}-{name}"), human);
-            } else {
-                quiet += 1;
-                assert!(
-                    name.starts_with("quiet_"),
-                    "{name}: cases are fire_* or quiet_*"
-                );
-                assert!(want.is_empty(), "{name}: a quiet case with markers");
+        project_cases(language, "cross-file", 10);
+    }
+}
+
+/// Projects under `fixtures/<lang>/schema/<case>/`, each with its `toctou.toml` at its root
+/// and its schema files (Prisma, SQL migrations, ORM declarations) beside the code: the
+/// unique keys they declare decide what a check-then-insert duplicates.
+#[test]
+fn schema_cases_match_their_markers() {
+    for language in ["ts", "rust"] {
+        project_cases(language, "schema", 15);
+    }
+}
+
+/// Scans each case of `fixtures/<language>/<kind>/` as a project (under its own
+/// `toctou.toml` when it has one) and compares the findings with its files' markers.
+fn project_cases(language: &str, kind: &str, minimum: usize) {
+    let dir = common::root().join("fixtures").join(language).join(kind);
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    let (mut fire, mut quiet) = (0, 0);
+    for case in cases {
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let own = case.join("toctou.toml");
+        let config = if own.is_file() {
+            Config::load(&own).unwrap_or_else(|e| panic!("{name}: {e:?}"))
+        } else {
+            Config::builtin()
+        };
+        let files = files_under(&case);
+        let outcome = toctou::check(&files, &config, &toctou::Options::default());
+        assert!(
+            outcome.notes.is_empty(),
+            "{name}: notes {:?}",
+            outcome.notes
+        );
+        let mut got: BTreeMap<PathBuf, Vec<(u32, String)>> = BTreeMap::new();
+        for d in &outcome.diagnostics {
+            got.entry(d.file.clone())
+                .or_default()
+                .push((d.primary.span.line, d.rule.to_string()));
+        }
+        let mut want: BTreeMap<PathBuf, Vec<(u32, String)>> = BTreeMap::new();
+        for f in &files {
+            let markers = expected(&std::fs::read_to_string(common::root().join(f)).unwrap());
+            if !markers.is_empty() {
+                want.insert(f.clone(), markers);
             }
         }
-        assert!(
-            fire >= 10 && quiet >= 10,
-            "{language}/cross-file: {fire} fire, {quiet} quiet"
+        for findings in got.values_mut() {
+            findings.sort();
+        }
+        assert_eq!(
+            got, want,
+            "{language}/{name}: findings differ from the markers"
         );
+        // A pre-commit hook names a few files: each scanned alone reads what it imports
+        // (its crate, in Rust) and finds what the whole scan finds in it.
+        for f in &files {
+            let alone = toctou::check(
+                std::slice::from_ref(f),
+                &config,
+                &toctou::Options::default(),
+            );
+            let mut lines: Vec<(u32, String)> = alone
+                .diagnostics
+                .iter()
+                .filter(|d| d.file == *f)
+                .map(|d| (d.primary.span.line, d.rule.to_string()))
+                .collect();
+            lines.sort();
+            assert_eq!(
+                lines,
+                want.get(f).cloned().unwrap_or_default(),
+                "{language}/{name}: {} scanned alone",
+                f.display()
+            );
+        }
+        if name.starts_with("fire_") {
+            fire += 1;
+            assert!(!want.is_empty(), "{name}: a fire case needs a marker");
+            let human = common::render(Format::Human, &outcome.diagnostics, files.len());
+            insta::assert_snapshot!(format!("{kind}-{language}-{name}"), human);
+        } else {
+            quiet += 1;
+            assert!(
+                name.starts_with("quiet_"),
+                "{name}: cases are fire_* or quiet_*"
+            );
+            assert!(want.is_empty(), "{name}: a quiet case with markers");
+        }
     }
+    assert!(
+        fire >= minimum && quiet >= minimum,
+        "{language}/{kind}: {fire} fire, {quiet} quiet"
+    );
 }

@@ -166,11 +166,28 @@ fn push_column(out: &mut Vec<FieldEq>, column: &str, value: &str) {
         .trim();
     let ident = !field.is_empty() && field.chars().all(|c| c.is_alphanumeric() || c == '_');
     if ident {
+        // SeaORM names a column by its enum variant: `Column::PushToken` is `push_token`.
+        let field = if column.contains("Column::") {
+            snake_case(field)
+        } else {
+            field.to_string()
+        };
         out.push(FieldEq {
-            field: field.to_string(),
+            field,
             constant: constant(value.trim().trim_start_matches('&')),
         });
     }
+}
+
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
 }
 
 /// The text inside `name(..)` when the whole text is that one call.
@@ -261,7 +278,7 @@ mod tests {
             cond("dsl::idempotency_key.eq(&key).and(status.eq(\"paid\"))"),
             ["idempotency_key", "status=paid"]
         );
-        assert_eq!(cond("order::Column::ExternalId.eq(id)"), ["ExternalId"]);
+        assert_eq!(cond("order::Column::ExternalId.eq(id)"), ["external_id"]);
         assert_eq!(cond("a.eq(x).or(b.eq(y))"), Vec::<String>::new());
         // Ranges and functions of a column select by no key.
         assert_eq!(cond("gt(t.createdAt, since)"), Vec::<String>::new());

@@ -7,6 +7,7 @@ use super::flow::Flow;
 use super::races::{races_for, window, Race};
 use super::{race_owner, RaceOwner};
 use crate::ir::{EffectId, EffectKind, FunctionIr};
+use crate::schema::Schema;
 
 /// The check a race runs on, which decides the rule that reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,7 +39,7 @@ pub struct Analysis<'f> {
 }
 
 impl<'f> Analysis<'f> {
-    pub fn new(func: &'f FunctionIr) -> Analysis<'f> {
+    pub fn new(func: &'f FunctionIr, schema: &Schema) -> Analysis<'f> {
         let flow = Flow::new(func);
         let mut races = Vec::new();
         let mut dedups = Vec::new();
@@ -59,7 +60,7 @@ impl<'f> Analysis<'f> {
                 } else {
                     CheckKind::Plain
                 };
-                let found = races_for(func, &flow, read);
+                let found = races_for(func, &flow, read, schema);
                 if !found.is_empty() {
                     races.push(RacedRead {
                         read,

@@ -15,11 +15,13 @@ mod run;
 mod short_idempotency_ttl;
 mod side_effect_before_claim;
 mod time_window_dedup;
+mod unique_keys;
 mod unstable_idempotency_key;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::ir::FunctionIr;
 use crate::models::Models;
+use crate::schema::Schema;
 use std::path::Path;
 
 pub use analysis::{Analysis, CheckKind};
@@ -33,6 +35,8 @@ pub struct RuleContext<'a> {
     pub file: &'a Path,
     /// The file belongs to a user-interface client, one user per process.
     pub client: bool,
+    /// The tables and unique keys of the project's database.
+    pub schema: &'a Schema,
 }
 
 impl RuleContext<'_> {

@@ -4,7 +4,7 @@
 use super::analysis::Analysis;
 use super::flow::Flow;
 use super::races::{is_external, Outcome, Race};
-use super::{race_owner, RuleContext, RuleMeta};
+use super::{race_owner, unique_keys, RuleContext, RuleMeta};
 use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{Effect, EffectId, EffectKind, FunctionIr, Isolation, WriteKind};
 
@@ -123,8 +123,20 @@ fn diagnostic(
             format!("{} also runs on the stale decision", act_description(e)),
         ));
     }
-    let notes = notes(func, read, act, race.outcome);
-    let help = help(cx, read, act);
+    let mut notes = notes(func, read, act, race.outcome);
+    let record = race.record.map(|r| &func.effects[r]);
+    notes.extend(record.and_then(|w| unique_keys::stops_row_not_act(read, act, w, cx.schema)));
+    let mut help = help(cx, read, act);
+    // A check for a row that is then inserted wants a key the database keeps unique.
+    let inserts_checked_row = [Some(act), record]
+        .into_iter()
+        .flatten()
+        .any(|w| inserts_into_read_table(read, w));
+    if race.outcome == Outcome::Absent && inserts_checked_row {
+        if let Some(advice) = unique_keys::key_to_declare(read, cx.schema) {
+            help = format!("{advice}; or {help}");
+        }
+    }
     Diagnostic {
         severity,
         secondary,
@@ -196,7 +208,19 @@ fn help(cx: &RuleContext, read: &Effect, act: &Effect) -> String {
     help
 }
 
-fn act_description(act: &Effect) -> String {
+fn inserts_into_read_table(read: &Effect, write: &Effect) -> bool {
+    let into = match &write.kind {
+        EffectKind::Write {
+            kind: WriteKind::Insert,
+            resource: Some(r),
+            ..
+        } => r,
+        _ => return false,
+    };
+    read.kind.resource().is_some_and(|r| r.same_as(into))
+}
+
+pub(super) fn act_description(act: &Effect) -> String {
     match &act.kind {
         EffectKind::External {
             provider,

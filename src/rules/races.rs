@@ -7,6 +7,7 @@ use crate::ir::{
     same_field, Derived, Effect, EffectId, EffectKind, FunctionIr, Isolation, ScopeKind, TestKind,
     WriteKind,
 };
+use crate::schema::{Key, Schema, Table};
 
 /// What the check saw on the branch the act runs on.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -27,7 +28,12 @@ pub(super) struct Race {
 }
 
 /// The acts a read decides that a concurrent request can repeat, by act, one per act.
-pub(super) fn races_for(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Vec<Race> {
+pub(super) fn races_for(
+    func: &FunctionIr,
+    flow: &Flow,
+    read_id: EffectId,
+    schema: &Schema,
+) -> Vec<Race> {
     let read = &func.effects[read_id];
     let mut races: Vec<Race> = Vec::new();
     for g in flow.guards_testing(read_id) {
@@ -73,10 +79,10 @@ pub(super) fn races_for(func: &FunctionIr, flow: &Flow, read_id: EffectId) -> Ve
             }
             let record =
                 records_state(func, read_id, fields).filter(|&r| flow.compatible(r, act_id));
-            if !is_racy_act(read, act, outcome, fields, record.is_some()) {
+            if !is_racy_act(read, act, outcome, fields, record.is_some(), schema) {
                 continue;
             }
-            if protected(func, flow, read_id, act_id, outcome) {
+            if protected(func, flow, read_id, act_id, outcome, schema) {
                 continue;
             }
             if !races.iter().any(|r| r.act == act_id) {
@@ -136,11 +142,9 @@ fn is_racy_act(
     outcome: Outcome,
     fields: &[String],
     records: bool,
+    schema: &Schema,
 ) -> bool {
-    let same_table = || match (read.kind.resource(), act.kind.resource()) {
-        (Some(a), Some(b)) => a.same_as(b),
-        _ => false,
-    };
+    let same_table = || same_resource(read, act);
     match &act.kind {
         // A call out repeats harmfully only when this path also changes what the check
         // tested: otherwise a second request made after the first would pass the check and
@@ -153,7 +157,7 @@ fn is_racy_act(
             // or, after a value check whose state this path records, into any table (the
             // membership row between "invite not accepted" and "mark accepted") but a log,
             // which records each action by design.
-            WriteKind::Insert if same_table() && by_unique_key(read) => false,
+            WriteKind::Insert if same_table() && unique_lookup(read, schema).is_some() => false,
             WriteKind::Insert | WriteKind::Put { .. } => {
                 (outcome == Outcome::Absent && same_table())
                     || (outcome == Outcome::Value
@@ -175,17 +179,33 @@ fn is_racy_act(
     }
 }
 
-/// A lookup by a key the database keeps unique: of two requests that insert what it did not
-/// find, the database refuses the second, so the key decides, as a claim would (the loser
-/// gets an error, nothing is done twice).
-fn by_unique_key(read: &Effect) -> bool {
-    matches!(
-        read.kind,
-        EffectKind::Read {
-            unique_key: true,
-            ..
-        }
-    )
+/// Why the database refuses a second insert of the key a lookup did not find, which then
+/// decides as a claim would (the loser gets an error, nothing is done twice): the model says
+/// the lookup is by a unique key (`findUnique`), or a key of the project's schema covers the
+/// fields it selects by.
+pub(super) fn unique_lookup<'s>(read: &Effect, schema: &'s Schema) -> Option<UniqueBy<'s>> {
+    let EffectKind::Read {
+        unique_key, filter, ..
+    } = &read.kind
+    else {
+        return None;
+    };
+    if *unique_key {
+        return Some(UniqueBy::Lookup);
+    }
+    let table = schema.table(read.kind.resource()?)?;
+    table
+        .key_covering(filter)
+        .map(|key| UniqueBy::Declared(table, key))
+}
+
+/// What keeps a looked-up key unique.
+#[derive(Clone, Copy)]
+pub(super) enum UniqueBy<'s> {
+    /// The lookup itself takes only a unique key.
+    Lookup,
+    /// A key the schema declares.
+    Declared(&'s Table, &'s Key),
 }
 
 /// The first later effect that changes what the read saw, the step that would stop a second
@@ -249,6 +269,7 @@ fn protected(
     read_id: EffectId,
     act_id: EffectId,
     outcome: Outcome,
+    schema: &Schema,
 ) -> bool {
     let read = &func.effects[read_id];
     let act = &func.effects[act_id];
@@ -271,6 +292,7 @@ fn protected(
         .any(|s| matches!(s, ScopeKind::Lock { .. }))
         || lock_held(func, read_id, act_id)
         || claimed_between(func, flow, read_id, act_id)
+        || refused_between(func, flow, read_id, act_id, schema).is_some()
     {
         return true;
     }
@@ -294,6 +316,38 @@ fn protected(
     same_txn
         && txn.is_some_and(|t| t.isolation == Isolation::Serializable && !t.on_pool)
         && matches!(act.kind, EffectKind::Write { .. })
+}
+
+/// An insert on the act's path, between the check and the act, into the table the read
+/// looked a unique key up in: the database refuses the second request's row, and its error
+/// stops that request before the act.
+pub(super) fn refused_between(
+    func: &FunctionIr,
+    flow: &Flow,
+    read_id: EffectId,
+    act_id: EffectId,
+    schema: &Schema,
+) -> Option<EffectId> {
+    let read = &func.effects[read_id];
+    unique_lookup(read, schema)?;
+    (read_id + 1..act_id).find(|&w| {
+        let write = &func.effects[w];
+        matches!(
+            write.kind,
+            EffectKind::Write {
+                kind: WriteKind::Insert,
+                ..
+            }
+        ) && same_resource(read, write)
+            && flow.compatible(w, act_id)
+    })
+}
+
+fn same_resource(a: &Effect, b: &Effect) -> bool {
+    match (a.kind.resource(), b.kind.resource()) {
+        (Some(a), Some(b)) => a.same_as(b),
+        _ => false,
+    }
 }
 
 /// A lock taken before the read and still held at the act: a lock taken only after the check

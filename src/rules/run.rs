@@ -9,11 +9,13 @@ use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::ir::{self, FunctionIr};
 use crate::link;
+use crate::schema::Schema;
 
 /// Every rule over every function of one file, calls linked into the project, and notes on
 /// what could not be analysed whole. Past the deadline the file has no findings, only a note.
 pub fn run(
     project: &link::Project,
+    schema: &Schema,
     u: usize,
     config: &Config,
     deadline: Deadline,
@@ -24,6 +26,7 @@ pub fn run(
         settings: &config.settings,
         file: &unit.path,
         client: unit.client,
+        schema,
     };
     let mut diagnostics = Vec::new();
     // Functions whose linked body hit the size bound: one note for the file, at the first.
@@ -44,7 +47,7 @@ pub fn run(
         if partly {
             cut.push(project.function(at));
         }
-        let shared = Analysis::new(&func);
+        let shared = Analysis::new(&func, schema);
         for rule in RULES {
             let mut found = Vec::new();
             (rule.check)(&func, &shared, &cx, &mut found);

@@ -2,16 +2,22 @@
 //! database keeps unique in each, which decide whether a second insert of a key is refused.
 //! Read from Prisma schema files and SQL migrations so far; `toctou dump-schema` prints it.
 
+mod covers;
 mod migrations;
 mod prisma;
+mod roots;
 
-use crate::ir::FieldEq;
+use crate::ir::{FieldEq, Resource};
+pub use roots::project_root;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// The tables of a project, in the order their files were read.
 #[derive(Debug, Default)]
 pub struct Schema {
     pub tables: Vec<Table>,
+    /// Tables by the identity of their model and table names ([`Resource::key`]).
+    index: HashMap<String, usize>,
 }
 
 #[derive(Debug)]
@@ -39,6 +45,26 @@ impl Table {
             line,
         }
     }
+}
+
+/// Directories whose schema files describe another database than the service's: installed
+/// packages, build output, tests' and examples' own.
+fn is_elsewhere(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy();
+    matches!(
+        name.as_ref(),
+        "node_modules"
+            | "target"
+            | "dist"
+            | "test"
+            | "tests"
+            | "__tests__"
+            | "e2e"
+            | "fixtures"
+            | "__fixtures__"
+            | "examples"
+            | "example"
+    )
 }
 
 /// Adds a table's keys to the table of that name, or the table when there is none.
@@ -95,26 +121,32 @@ pub struct Predicate {
     pub equalities: Option<Vec<FieldEq>>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum KeyKind {
     Primary,
     Unique,
 }
 
 impl Schema {
-    /// The schema files under `root` (honouring `.gitignore`, never `node_modules`), read in
+    /// The schema files under `roots` (honouring `.gitignore`, never in dependencies, build
+    /// output, tests or examples), read in
     /// path order: Prisma schemas, then SQL migrations applied one after another for the
     /// tables no Prisma schema declares (a migration's down script undoes nothing of the
     /// schema in force). A file that cannot be read is passed over.
-    pub fn discover(root: &Path) -> Schema {
-        let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(root)
-            .filter_entry(|e| e.file_name() != "node_modules")
-            .build()
+    pub fn discover(roots: &[PathBuf]) -> Schema {
+        let mut files: Vec<PathBuf> = roots
+            .iter()
+            .flat_map(|root| {
+                ignore::WalkBuilder::new(root)
+                    .filter_entry(|e| e.depth() == 0 || !is_elsewhere(e.file_name()))
+                    .build()
+            })
             .filter_map(Result::ok)
             .map(ignore::DirEntry::into_path)
             .filter(|p| p.is_file())
             .collect();
         files.sort();
+        files.dedup();
         let read = |f: &PathBuf| std::fs::read_to_string(f).ok();
         let has = |f: &Path, ext: &str| f.extension().is_some_and(|e| e == ext);
         let mut tables: Vec<Table> = files
@@ -141,7 +173,19 @@ impl Schema {
         // A Prisma schema is the state its migrations lead to: it speaks for its tables.
         migrated.retain(|m| !tables.iter().any(|t| t.name.eq_ignore_ascii_case(&m.name)));
         tables.append(&mut migrated);
-        Schema { tables }
+        Schema::new(tables)
+    }
+
+    pub fn new(tables: Vec<Table>) -> Schema {
+        let mut index = HashMap::new();
+        for (i, t) in tables.iter().enumerate() {
+            for name in [&t.model, &t.name] {
+                index
+                    .entry(Resource::new(name.clone()).key().to_string())
+                    .or_insert(i);
+            }
+        }
+        Schema { tables, index }
     }
 
     /// One line per table, then one per key: what `toctou dump-schema` prints.
