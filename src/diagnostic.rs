@@ -34,6 +34,9 @@ pub struct Label {
     /// The site's code as the IR names it (the call and the resource it touches), which
     /// fingerprints hash; empty for a site that is no effect (a guard, a key's source).
     pub code: String,
+    /// The file the site is in when it is not the finding's (the code that relies on a
+    /// schema declaration); the span is then that file's.
+    pub file: Option<PathBuf>,
 }
 
 impl Label {
@@ -43,6 +46,15 @@ impl Label {
             message: message.into(),
             via: Vec::new(),
             code: String::new(),
+            file: None,
+        }
+    }
+
+    /// A site in another file than the finding's.
+    pub fn elsewhere(file: PathBuf, effect: &Effect, message: impl Into<String>) -> Label {
+        Label {
+            file: Some(file),
+            ..Label::at(effect, message)
         }
     }
 
@@ -57,6 +69,7 @@ impl Label {
             message: message.into(),
             via: effect.via.clone(),
             code,
+            file: None,
         }
     }
 

@@ -228,9 +228,51 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
     outcome
         .diagnostics
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    merge_same_site(&mut outcome.diagnostics);
+    let code: std::collections::HashSet<&Path> = files.iter().map(PathBuf::as_path).collect();
+    suppress_elsewhere(&mut outcome.diagnostics, &code, options);
     outcome.notes.sort();
     outcome.notes.dedup();
     outcome
+}
+
+/// Findings of one rule at one site, reached from several files (a schema declaration the
+/// code of several files relies on), are one finding listing every site that relies on it.
+fn merge_same_site(diagnostics: &mut Vec<Diagnostic>) {
+    let mut kept: Vec<Diagnostic> = Vec::with_capacity(diagnostics.len());
+    for d in diagnostics.drain(..) {
+        match kept.last_mut() {
+            Some(k) if k.rule == d.rule && k.file == d.file && k.primary.span == d.primary.span => {
+                for label in d.secondary {
+                    if !k.secondary.contains(&label) {
+                        k.secondary.push(label);
+                    }
+                }
+            }
+            _ => kept.push(d),
+        }
+    }
+    *diagnostics = kept;
+}
+
+/// Suppression comments in the files findings sit in that are not scanned code (a schema
+/// file): each such file is read once.
+fn suppress_elsewhere(
+    diagnostics: &mut Vec<Diagnostic>,
+    code: &std::collections::HashSet<&Path>,
+    options: &Options,
+) {
+    let mut elsewhere: Vec<PathBuf> = diagnostics
+        .iter()
+        .filter(|d| !code.contains(d.file.as_path()))
+        .map(|d| d.file.clone())
+        .collect();
+    elsewhere.dedup();
+    for file in elsewhere {
+        if let Ok(text) = std::fs::read_to_string(&file) {
+            suppress::apply(&text, &file, diagnostics, options.require_reasons);
+        }
+    }
 }
 
 /// Where the schema of the scanned code is: the configuration's directory (the project it
@@ -246,9 +288,16 @@ fn schema_roots(files: &[PathBuf], config: &Config, options: &Options) -> Vec<Pa
         .root()
         .map(Path::to_path_buf)
         .or_else(|| schema::project_root(scanned));
+    // Schema files under the working directory are shown relative to it, as code files are.
+    let cwd = std::env::current_dir().unwrap_or_default();
     project
         .into_iter()
         .chain(config.schema_paths.iter().cloned())
+        .map(|root| match root.strip_prefix(&cwd) {
+            Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+            Ok(rel) => rel.to_path_buf(),
+            Err(_) => root,
+        })
         .collect()
 }
 

@@ -1,6 +1,7 @@
 //! Inline suppressions: `// toctou-ignore[rule-id]: reason` on the line before a finding's act
 //! or check (or at the end of that line), `// toctou-ignore-file[rule-id]: reason` for a whole
-//! file. Several ids are comma-separated. The same syntax serves TypeScript and Rust.
+//! file. Several ids are comma-separated. The same syntax serves TypeScript and Rust, and
+//! Prisma and SQL schema files (`-- toctou-ignore[..]`) for findings that sit there.
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::frontend::LineIndex;
@@ -61,6 +62,10 @@ pub fn apply(
         return;
     }
     diagnostics.retain(|d| {
+        // A finding sited in another file (a schema) answers to that file's comments.
+        if d.file != path {
+            return true;
+        }
         let lines = sites(d);
         let hit = suppressions.iter_mut().find(|s| {
             s.rules.iter().any(|r| r == d.rule)
@@ -104,7 +109,7 @@ fn parse(
     for (i, line) in text.split_inclusive('\n').enumerate() {
         let start = offset;
         offset += line.len();
-        let Some(comment) = line.find("//") else {
+        let Some(comment) = line.find("//").or_else(|| line.find("--")) else {
             continue;
         };
         let Some(at) = line[comment..].find(MARK).map(|a| a + comment) else {

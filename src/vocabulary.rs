@@ -22,6 +22,10 @@ pub struct Vocabulary {
     pub log_tables: WordList,
     /// Tables whose rows record that an operation happened (`processed_events`).
     pub record_tables: WordList,
+    /// Words of a column holding an idempotency or dedup key (`idempotency_key`).
+    pub dedup_columns: WordList,
+    /// Subjects whose id or key is a dedup key (`event_id`, `stripe_session_id`).
+    pub dedup_column_subjects: WordList,
     /// Verbs whose past participle marks an operation done (`sent`, `delivered`).
     pub done_verbs: WordList,
     /// The last word of a field holding the time something happened (`sent_at`).
@@ -114,6 +118,21 @@ impl WordList {
     /// `name` is a single word, and in the list: `Status`, not `order_status`.
     pub fn is_whole(&self, name: &str) -> bool {
         matches!(words(name).as_slice(), [w] if self.has(w))
+    }
+}
+
+impl Vocabulary {
+    /// A column that holds an idempotency or dedup key: `idempotency_key`, `event_id`,
+    /// `stripeSessionId`; not `user_id` or `key`.
+    pub fn is_dedup_column(&self, name: &str) -> bool {
+        let words = words(name);
+        let subject_key = match words.as_slice() {
+            [.., subject, last] if last == "id" || last == "key" => {
+                self.dedup_column_subjects.has_singular(subject)
+            }
+            _ => false,
+        };
+        subject_key || words.iter().any(|w| self.dedup_columns.has(w))
     }
 }
 
@@ -213,6 +232,32 @@ mod tests {
         assert!(!logs.any_word_of("order_states"));
         assert!(list(&["status"]).has("statuses"));
         assert!(!list(&["repo"]).has_singular("repos"));
+    }
+
+    #[test]
+    fn dedup_columns_are_keys_of_an_operation() {
+        let v = vocabulary();
+        for name in [
+            "idempotency_key",
+            "idempotencyKey",
+            "dedupKey",
+            "event_id",
+            "stripeSessionId",
+            "message_id",
+            "nonce",
+        ] {
+            assert!(v.is_dedup_column(name), "{name}");
+        }
+        for name in [
+            "user_id",
+            "key",
+            "email",
+            "session",
+            "eventName",
+            "organizationId",
+        ] {
+            assert!(!v.is_dedup_column(name), "{name}");
+        }
     }
 
     #[test]

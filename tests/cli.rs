@@ -330,13 +330,13 @@ fn dump_schema_lists_tables_and_unique_keys() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         stdout(&out),
-        "table Member (model Member) ./prisma/schema/member.prisma:1\n\
-         \x20 unique (teamId, userId) ./prisma/schema/member.prisma:4\n\
-         table users (model User) ./prisma/schema/user.prisma:1\n\
-         \x20 primary key (id) ./prisma/schema/user.prisma:2\n\
-         \x20 unique (email) ./prisma/schema/user.prisma:3\n\
-         table events (model events) ./migrations/1/up.sql:3\n\
-         \x20 primary key (id) ./migrations/1/up.sql:3\n\
-         \x20 unique (event_id) ./migrations/2/up.sql:1\n"
+        "table Member (model Member) prisma/schema/member.prisma:1\n\
+         \x20 unique (teamId, userId) prisma/schema/member.prisma:4\n\
+         table users (model User) prisma/schema/user.prisma:1\n\
+         \x20 primary key (id) prisma/schema/user.prisma:2\n\
+         \x20 unique (email) prisma/schema/user.prisma:3\n\
+         table events (model events) migrations/1/up.sql:3\n\
+         \x20 primary key (id) migrations/1/up.sql:3\n\
+         \x20 unique (event_id) migrations/2/up.sql:1\n"
     );
 }

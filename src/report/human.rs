@@ -58,10 +58,12 @@ impl miette::Diagnostic for Rendered<'_> {
             Some(self.d.primary.text()),
             span(&self.d.primary.span),
         ));
+        // Sites in other files are listed after the snippet.
         let secondary = self
             .d
             .secondary
             .iter()
+            .filter(|l| l.file.is_none())
             .map(move |l| LabeledSpan::new_with_span(Some(l.text()), span(&l.span)));
         Some(Box::new(primary.chain(secondary)))
     }
@@ -92,6 +94,12 @@ pub fn render(report: &Report) -> String {
             out.push_str("  = two requests can interleave:\n");
             for (i, step) in d.steps.iter().enumerate() {
                 out.push_str(&format!("      {}. {}\n", i + 1, step.text));
+            }
+        }
+        for l in &d.secondary {
+            if let Some(file) = &l.file {
+                let (file, line) = (file.display(), l.span.line);
+                out.push_str(&format!("  = {file}:{line}: {}\n", l.text()));
             }
         }
         for note in &d.notes {

@@ -53,5 +53,9 @@ fn location(span: &Span) -> Value {
 }
 
 fn label(l: &Label) -> Value {
-    json!({ "message": l.text(), "location": location(&l.span) })
+    let mut label = json!({ "message": l.text(), "location": location(&l.span) });
+    if let Some(file) = &l.file {
+        label["file"] = json!(path(file));
+    }
+    label
 }

@@ -95,9 +95,13 @@ fn related(d: &Diagnostic, uri: &str) -> Vec<Value> {
         .secondary
         .iter()
         .map(|l| {
+            let uri = l
+                .file
+                .as_ref()
+                .map_or_else(|| uri.to_string(), |f| self::uri(&path(f)));
             json!({
                 "message": { "text": l.text() },
-                "physicalLocation": physical(uri, &l.span),
+                "physicalLocation": physical(&uri, &l.span),
             })
         })
         .collect();

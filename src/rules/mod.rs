@@ -8,6 +8,7 @@ mod flow;
 mod fs_check_then_act;
 mod links;
 mod missing_idempotency_key;
+mod missing_unique_constraint;
 mod process_local_dedup;
 mod race_report;
 mod races;
@@ -215,6 +216,10 @@ pub static RULES: &[Rule] = &[
     Rule {
         meta: fs_check_then_act::FsCheckThenAct::META,
         check: fs_check_then_act::check,
+    },
+    Rule {
+        meta: missing_unique_constraint::MissingUniqueConstraint::META,
+        check: missing_unique_constraint::check,
     },
 ];
 

@@ -131,7 +131,7 @@ fn diagnostic(
     let inserts_checked_row = [Some(act), record]
         .into_iter()
         .flatten()
-        .any(|w| inserts_into_read_table(read, w));
+        .any(|w| unique_keys::inserts_into(read, w));
     if race.outcome == Outcome::Absent && inserts_checked_row {
         if let Some(advice) = unique_keys::key_to_declare(read, cx.schema) {
             help = format!("{advice}; or {help}");
@@ -206,18 +206,6 @@ fn help(cx: &RuleContext, read: &Effect, act: &Effect) -> String {
         ));
     }
     help
-}
-
-fn inserts_into_read_table(read: &Effect, write: &Effect) -> bool {
-    let into = match &write.kind {
-        EffectKind::Write {
-            kind: WriteKind::Insert,
-            resource: Some(r),
-            ..
-        } => r,
-        _ => return false,
-    };
-    read.kind.resource().is_some_and(|r| r.same_as(into))
 }
 
 pub(super) fn act_description(act: &Effect) -> String {

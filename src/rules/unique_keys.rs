@@ -64,7 +64,7 @@ pub(super) fn key_to_declare(read: &Effect, schema: &Schema) -> Option<String> {
 }
 
 /// The declaration in the language of the file that declares the table.
-fn declare_in(table: &Table, fields: &[&str], filter: &[FieldEq]) -> String {
+pub(super) fn declare_in(table: &Table, fields: &[&str], filter: &[FieldEq]) -> String {
     let file = shown(&table.file);
     let states: Vec<String> = filter
         .iter()
@@ -97,6 +97,15 @@ fn declare_in(table: &Table, fields: &[&str], filter: &[FieldEq]) -> String {
             table.line
         ),
     }
+}
+
+/// Whether the write inserts into the table the read looked in.
+pub(super) fn inserts_into(read: &Effect, write: &Effect) -> bool {
+    is_insert(write)
+        && match (read.kind.resource(), write.kind.resource()) {
+            (Some(r), Some(w)) => r.same_as(w),
+            _ => false,
+        }
 }
 
 fn is_insert(e: &Effect) -> bool {

@@ -6,6 +6,7 @@ mod covers;
 mod migrations;
 mod prisma;
 mod roots;
+mod site;
 
 use crate::ir::{FieldEq, Resource};
 pub use roots::project_root;
@@ -144,6 +145,7 @@ impl Schema {
             .filter_map(Result::ok)
             .map(ignore::DirEntry::into_path)
             .filter(|p| p.is_file())
+            .map(|p| p.strip_prefix(".").map_or(p.clone(), Path::to_path_buf))
             .collect();
         files.sort();
         files.dedup();
