@@ -245,6 +245,9 @@ fn write_kind(kind: &WriteKind) -> String {
         Derived::Unknown => " derived[?]".into(),
     };
     match kind {
+        WriteKind::Insert { fresh } if !fresh.is_empty() => {
+            format!("Insert fresh[{}]", fresh.join(","))
+        }
         WriteKind::Update { derived: d } => format!("Update{}", derived(d)),
         WriteKind::Conditional { derived: d } => format!("Conditional{}", derived(d)),
         WriteKind::Put { made_at, .. } => match made_at {

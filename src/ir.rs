@@ -306,7 +306,11 @@ pub enum EffectKind {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WriteKind {
-    Insert,
+    Insert {
+        /// Columns whose value is made fresh for this row (a random id, the time): a second
+        /// run's copy of the row differs there, so no key over them refuses it.
+        fresh: Vec<String>,
+    },
     Update {
         derived: Derived,
     },

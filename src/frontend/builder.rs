@@ -298,7 +298,7 @@ impl Builder {
                 unique_key: c.model.unique_key,
                 filter: facts.filter,
             },
-            EffectModel::Insert => write(WriteKind::Insert),
+            EffectModel::Insert => write(WriteKind::Insert { fresh: vec![] }),
             EffectModel::Update | EffectModel::Conditional => EffectKind::Write {
                 kind: if c.effect == EffectModel::Update {
                     WriteKind::Update {
@@ -382,13 +382,14 @@ impl Builder {
     /// The effect of an SQL statement run through `handle`. `clock`: a bound parameter reads
     /// the clock (`$2` is `Utc::now() - Duration::minutes(5)`), so a SELECT filters on a window.
     /// `on_pool`: the handle is a connection pool ([`Models::is_pool_handle`]), so a `BEGIN`
-    /// through it opens no transaction on one connection.
+    /// through it opens no transaction on one connection. `fresh`: a bound value is made
+    /// fresh for this call (random, or the time).
     pub fn sql_effect(
         &mut self,
         sql: &SqlInfo,
         handle: &str,
         span: Span,
-        clock: bool,
+        (clock, fresh): (bool, bool),
         on_pool: bool,
     ) -> Option<EffectKind> {
         let table = sql.tables.first().cloned().map(Resource::new);
@@ -413,7 +414,10 @@ impl Builder {
                 kind: match sql.on_conflict {
                     Some(Conflict::DoNothing) => WriteKind::InsertIgnore,
                     Some(Conflict::DoUpdate) => WriteKind::Upsert,
-                    None => WriteKind::Insert,
+                    // Which column a fresh bound value goes to is not followed: any may.
+                    None => WriteKind::Insert {
+                        fresh: if fresh { sql.columns.clone() } else { vec![] },
+                    },
                 },
                 // An upsert's assignments are what it changes in a row that exists.
                 sets: if sql.on_conflict == Some(Conflict::DoUpdate) {

@@ -338,7 +338,7 @@ pub fn decides_as_claim(func: &FunctionIr, flow: &Flow, effect: EffectId) -> boo
         EffectKind::Claim { .. } => decided(),
         EffectKind::Write { kind, .. } if kind.is_claim_form() => decided(),
         EffectKind::Write {
-            kind: WriteKind::Insert,
+            kind: WriteKind::Insert { .. },
             ..
         } => flow.at[effect].unique_try,
         _ => false,

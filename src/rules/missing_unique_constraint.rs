@@ -1,7 +1,7 @@
 //! `missing-unique-constraint`: a table used as an idempotency or dedup store has no unique
 //! constraint on its key.
 
-use super::races::unique_lookup;
+use super::unique_keys::unique_lookup;
 use super::{declare_rule, unique_keys, Analysis, RuleContext};
 use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{EffectKind, FieldEq, FunctionIr};

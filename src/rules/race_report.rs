@@ -92,7 +92,7 @@ fn diagnostic(
             format!("A calls {act_name} at line {al}, then B does too: the side effect happens twice"),
             Severity::Error,
         ),
-        EffectKind::Write { kind: kind @ (WriteKind::Insert | WriteKind::Put { .. }), resource, .. } => (
+        EffectKind::Write { kind: kind @ (WriteKind::Insert { .. } | WriteKind::Put { .. }), resource, .. } => (
             match resource.as_ref().filter(|r| !read.kind.resource().is_some_and(|t| t.same_as(r))) {
                 Some(written) => format!("concurrent requests can both insert into `{written}`: the check of {table} at line {rl} is not atomic with the insert"),
                 None => format!("concurrent requests can both insert into {table}: the check at line {rl} is not atomic with the insert"),
@@ -226,7 +226,7 @@ fn primary_label(act: &Effect) -> String {
     match &act.kind {
         EffectKind::External { .. } => "both requests make this call".into(),
         EffectKind::Write {
-            kind: WriteKind::Insert | WriteKind::Put { .. },
+            kind: WriteKind::Insert { .. } | WriteKind::Put { .. },
             ..
         } => "both requests insert here".into(),
         _ => "both requests write here".into(),

@@ -3,11 +3,12 @@
 
 use super::flow::{decides_as_claim, Flow};
 use super::links::Calls;
+use super::unique_keys::{refused_between, refused_twice, unique_lookup};
 use crate::ir::{
     same_field, Derived, Effect, EffectId, EffectKind, FunctionIr, Isolation, ScopeKind, TestKind,
     WriteKind,
 };
-use crate::schema::{Key, Schema, Table};
+use crate::schema::Schema;
 
 /// What the check saw on the branch the act runs on.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -157,8 +158,15 @@ fn is_racy_act(
             // or, after a value check whose state this path records, into any table (the
             // membership row between "invite not accepted" and "mark accepted") but a log,
             // which records each action by design.
-            WriteKind::Insert if same_table() && unique_lookup(read, schema).is_some() => false,
-            WriteKind::Insert | WriteKind::Put { .. } => {
+            // The database refuses the second row: a unique key covers what the check looked
+            // up, or the row's own values.
+            WriteKind::Insert { .. }
+                if (same_table() && unique_lookup(read, schema).is_some())
+                    || refused_twice(act, schema).is_some() =>
+            {
+                false
+            }
+            WriteKind::Insert { .. } | WriteKind::Put { .. } => {
                 (outcome == Outcome::Absent && same_table())
                     || (outcome == Outcome::Value
                         && records
@@ -177,35 +185,6 @@ fn is_racy_act(
         },
         _ => false,
     }
-}
-
-/// Why the database refuses a second insert of the key a lookup did not find, which then
-/// decides as a claim would (the loser gets an error, nothing is done twice): the model says
-/// the lookup is by a unique key (`findUnique`), or a key of the project's schema covers the
-/// fields it selects by.
-pub(super) fn unique_lookup<'s>(read: &Effect, schema: &'s Schema) -> Option<UniqueBy<'s>> {
-    let EffectKind::Read {
-        unique_key, filter, ..
-    } = &read.kind
-    else {
-        return None;
-    };
-    if *unique_key {
-        return Some(UniqueBy::Lookup);
-    }
-    let table = schema.table(read.kind.resource()?)?;
-    table
-        .key_covering(filter)
-        .map(|key| UniqueBy::Declared(table, key))
-}
-
-/// What keeps a looked-up key unique.
-#[derive(Clone, Copy)]
-pub(super) enum UniqueBy<'s> {
-    /// The lookup itself takes only a unique key.
-    Lookup,
-    /// A key the schema declares.
-    Declared(&'s Table, &'s Key),
 }
 
 /// The first later effect that changes what the read saw, the step that would stop a second
@@ -302,7 +281,7 @@ fn protected(
     let inserts = matches!(
         act.kind,
         EffectKind::Write {
-            kind: WriteKind::Insert,
+            kind: WriteKind::Insert { .. },
             ..
         }
     );
@@ -318,32 +297,7 @@ fn protected(
         && matches!(act.kind, EffectKind::Write { .. })
 }
 
-/// An insert on the act's path, between the check and the act, into the table the read
-/// looked a unique key up in: the database refuses the second request's row, and its error
-/// stops that request before the act.
-pub(super) fn refused_between(
-    func: &FunctionIr,
-    flow: &Flow,
-    read_id: EffectId,
-    act_id: EffectId,
-    schema: &Schema,
-) -> Option<EffectId> {
-    let read = &func.effects[read_id];
-    unique_lookup(read, schema)?;
-    (read_id + 1..act_id).find(|&w| {
-        let write = &func.effects[w];
-        matches!(
-            write.kind,
-            EffectKind::Write {
-                kind: WriteKind::Insert,
-                ..
-            }
-        ) && same_resource(read, write)
-            && flow.compatible(w, act_id)
-    })
-}
-
-fn same_resource(a: &Effect, b: &Effect) -> bool {
+pub(super) fn same_resource(a: &Effect, b: &Effect) -> bool {
     match (a.kind.resource(), b.kind.resource()) {
         (Some(a), Some(b)) => a.same_as(b),
         _ => false,

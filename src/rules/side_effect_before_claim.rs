@@ -154,7 +154,7 @@ fn marks_done(func: &FunctionIr, write: EffectId) -> bool {
                 return false;
             }
             match kind {
-                Insert | InsertIgnore | Upsert | Put { .. } => {
+                Insert { .. } | InsertIgnore | Upsert | Put { .. } => {
                     words.record_tables.any_word_of(table)
                 }
                 Update { .. } | Conditional { .. } => sets.iter().any(|s| marks_state(s)),
@@ -196,7 +196,7 @@ fn records(func: &FunctionIr, flow: &Flow, read: EffectId, write: EffectId) -> b
         ) if w.same_as(r) => {
             use crate::ir::WriteKind::*;
             match kind {
-                Insert | InsertIgnore | Upsert | Put { .. } => true,
+                Insert { .. } | InsertIgnore | Upsert | Put { .. } => true,
                 Update { .. } | Conditional { .. } => {
                     let tested = tested_fields(flow, read);
                     tested.is_empty()

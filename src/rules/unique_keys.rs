@@ -2,10 +2,91 @@
 //! the second row (and not what ran before it), or which key to declare, in the project's
 //! own schema language.
 
-use super::races::{unique_lookup, UniqueBy};
-use crate::ir::{Effect, EffectKind, FieldEq, WriteKind};
-use crate::schema::{Schema, Table};
+use super::flow::Flow;
+use super::races::same_resource;
+use crate::ir::{Effect, EffectId, EffectKind, FieldEq, FunctionIr, WriteKind};
+use crate::schema::{Key, KeyKind, Schema, Table};
 use std::path::Path;
+
+/// What keeps a key unique, so that the database refuses a second row of it.
+#[derive(Clone, Copy)]
+pub(super) enum UniqueBy<'s> {
+    /// The lookup itself takes only a unique key (`findUnique`).
+    Lookup,
+    /// A key the schema declares.
+    Declared(&'s Table, &'s Key),
+}
+
+/// Why the database refuses a second insert of the key a lookup did not find, which then
+/// decides as a claim would (the loser gets an error, nothing is done twice): the model says
+/// the lookup is by a unique key (`findUnique`), or a key of the project's schema covers the
+/// fields it selects by.
+pub(super) fn unique_lookup<'s>(read: &Effect, schema: &'s Schema) -> Option<UniqueBy<'s>> {
+    let EffectKind::Read {
+        unique_key, filter, ..
+    } = &read.kind
+    else {
+        return None;
+    };
+    if *unique_key {
+        return Some(UniqueBy::Lookup);
+    }
+    let table = schema.table(read.kind.resource()?)?;
+    table
+        .key_covering(filter)
+        .map(|key| UniqueBy::Declared(table, key))
+}
+
+/// The key that refuses a second run's copy of an insert by the row's own values: a unique
+/// key, or a composite primary key, whose every column the insert sets to a value that is not
+/// made fresh for the row. A second run of the same request sets the same values; a
+/// single-column primary key is left out, as code that sets one usually makes it up
+/// (`id: generateId()` through a helper the analysis does not see into).
+pub(super) fn refused_twice<'s>(insert: &Effect, schema: &'s Schema) -> Option<UniqueBy<'s>> {
+    let EffectKind::Write {
+        kind: WriteKind::Insert { fresh },
+        resource: Some(resource),
+        sets,
+    } = &insert.kind
+    else {
+        return None;
+    };
+    let table = schema.table(resource)?;
+    let set: Vec<FieldEq> = sets
+        .iter()
+        .filter(|field| !fresh.contains(field))
+        .map(|field| FieldEq {
+            field: field.clone(),
+            constant: None,
+        })
+        .collect();
+    table
+        .keys
+        .iter()
+        .filter(|k| k.kind == KeyKind::Unique || k.fields.len() > 1)
+        .find(|k| k.predicate.is_none() && table.covers(k, &set))
+        .map(|key| UniqueBy::Declared(table, key))
+}
+
+/// An insert on the act's path, between the check and the act, that the database refuses
+/// the second time: into the table the read looked a unique key up in, or under a key of its
+/// own values. The second request's error stops it before the act.
+pub(super) fn refused_between(
+    func: &FunctionIr,
+    flow: &Flow,
+    read_id: EffectId,
+    act_id: EffectId,
+    schema: &Schema,
+) -> Option<EffectId> {
+    let read = &func.effects[read_id];
+    let looked_up = unique_lookup(read, schema).is_some();
+    (read_id + 1..act_id).find(|&w| {
+        let write = &func.effects[w];
+        let refused = (looked_up && is_insert(write) && same_resource(read, write))
+            || refused_twice(write, schema).is_some();
+        refused && flow.compatible(w, act_id)
+    })
+}
 
 /// The note for an act that runs before the insert a unique key refuses: the key stops the
 /// second row, not the act.
@@ -18,7 +99,10 @@ pub(super) fn stops_row_not_act(
     if !is_insert(insert) || insert.span.start <= act.span.start {
         return None;
     }
-    let key = match unique_lookup(read, schema)? {
+    let by = unique_lookup(read, schema)
+        .filter(|_| same_resource(read, insert))
+        .or_else(|| refused_twice(insert, schema))?;
+    let key = match by {
         UniqueBy::Lookup => format!("the unique key `{}` looks up", read.callee),
         UniqueBy::Declared(table, key) => format!(
             "the unique key on `{}({})` ({}:{})",
@@ -112,7 +196,7 @@ fn is_insert(e: &Effect) -> bool {
     matches!(
         e.kind,
         EffectKind::Write {
-            kind: WriteKind::Insert,
+            kind: WriteKind::Insert { .. },
             ..
         }
     )

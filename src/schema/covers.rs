@@ -21,7 +21,9 @@ impl Table {
         keys.into_iter().find(|k| self.covers(k, filter))
     }
 
-    fn covers(&self, key: &Key, filter: &[FieldEq]) -> bool {
+    /// Whether the filter compares every column of the key, and repeats the condition of a
+    /// partial one.
+    pub fn covers(&self, key: &Key, filter: &[FieldEq]) -> bool {
         let selects = |field: &str| filter.iter().any(|f| self.same_column(field, &f.field));
         let rows_kept = match &key.predicate {
             None => true,

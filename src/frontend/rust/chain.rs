@@ -250,8 +250,10 @@ impl Lowerer<'_> {
             EffectModel::Sql => {
                 let sql = c.sql.as_ref()?;
                 let clock = has_source(args_val, |s| matches!(s, Source::Clock(_)));
+                let fresh = has_source(args_val, Source::is_unstable);
                 let on_pool = self.ctx.models.is_pool_handle(Language::Rust, &handle);
-                self.b.sql_effect(sql, &handle, span, clock, on_pool)
+                self.b
+                    .sql_effect(sql, &handle, span, (clock, fresh), on_pool)
             }
             EffectModel::Nothing => None,
             _ => {

@@ -363,11 +363,13 @@ impl<'a, 't> Lowerer<'a, 't> {
                     .sources
                     .iter()
                     .any(|s| matches!(s, Source::Clock(_)));
+                let fresh = args_val.sources.iter().any(Source::is_unstable);
                 let pool = self
                     .ctx
                     .models
                     .is_pool_handle(Language::Typescript, &handle_name);
-                self.b.sql_effect(sql, &handle_name, span, clock, pool)
+                self.b
+                    .sql_effect(sql, &handle_name, span, (clock, fresh), pool)
             }),
             EffectModel::Nothing => None,
             _ => {
@@ -479,7 +481,9 @@ impl<'a, 't> Lowerer<'a, 't> {
             }
             _ => EffectKind::Write {
                 resource,
-                kind: WriteKind::Insert,
+                kind: WriteKind::Insert {
+                    fresh: self.fresh_values(shape, c),
+                },
                 sets: self.assigned_values(shape, c).0,
             },
         }
@@ -530,17 +534,10 @@ impl<'a, 't> Lowerer<'a, 't> {
         })
     }
 
-    /// Fields a write assigns and those whose new value derives from the old one.
-    fn assigned_values(&self, shape: &CallShape, c: &Classified) -> (Vec<String>, Derived) {
+    /// The object of values a write assigns, where its model says it is.
+    fn values<'s>(&self, shape: &'s CallShape, c: &'s Classified) -> Option<&'s [(String, Arg)]> {
         let trigger = &shape.segments[c.trigger];
-        let model_derived = if c.model.derived {
-            Derived::Unknown
-        } else {
-            Derived::Nothing
-        };
-        let Some(spec) = c.model.values.as_deref() else {
-            return (vec![], model_derived);
-        };
+        let spec = c.model.values.as_deref()?;
         let values = if let Some(index) = spec.strip_prefix('#') {
             index
                 .parse::<usize>()
@@ -554,7 +551,32 @@ impl<'a, 't> Lowerer<'a, 't> {
         } else {
             trigger.args().iter().find_map(|a| a.lookup(spec))
         };
-        let Some(fields) = values.and_then(Arg::object) else {
+        values.and_then(Arg::object)
+    }
+
+    /// Fields an insert sets to a value made fresh for the row (`id: randomUUID()`,
+    /// `createdAt: new Date()`).
+    fn fresh_values(&self, shape: &CallShape, c: &Classified) -> Vec<String> {
+        let fields = self.values(shape, c).unwrap_or_default();
+        fields
+            .iter()
+            .filter(|(_, value)| {
+                self.vals
+                    .get(&self.nodes[value.node].id())
+                    .is_some_and(|v| v.sources.iter().any(Source::is_unstable))
+            })
+            .map(|(field, _)| field.clone())
+            .collect()
+    }
+
+    /// Fields a write assigns and those whose new value derives from the old one.
+    fn assigned_values(&self, shape: &CallShape, c: &Classified) -> (Vec<String>, Derived) {
+        let model_derived = if c.model.derived {
+            Derived::Unknown
+        } else {
+            Derived::Nothing
+        };
+        let Some(fields) = self.values(shape, c) else {
             return (vec![], model_derived);
         };
         let mut sets = Vec::new();
