@@ -8,6 +8,17 @@ mod prisma;
 use crate::ir::FieldEq;
 use std::path::{Path, PathBuf};
 
+/// Larger schema files are passed over, so a hostile repository cannot make discovery slow.
+const MAX_SCHEMA_FILE: u64 = 4 << 20;
+
+/// A schema file's text, unless it cannot be read or is too large.
+fn read(file: &Path) -> Option<String> {
+    if std::fs::metadata(file).ok()?.len() > MAX_SCHEMA_FILE {
+        return None;
+    }
+    std::fs::read_to_string(file).ok()
+}
+
 /// The tables of a project, in the order their files were read.
 #[derive(Debug, Default)]
 pub struct Schema {
@@ -103,9 +114,10 @@ pub enum KeyKind {
 
 impl Schema {
     /// The schema files under `root` (honouring `.gitignore`, never `node_modules`), read in
-    /// path order: Prisma schemas, then SQL migrations applied one after another for the
-    /// tables no Prisma schema declares (a migration's down script undoes nothing of the
-    /// schema in force). A file that cannot be read is passed over.
+    /// path order: Prisma schemas, then SQL migrations applied one after another (Flyway's by
+    /// version) for the tables no Prisma schema declares (a migration's down script undoes
+    /// nothing of the schema in force). A file that cannot be read, or is too large, is
+    /// passed over.
     pub fn discover(root: &Path) -> Schema {
         let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(root)
             .filter_entry(|e| e.file_name() != "node_modules")
@@ -115,7 +127,6 @@ impl Schema {
             .filter(|p| p.is_file())
             .collect();
         files.sort();
-        let read = |f: &PathBuf| std::fs::read_to_string(f).ok();
         let has = |f: &Path, ext: &str| f.extension().is_some_and(|e| e == ext);
         let mut tables: Vec<Table> = files
             .iter()
@@ -123,9 +134,11 @@ impl Schema {
             .filter_map(|f| Some(prisma::tables(f, &read(f)?)))
             .flatten()
             .collect();
+        let mut sql: Vec<&PathBuf> = files.iter().filter(|f| has(f, "sql")).collect();
+        sql.sort_by_cached_key(|f| migrations::order(f));
         let mut migrated = Vec::new();
-        for f in files.iter().filter(|f| has(f, "sql")) {
-            if f.file_name().is_some_and(|n| n == "down.sql") {
+        for f in sql {
+            if migrations::is_undo(f) {
                 continue;
             }
             if let Some(text) = read(f) {
@@ -160,8 +173,13 @@ impl Schema {
                     KeyKind::Primary => "primary key",
                     KeyKind::Unique => "unique",
                 };
+                let partial = k
+                    .predicate
+                    .as_ref()
+                    .map(|p| format!(" where {}", p.text))
+                    .unwrap_or_default();
                 out.push_str(&format!(
-                    "  {kind} ({}) {}:{}\n",
+                    "  {kind} ({}){partial} {}:{}\n",
                     k.fields.join(", "),
                     k.file.display(),
                     k.line
@@ -172,5 +190,32 @@ impl Schema {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discovery_orders_flyway_versions_skips_huge_files_and_dumps_conditions() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write("V2__orders.sql", "CREATE TABLE orders (id INT, key TEXT);");
+        write(
+            "V10__keys.sql",
+            "CREATE UNIQUE INDEX k ON orders (key) WHERE status = 'PENDING';",
+        );
+        let huge = format!(
+            "CREATE TABLE huge (id INT PRIMARY KEY);{}",
+            " ".repeat(4 << 20)
+        );
+        write("V3__huge.sql", &huge);
+        let dump = Schema::discover(dir.path()).dump();
+        let dump = dump.replace(&format!("{}/", dir.path().display()), "");
+        assert_eq!(
+            dump,
+            "table orders (model orders) V2__orders.sql:1\n  unique (key) where status = 'PENDING' V10__keys.sql:1\n"
+        );
     }
 }
