@@ -1,9 +1,11 @@
 //! The project's database schema: the tables its schema files declare and the keys the
 //! database keeps unique in each, which decide whether a second insert of a key is refused.
-//! Read from Prisma schema files and SQL migrations so far; `toctou dump-schema` prints it.
+//! Read from Prisma schema files, SQL migrations and Rust ORM declarations so far;
+//! `toctou dump-schema` prints it.
 
 mod migrations;
 mod prisma;
+mod rust_orm;
 
 use crate::ir::FieldEq;
 use std::path::{Path, PathBuf};
@@ -61,7 +63,19 @@ fn merge(tables: &mut Vec<Table>, table: Table) {
         tables.push(table);
         return;
     };
-    for key in table.keys {
+    for mut key in table.keys {
+        // In the known table's field names: one may name fields (an entity), the other
+        // columns (a migration).
+        for field in &mut key.fields {
+            let column = table
+                .columns
+                .iter()
+                .find(|(f, _)| f == field)
+                .map(|(_, c)| c);
+            let column = column.unwrap_or(field).clone();
+            let known_field = known.columns.iter().find(|(_, c)| *c == column);
+            *field = known_field.map_or(column, |(f, _)| f.clone());
+        }
         if !known.keys.iter().any(|k| k.fields == key.fields) {
             known.keys.push(key);
         }
@@ -147,7 +161,8 @@ impl Schema {
         }
         // Tables declared in code (ORM entities, models, migrations written as code) add
         // their keys to what the SQL migrations built: either may be what created them.
-        let declared: Vec<Table> = Vec::new();
+        let rust = files.iter().filter(|f| has(f, "rs")).map(PathBuf::as_path);
+        let declared: Vec<Table> = rust_orm::tables(rust);
         for table in declared {
             merge(&mut migrated, table);
         }
@@ -196,6 +211,30 @@ impl Schema {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merged_keys_are_compared_and_named_as_the_known_table_names_them() {
+        let file = Path::new("x");
+        let mut entity = Table::new("orders", file, 1);
+        entity
+            .columns
+            .push(("key".to_string(), "idem_key".to_string()));
+        entity
+            .keys
+            .push(Key::new(KeyKind::Unique, vec!["key".into()], file, 1));
+        let mut migrated = Table::new("ORDERS", file, 1);
+        for column in ["idem_key", "slug"] {
+            let key = Key::new(KeyKind::Unique, vec![column.into()], file, 2);
+            migrated.keys.push(key);
+        }
+        let mut tables = vec![entity];
+        merge(&mut tables, migrated);
+        let fields: Vec<_> = tables[0].keys.iter().map(|k| k.fields.join(",")).collect();
+        assert_eq!(
+            (tables.len(), fields),
+            (1, vec!["key".to_string(), "slug".into()])
+        );
+    }
 
     #[test]
     fn discovery_orders_flyway_versions_skips_huge_files_and_dumps_conditions() {
