@@ -39,7 +39,8 @@ enum Command {
     Rules,
     /// Print a rule's documentation: what it finds, why it matters, an example, the fix.
     Explain { rule: String },
-    /// Print the tables and unique keys of the project's Prisma schemas and SQL migrations.
+    /// Print the tables and unique keys of the project's Prisma schemas, SQL migrations and
+    /// Rust ORM declarations (SeaORM entities and migrations, Diesel `table!`).
     DumpSchema {
         #[arg(default_value = ".")]
         path: PathBuf,

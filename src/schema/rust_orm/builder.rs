@@ -282,12 +282,14 @@ fn index(methods: &[&ExprMethodCall], kind: Option<KeyKind>, line: u32) -> Index
     out
 }
 
-/// A table argument: `Orders::Table`, or the last of `(Schema, Orders::Table)`.
+/// A table argument: `Orders::Table`, or the last of `(Schema, Orders::Table)`; not another
+/// variant (`order::Entity` is the table of an entity, named elsewhere).
 fn table_iden(expr: &Expr) -> Option<Iden> {
-    match expr {
+    let iden = match expr {
         Expr::Tuple(t) => t.elems.last().and_then(Iden::of),
         e => Iden::of(e),
-    }
+    };
+    iden.filter(|i| !matches!(i, Iden::Path { variant: Some(v), .. } if v != "Table"))
 }
 
 /// A chain of method calls with the call it starts from: `Table::create().table(T).col(c)`
@@ -433,6 +435,7 @@ async fn up(manager: &SchemaManager, name: Alias, column: ColumnDef) {
     Index::create().name("b").table(T::Table).col(T::B).unique().and_where(Expr::col(T::C).is_null());
     Index::create().name("c").table(T::Table).col(Expr::col(T::C).lower()).unique();
     Table::create().table(name).col(ColumnDef::new(T::Id).primary_key());
+    Table::create().table(order::Entity).col(ColumnDef::new(T::Id).primary_key());
     // Queries name tables and columns too.
     Query::select().from(T::Table).column(T::A).and_where(Expr::col(T::A).eq(1));
     Table::truncate().table(T::Table);

@@ -2,7 +2,7 @@
 //! the table `orders` and the column `idempotency_key`, unless `#[sea_orm(iden = "x")]` (or
 //! sea-query's `#[iden = "x"]`) says otherwise.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use syn::{Attribute, Expr, Lit, Meta};
 
 /// An identifier as a builder writes it, resolved once every file's enums are known.
@@ -53,7 +53,7 @@ impl Iden {
 #[derive(Default)]
 pub struct Idens {
     /// Types deriving `DeriveIden` or `Iden`.
-    types: Vec<String>,
+    types: HashSet<String>,
     /// (type, variant) -> name; the variant `Table` stands for the type itself.
     renamed: HashMap<(String, String), String>,
 }
@@ -73,7 +73,7 @@ impl Idens {
                     .insert((ty.clone(), variant.ident.to_string()), name);
             }
         }
-        self.types.push(ty);
+        self.types.insert(ty);
     }
 
     /// `#[derive(DeriveIden)] struct Orders;` names the table `orders`.
@@ -85,7 +85,7 @@ impl Idens {
         if let Some(name) = renamed(&item.attrs) {
             self.renamed.insert((ty.clone(), "Table".to_string()), name);
         }
-        self.types.push(ty);
+        self.types.insert(ty);
     }
 
     /// The name an identifier gives in the database. Variants of enums the project does not

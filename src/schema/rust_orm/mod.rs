@@ -105,9 +105,18 @@ impl<'ast> Visit<'ast> for Reader<'_> {
     }
 
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
+        if is_test(&item.attrs) {
+            return;
+        }
         self.modules.push(item.ident.to_string());
         visit::visit_item_mod(self, item);
         self.modules.pop();
+    }
+
+    fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
+        if !is_test(&item.attrs) {
+            visit::visit_item_fn(self, item);
+        }
     }
 
     fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
@@ -144,6 +153,18 @@ impl<'ast> Visit<'ast> for Reader<'_> {
         }
         self.depth -= 1;
     }
+}
+
+/// Tests (`#[cfg(test)]` modules, `#[test]` or `#[tokio::test]` functions) build tables of
+/// their own, not the project's.
+fn is_test(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        let cfg_test = a.path().is_ident("cfg")
+            && a.meta
+                .require_list()
+                .is_ok_and(|l| l.tokens.to_string() == "test");
+        cfg_test || a.path().segments.last().is_some_and(|s| s.ident == "test")
+    })
 }
 
 /// Where a token starts, as a 1-based line.
@@ -184,14 +205,19 @@ mod tests {
     }
 
     #[test]
-    fn a_migration_names_identifiers_another_file_declares() {
+    fn a_migration_names_identifiers_another_file_declares_and_tests_change_nothing() {
         let migration = r#"use sea_orm_migration::prelude::*;
 fn up() { Table::create().table(Orders::Table).col(ColumnDef::new(Orders::Key).string().unique_key()); }"#;
         let idens = r#"#[derive(DeriveIden)]
 #[sea_orm(iden = "purchase_orders")]
 enum Orders { Table, #[sea_orm(iden = "idem_key")] Key }"#;
+        let tests = r#"use sea_orm_migration::prelude::*;
+#[cfg(test)]
+mod tests { fn f() { Table::create().table(Scratch::Table); } }
+#[tokio::test]
+async fn t() { Table::drop().table(Orders::Table); }"#;
         assert_eq!(
-            dump(&[("m/m1.rs", migration), ("m/z.rs", idens)]),
+            dump(&[("m/m1.rs", migration), ("m/tests.rs", tests), ("m/z.rs", idens)]),
             "table purchase_orders (model purchase_orders) m/m1.rs:2\n  unique (idem_key) m/m1.rs:2\n"
         );
     }
