@@ -28,11 +28,13 @@ pub fn order(file: &Path) -> (Option<&Path>, u8, Vec<u64>, Option<&OsStr>) {
     (file.parent(), class, version, name)
 }
 
-/// A script that undoes a migration (`down.sql`, Flyway's `U2__x.sql`): never applied, as the
-/// schema in force is the one the migrations lead to.
+/// A script that undoes a migration (Diesel's `down.sql`, sqlx's `1_x.down.sql`, Flyway's
+/// `U2__x.sql`): never applied, as the schema in force is the one the migrations lead to.
 pub fn is_undo(file: &Path) -> bool {
     let name = file.file_name().and_then(OsStr::to_str).unwrap_or("");
-    name == "down.sql" || flyway(name).is_some_and(|(prefix, _)| prefix == 'U')
+    name == "down.sql"
+        || name.ends_with(".down.sql")
+        || flyway(name).is_some_and(|(prefix, _)| prefix == 'U')
 }
 
 /// A Flyway script's prefix and version: `V1_1__x.sql` -> ('V', [1, 1]), `R__x.sql` -> ('R', []).
@@ -426,7 +428,9 @@ ALTER TABLE t ADD COLUMN note TEXT;";
                 "db/R__views.sql",
             ]
         );
-        assert!(is_undo(Path::new("m/1/down.sql")) && is_undo(Path::new("db/U2__a.sql")));
+        for undo in ["m/1/down.sql", "m/20220123_init.down.sql", "db/U2__a.sql"] {
+            assert!(is_undo(Path::new(undo)), "{undo}");
+        }
         assert!(!is_undo(Path::new("db/V2__a.sql")) && !is_undo(Path::new("db/Undo.sql")));
     }
 

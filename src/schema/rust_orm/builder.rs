@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use syn::{Expr, ExprCall, ExprMethodCall};
 
 /// One schema change a builder makes, its identifiers unresolved until every file is read.
-#[derive(Debug)]
 pub struct Step {
     file: PathBuf,
     line: u32,
@@ -18,7 +17,6 @@ pub struct Step {
     op: Op,
 }
 
-#[derive(Debug)]
 enum Op {
     Create(Vec<Pending>),
     Add(Vec<Pending>),
@@ -30,7 +28,6 @@ enum Op {
 }
 
 /// A key as written, with the line of the call that declares it.
-#[derive(Debug)]
 struct Pending {
     kind: KeyKind,
     fields: Vec<Iden>,

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use syn::{Attribute, Expr, Lit, Meta};
 
 /// An identifier as a builder writes it, resolved once every file's enums are known.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub enum Iden {
     /// `Orders::Table` (variant `Table`), `Orders::Key`, or a unit struct `Orders` (no variant).
     Path { ty: String, variant: Option<String> },
