@@ -361,7 +361,7 @@ pub fn check_buffer(
 
 /// Bundled or minified code (vendored `swagger-ui-bundle.js`) is machine-written: its lines
 /// run to thousands of characters, where hand-written code averages well under a hundred.
-fn looks_minified(text: &str) -> bool {
+pub(crate) fn looks_minified(text: &str) -> bool {
     let lines = text.lines().count().max(1);
     text.len() > 64 * 1024 && text.len() / lines > 500
 }

@@ -27,8 +27,23 @@ const MARKERS: &[&str] = &[
 /// The tables the `.rs` files declare, given in path order: entities and Diesel schemas as
 /// they are, then the migration builders applied one after another, with the identifier
 /// enums of every file known (a migration often names enums declared in another).
-pub fn tables<'a>(files: impl IntoIterator<Item = &'a Path>) -> Vec<Table> {
-    read(files.into_iter().filter_map(|f| Some((f, super::read(f)?))))
+pub fn tables<'a>(files: impl IntoIterator<Item = &'a Path> + Send) -> Vec<Table> {
+    // syn parses and drops deep syntax recursively: on a thread of its own with a stack as
+    // large as the scan's, hostile input cannot overflow the caller's (nor are the caller's
+    // spans freed with the files').
+    std::thread::scope(|scope| {
+        let reader = std::thread::Builder::new()
+            .stack_size(64 * 1024 * 1024)
+            .spawn_scoped(scope, || {
+                let sources = files.into_iter().filter_map(|f| Some((f, super::read(f)?)));
+                // Only what the scan parses: the stack is sized for that.
+                read(sources.filter(|(_, text)| {
+                    text.len() as u64 <= crate::DEFAULT_MAX_FILE_SIZE
+                        && !crate::looks_minified(text)
+                }))
+            });
+        reader.ok().and_then(|r| r.join().ok()).unwrap_or_default()
+    })
 }
 
 /// [`tables`] of files already read.
@@ -149,7 +164,18 @@ impl<'ast> Visit<'ast> for Reader<'_> {
         }
         self.depth += 1;
         if self.depth <= MAX_SYNTAX_DEPTH {
-            visit::visit_expr(self, expr);
+            let mut link = expr;
+            // Along a chain of calls rather than down it, however long it is: each call's
+            // arguments, then what it starts from.
+            while let syn::Expr::MethodCall(call) = link {
+                call.args.iter().for_each(|arg| self.visit_expr(arg));
+                link = &call.receiver;
+            }
+            if std::ptr::eq(link, expr) {
+                visit::visit_expr(self, expr);
+            } else {
+                self.visit_expr(link);
+            }
         }
         self.depth -= 1;
     }
@@ -185,6 +211,7 @@ fn dump(sources: &[(&str, &str)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     #[test]
     fn files_without_markers_or_that_do_not_parse_are_passed_over() {
@@ -202,6 +229,29 @@ mod tests {
         assert_eq!(dump(&[("a.rs", &deep)]), "");
         let long = format!("// sea_orm\nfn f() {{ x{} }}", ".f()".repeat(5000));
         assert_eq!(dump(&[("a.rs", &long)]), "");
+    }
+
+    #[test]
+    fn files_the_scan_would_skip_are_not_parsed() {
+        let dir = tempfile::tempdir().unwrap();
+        let entity = "#[derive(DeriveEntityModel)]\n#[sea_orm(table_name = \"t\")]\nstruct Model {\n#[sea_orm(primary_key)]\nid: i32 }\n";
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let files = [
+            write("entity.rs", entity),
+            // Over the size limit, and one long line of deeply nested syntax.
+            write("big.rs", &format!("{entity}{}", "//\n".repeat(1 << 20))),
+            write(
+                "minified.rs",
+                &format!("{entity}const X: bool = {}true;", "!".repeat(1 << 20)),
+            ),
+        ];
+        let found = tables(files.iter().map(PathBuf::as_path));
+        let names: Vec<_> = found.iter().map(|t| t.model.as_str()).collect();
+        assert_eq!(names, ["entity"]);
     }
 
     #[test]
