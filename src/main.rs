@@ -251,8 +251,7 @@ fn init() -> ExitCode {
 }
 
 fn run_check(args: CheckArgs) -> Result<u8, miette::Report> {
-    // Deep syntax is walked recursively; a large stack keeps hostile input from overflowing it.
-    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(64 * 1024 * 1024);
+    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(toctou::PARSE_STACK_SIZE);
     if let Some(n) = args.threads {
         pool = pool.num_threads(n.max(1));
     }

@@ -17,10 +17,13 @@ pub enum Iden {
 impl Iden {
     /// The identifier an argument names, through `&` and parentheses; None for a variable or
     /// anything computed.
-    pub fn of(expr: &Expr) -> Option<Iden> {
+    pub fn of(mut expr: &Expr) -> Option<Iden> {
+        while let Expr::Reference(syn::ExprReference { expr: inner, .. })
+        | Expr::Paren(syn::ExprParen { expr: inner, .. }) = expr
+        {
+            expr = inner;
+        }
         match expr {
-            Expr::Reference(r) => Iden::of(&r.expr),
-            Expr::Paren(p) => Iden::of(&p.expr),
             Expr::Path(p) => {
                 let mut names = p.path.segments.iter().rev().map(|s| s.ident.to_string());
                 let last = names.next()?;

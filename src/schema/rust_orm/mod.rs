@@ -28,12 +28,11 @@ const MARKERS: &[&str] = &[
 /// they are, then the migration builders applied one after another, with the identifier
 /// enums of every file known (a migration often names enums declared in another).
 pub fn tables<'a>(files: impl IntoIterator<Item = &'a Path> + Send) -> Vec<Table> {
-    // syn parses and drops deep syntax recursively: on a thread of its own with a stack as
-    // large as the scan's, hostile input cannot overflow the caller's (nor are the caller's
-    // spans freed with the files').
+    // On a thread of its own with the scan's stack, deep syntax cannot overflow the caller's
+    // (nor are the caller's spans freed with the files').
     std::thread::scope(|scope| {
         let reader = std::thread::Builder::new()
-            .stack_size(64 * 1024 * 1024)
+            .stack_size(crate::PARSE_STACK_SIZE)
             .spawn_scoped(scope, || {
                 let sources = files.into_iter().filter_map(|f| Some((f, super::read(f)?)));
                 // Only what the scan parses: the stack is sized for that.
