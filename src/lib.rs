@@ -35,6 +35,10 @@ pub use walk::{discover, Discovery, Selection};
 /// Files larger than this are skipped with a note; generated bundles are rarely worth it.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 2 * 1024 * 1024;
 
+/// Deep syntax is parsed and walked recursively; threads that do it get a stack this large, so
+/// hostile input within the size limit cannot overflow it.
+pub const PARSE_STACK_SIZE: usize = 64 * 1024 * 1024;
+
 pub struct Options {
     pub max_file_size: u64,
     /// A suppression comment without a reason is an error.
@@ -443,7 +447,7 @@ pub fn check_buffer(
 
 /// Bundled or minified code (vendored `swagger-ui-bundle.js`) is machine-written: its lines
 /// run to thousands of characters, where hand-written code averages well under a hundred.
-fn looks_minified(text: &str) -> bool {
+pub(crate) fn looks_minified(text: &str) -> bool {
     let lines = text.lines().count().max(1);
     text.len() > 64 * 1024 && text.len() / lines > 500
 }

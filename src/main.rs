@@ -39,7 +39,8 @@ enum Command {
     Rules,
     /// Print a rule's documentation: what it finds, why it matters, an example, the fix.
     Explain { rule: String },
-    /// Print the tables and unique keys of the project's Prisma schemas and SQL migrations.
+    /// Print the tables and unique keys of the project's Prisma schemas, SQL migrations and
+    /// Rust ORM declarations (SeaORM entities and migrations, Diesel `table!`).
     DumpSchema {
         #[arg(default_value = ".")]
         path: PathBuf,
@@ -250,8 +251,7 @@ fn init() -> ExitCode {
 }
 
 fn run_check(args: CheckArgs) -> Result<u8, miette::Report> {
-    // Deep syntax is walked recursively; a large stack keeps hostile input from overflowing it.
-    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(64 * 1024 * 1024);
+    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(toctou::PARSE_STACK_SIZE);
     if let Some(n) = args.threads {
         pool = pool.num_threads(n.max(1));
     }

@@ -296,7 +296,8 @@ fn wide_call_trees_are_linked_up_to_a_bound_with_a_note() {
 
 /// `dump-schema` prints each Prisma model's table and unique keys, multi-file schemas
 /// included, then the tables SQL migrations make that no Prisma model declares, applied in
-/// order without their down scripts; it never reads `node_modules`.
+/// order without their down scripts (a partial index with its condition), then those Rust
+/// ORM code declares; it never reads `node_modules`.
 #[test]
 fn dump_schema_lists_tables_and_unique_keys() {
     let dir = tempfile::tempdir().unwrap();
@@ -320,7 +321,13 @@ fn dump_schema_lists_tables_and_unique_keys() {
     write("migrations/1/down.sql", "DROP TABLE events;\n");
     write(
         "migrations/2/up.sql",
-        "CREATE UNIQUE INDEX events_key ON events (event_id);\n",
+        "CREATE UNIQUE INDEX events_key ON events (event_id);\n\
+         CREATE UNIQUE INDEX events_open ON events (kind) WHERE done = false;\n",
+    );
+    write(
+        "src/entities/order.rs",
+        "#[derive(DeriveEntityModel)]\n#[sea_orm(table_name = \"orders\")]\n\
+         pub struct Model {\n    #[sea_orm(primary_key)]\n    pub id: i32,\n}\n",
     );
     write(
         "node_modules/.prisma/x.prisma",
@@ -337,6 +344,9 @@ fn dump_schema_lists_tables_and_unique_keys() {
          \x20 unique (email) prisma/schema/user.prisma:3\n\
          table events (model events) migrations/1/up.sql:3\n\
          \x20 primary key (id) migrations/1/up.sql:3\n\
-         \x20 unique (event_id) migrations/2/up.sql:1\n"
+         \x20 unique (event_id) migrations/2/up.sql:1\n\
+         \x20 unique (kind) where done = false migrations/2/up.sql:2\n\
+         table orders (model order) src/entities/order.rs:3\n\
+         \x20 primary key (id) src/entities/order.rs:5\n"
     );
 }

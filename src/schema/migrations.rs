@@ -1,15 +1,54 @@
 //! SQL migrations of any tool (Prisma `migration.sql`, Diesel and sqlx `up.sql`, Flyway
-//! `V1__x.sql`), applied in path order: `CREATE TABLE` keys, `CREATE UNIQUE INDEX`,
-//! `ALTER TABLE .. ADD CONSTRAINT`, and the drops that undo them.
+//! `V1__x.sql`), applied in order: `CREATE TABLE` keys, `CREATE UNIQUE INDEX` (partial ones
+//! with their condition), `ALTER TABLE .. ADD CONSTRAINT` or `ADD COLUMN .. UNIQUE`, and the
+//! drops that undo them.
 
-use super::{Key, KeyKind, Table};
+use super::{Key, KeyKind, Predicate, Table};
+use crate::ir::FieldEq;
 use sqlparser::ast::{
-    AlterTableOperation, ColumnOption, IndexColumn, ObjectName, ObjectType, RenameTableNameKind,
-    Spanned, Statement, TableConstraint,
+    AlterTableOperation, BinaryOperator, ColumnDef, ColumnOption, Expr, IndexColumn, ObjectName,
+    ObjectType, RenameTableNameKind, Spanned, Statement, TableConstraint, Value,
 };
 use sqlparser::dialect::{Dialect, GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::parser::Parser;
+use std::ffi::OsStr;
 use std::path::Path;
+
+/// The order migrations apply in: by directory (timestamped Prisma, Diesel and sqlx
+/// migrations sort by path), then within one Flyway's versioned scripts by version
+/// (`V2__a.sql` before `V10__b.sql`, `V1_1__x.sql` is 1.1), its repeatable `R__` ones after
+/// them; other files by name, before both.
+pub fn order(file: &Path) -> (Option<&Path>, u8, Vec<u64>, Option<&OsStr>) {
+    let name = file.file_name();
+    let (class, version) = match name.and_then(OsStr::to_str).and_then(flyway) {
+        Some(('V', version)) => (1, version),
+        Some(('R', _)) => (2, Vec::new()),
+        _ => (0, Vec::new()),
+    };
+    (file.parent(), class, version, name)
+}
+
+/// A script that undoes a migration (Diesel's `down.sql`, sqlx's `1_x.down.sql`, Flyway's
+/// `U2__x.sql`): never applied, as the schema in force is the one the migrations lead to.
+pub fn is_undo(file: &Path) -> bool {
+    let name = file.file_name().and_then(OsStr::to_str).unwrap_or("");
+    name == "down.sql"
+        || name.ends_with(".down.sql")
+        || flyway(name).is_some_and(|(prefix, _)| prefix == 'U')
+}
+
+/// A Flyway script's prefix and version: `V1_1__x.sql` -> ('V', [1, 1]), `R__x.sql` -> ('R', []).
+fn flyway(name: &str) -> Option<(char, Vec<u64>)> {
+    let (head, _) = name.split_once("__")?;
+    let mut chars = head.chars();
+    let prefix = chars.next().filter(|c| matches!(c, 'V' | 'R' | 'U'))?;
+    let version = chars.as_str();
+    if prefix == 'R' {
+        return version.is_empty().then_some((prefix, Vec::new()));
+    }
+    let parts = version.split(['.', '_']).map(|p| p.parse().ok());
+    Some((prefix, parts.collect::<Option<Vec<u64>>>()?))
+}
 
 /// Applies one migration file to the tables built so far. A file no dialect parses whole is
 /// passed over: a half-read migration would invent drops or miss keys.
@@ -36,30 +75,22 @@ pub fn apply(tables: &mut Vec<Table>, file: &Path, text: &str) {
                 tables.retain(|t| t.name != name);
                 let mut table = Table::new(&name, file, line);
                 for column in &create.columns {
-                    for option in &column.options {
-                        let kind = match option.option {
-                            ColumnOption::PrimaryKey(_) => KeyKind::Primary,
-                            ColumnOption::Unique(_) => KeyKind::Unique,
-                            _ => continue,
-                        };
-                        table.keys.push(Key::new(
-                            kind,
-                            vec![column.name.value.clone()],
-                            file,
-                            line,
-                        ));
-                    }
+                    table.keys.extend(column_keys(column, file, line));
                 }
                 for constraint in &create.constraints {
                     table.keys.extend(key(constraint, file, line));
                 }
                 tables.push(table);
             }
-            Statement::CreateIndex(index) if index.unique && index.predicate.is_none() => {
+            Statement::CreateIndex(index) if index.unique => {
                 let name = last(&index.table_name);
                 if let Some(table) = tables.iter_mut().find(|t| t.name == name) {
                     let mut key = Key::new(KeyKind::Unique, columns(&index.columns), file, line);
                     key.name = index.name.as_ref().map(last);
+                    key.predicate = index.predicate.as_ref().map(|p| Predicate {
+                        text: p.to_string(),
+                        equalities: equalities(p),
+                    });
                     table.keys.push(key);
                 }
             }
@@ -72,6 +103,9 @@ pub fn apply(tables: &mut Vec<Table>, file: &Path, text: &str) {
                     match operation {
                         AlterTableOperation::AddConstraint { constraint, .. } => {
                             table.keys.extend(key(constraint, file, line));
+                        }
+                        AlterTableOperation::AddColumn { column_def, .. } => {
+                            table.keys.extend(column_keys(column_def, file, line));
                         }
                         AlterTableOperation::RenameColumn {
                             old_column_name,
@@ -113,6 +147,94 @@ pub fn apply(tables: &mut Vec<Table>, file: &Path, text: &str) {
             _ => {}
         }
     }
+}
+
+/// The keys a column declares itself (`id INT PRIMARY KEY`, `email TEXT UNIQUE`).
+fn column_keys<'a>(
+    column: &'a ColumnDef,
+    file: &'a Path,
+    line: u32,
+) -> impl Iterator<Item = Key> + 'a {
+    column.options.iter().filter_map(move |option| {
+        let kind = match option.option {
+            ColumnOption::PrimaryKey(_) => KeyKind::Primary,
+            ColumnOption::Unique(_) => KeyKind::Unique,
+            _ => return None,
+        };
+        Some(Key::new(kind, vec![column.name.value.clone()], file, line))
+    })
+}
+
+/// A partial index's condition as equalities that all hold, when it is an `AND` of
+/// `col = constant` and `col IS NULL`; None for any other condition.
+fn equalities(condition: &Expr) -> Option<Vec<FieldEq>> {
+    let mut out = Vec::new();
+    // An explicit stack rather than recursion: a generated condition may be deep.
+    let mut todo = vec![condition];
+    while let Some(expr) = todo.pop() {
+        match unwrap(expr) {
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::And,
+                right,
+            } => todo.extend([&**right, &**left]),
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Eq,
+                right,
+            } => {
+                let (left, right) = (unwrap(left), unwrap(right));
+                let (field, constant) = column_name(left)
+                    .zip(constant(right))
+                    .or_else(|| column_name(right).zip(constant(left)))?;
+                out.push(FieldEq {
+                    field,
+                    constant: Some(constant),
+                });
+            }
+            Expr::IsNull(operand) => out.push(FieldEq {
+                field: column_name(unwrap(operand))?,
+                constant: Some("null".to_string()),
+            }),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// Through the parentheses and casts dumps write (`(status)::text = 'PENDING'::text`).
+fn unwrap(mut expr: &Expr) -> &Expr {
+    // Bounded by the expression's depth, which the parser already limits.
+    loop {
+        match expr {
+            Expr::Nested(inner) => expr = inner,
+            Expr::Cast { expr: inner, .. } => expr = inner,
+            _ => return expr,
+        }
+    }
+}
+
+fn column_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Identifier(ident) => Some(ident.value.clone()),
+        Expr::CompoundIdentifier(parts) => parts.last().map(|ident| ident.value.clone()),
+        _ => None,
+    }
+}
+
+/// A literal as a [`FieldEq`] constant: lower-cased, unquoted.
+fn constant(expr: &Expr) -> Option<String> {
+    let Expr::Value(value) = expr else {
+        return None;
+    };
+    let text = match &value.value {
+        Value::SingleQuotedString(s) => s.clone(),
+        Value::Number(n, _) => n.to_string(),
+        Value::Boolean(b) => b.to_string(),
+        Value::Null => "null".to_string(),
+        _ => return None,
+    };
+    Some(text.to_lowercase())
 }
 
 /// A unique or primary-key constraint as a key, with its name for a later drop.
@@ -179,8 +301,22 @@ DROP TABLE scratch;"#;
             keys(&tables, "orders"),
             [(KeyKind::Primary, vec!["id".to_string()]), u(&["email"])]
         );
-        // A partial index keeps only some rows unique: not a key of the table (yet).
-        assert_eq!(keys(&tables, "invites"), [u(&["team_id", "email"])]);
+        // A partial index keeps only the rows its condition selects unique.
+        assert_eq!(
+            keys(&tables, "invites"),
+            [u(&["team_id", "email"]), u(&["email"])]
+        );
+        let invites = tables.iter().find(|t| t.name == "invites").unwrap();
+        assert!(invites.keys[0].predicate.is_none());
+        let pending = invites.keys[1].predicate.as_ref().unwrap();
+        assert_eq!(pending.text, "accepted_at IS NULL");
+        assert_eq!(
+            pending.equalities,
+            Some(vec![FieldEq {
+                field: "accepted_at".to_string(),
+                constant: Some("null".to_string()),
+            }])
+        );
         assert!(tables.iter().all(|t| t.name != "scratch"));
         let orders = tables.iter().find(|t| t.name == "orders").unwrap();
         assert_eq!((orders.line, orders.keys[0].line), (2, 2));
@@ -189,7 +325,7 @@ DROP TABLE scratch;"#;
             Path::new("migrations/3/up.sql"),
             "DROP INDEX invites_team_email;",
         );
-        assert_eq!(keys(&tables, "invites"), []);
+        assert_eq!(keys(&tables, "invites"), [u(&["email"])]);
         let renames = "ALTER TABLE orders RENAME COLUMN email TO login;\nALTER TABLE orders RENAME TO purchases;";
         apply(&mut tables, Path::new("migrations/4/up.sql"), renames);
         assert_eq!(
@@ -198,6 +334,104 @@ DROP TABLE scratch;"#;
         );
         let login = &tables.iter().find(|t| t.name == "purchases").unwrap().keys[1];
         assert_eq!(login.file, Path::new("migrations/1/up.sql"));
+    }
+
+    fn partial(condition: &str) -> Option<Vec<(String, Option<String>)>> {
+        let mut tables = Vec::new();
+        let sql =
+            format!("CREATE TABLE t (id INT);\nCREATE UNIQUE INDEX i ON t (id) WHERE {condition};");
+        apply(&mut tables, Path::new("m.sql"), &sql);
+        let predicate = tables[0].keys[0].predicate.as_ref().expect(condition);
+        let equalities = predicate.equalities.as_ref()?;
+        Some(
+            equalities
+                .iter()
+                .map(|e| (e.field.clone(), e.constant.clone()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn partial_index_conditions_are_equalities_only_when_all_are() {
+        let eq = |f: &str, c: &str| (f.to_string(), Some(c.to_string()));
+        assert_eq!(
+            partial("status = 'PENDING' AND deleted_at IS NULL AND (active = true)"),
+            Some(vec![
+                eq("status", "pending"),
+                eq("deleted_at", "null"),
+                eq("active", "true")
+            ])
+        );
+        assert_eq!(
+            partial("(t.kind)::text = 'A'::text AND 1 = version"),
+            Some(vec![eq("kind", "a"), eq("version", "1")])
+        );
+        for other in [
+            "deleted_at IS NOT NULL",
+            "status = 'A' OR status = 'B'",
+            "status <> 'A'",
+            "a = b",
+            "active",
+            "NOT (status = 'A')",
+        ] {
+            assert_eq!(partial(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn alter_table_adds_keys_with_or_without_a_name() {
+        let mut tables = Vec::new();
+        let sql = "CREATE TABLE t (id INT, a INT, b INT);
+ALTER TABLE t ADD PRIMARY KEY (id);
+ALTER TABLE t ADD UNIQUE (a, b);
+ALTER TABLE t ADD COLUMN slug TEXT NOT NULL UNIQUE;
+ALTER TABLE t ADD COLUMN note TEXT;";
+        apply(&mut tables, Path::new("m.sql"), sql);
+        let s = |f: &[&str]| f.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            keys(&tables, "t"),
+            [
+                (KeyKind::Primary, s(&["id"])),
+                (KeyKind::Unique, s(&["a", "b"])),
+                (KeyKind::Unique, s(&["slug"]))
+            ]
+        );
+    }
+
+    #[test]
+    fn flyway_scripts_apply_by_version_and_undo_scripts_never() {
+        let mut files: Vec<&Path> = [
+            "db/R__views.sql",
+            "db/V10__b.sql",
+            "db/V1_1__x.sql",
+            "db/V2__a.sql",
+            "db/V1__init.sql",
+            "db/Vx__not_a_version.sql",
+            "a/2020-08-25-132005_x/up.sql",
+            "a/2019-01-01-000000_y/up.sql",
+        ]
+        .into_iter()
+        .map(Path::new)
+        .collect();
+        files.sort_by_cached_key(|f| order(f));
+        let names: Vec<_> = files.iter().map(|f| f.to_str().unwrap()).collect();
+        assert_eq!(
+            names,
+            [
+                "a/2019-01-01-000000_y/up.sql",
+                "a/2020-08-25-132005_x/up.sql",
+                "db/Vx__not_a_version.sql",
+                "db/V1__init.sql",
+                "db/V1_1__x.sql",
+                "db/V2__a.sql",
+                "db/V10__b.sql",
+                "db/R__views.sql",
+            ]
+        );
+        for undo in ["m/1/down.sql", "m/20220123_init.down.sql", "db/U2__a.sql"] {
+            assert!(is_undo(Path::new(undo)), "{undo}");
+        }
+        assert!(!is_undo(Path::new("db/V2__a.sql")) && !is_undo(Path::new("db/Undo.sql")));
     }
 
     #[test]

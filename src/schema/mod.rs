@@ -1,17 +1,30 @@
 //! The project's database schema: the tables its schema files declare and the keys the
 //! database keeps unique in each, which decide whether a second insert of a key is refused.
-//! Read from Prisma schema files and SQL migrations so far; `toctou dump-schema` prints it.
+//! Read from Prisma schema files, SQL migrations and Rust ORM declarations so far;
+//! `toctou dump-schema` prints it.
 
 mod covers;
 mod migrations;
 mod prisma;
 mod roots;
+mod rust_orm;
 mod site;
 
 use crate::ir::{FieldEq, Resource};
 pub use roots::project_root;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+/// Larger schema files are passed over, so a hostile repository cannot make discovery slow.
+const MAX_SCHEMA_FILE: u64 = 4 << 20;
+
+/// A schema file's text, unless it cannot be read or is too large.
+fn read(file: &Path) -> Option<String> {
+    if std::fs::metadata(file).ok()?.len() > MAX_SCHEMA_FILE {
+        return None;
+    }
+    std::fs::read_to_string(file).ok()
+}
 
 /// The tables of a project, in the order their files were read.
 #[derive(Debug, Default)]
@@ -77,7 +90,19 @@ fn merge(tables: &mut Vec<Table>, table: Table) {
         tables.push(table);
         return;
     };
-    for key in table.keys {
+    for mut key in table.keys {
+        // In the known table's field names: one may name fields (an entity), the other
+        // columns (a migration).
+        for field in &mut key.fields {
+            let column = table
+                .columns
+                .iter()
+                .find(|(f, _)| f == field)
+                .map(|(_, c)| c);
+            let column = column.unwrap_or(field).clone();
+            let known_field = known.columns.iter().find(|(_, c)| *c == column);
+            *field = known_field.map_or(column, |(f, _)| f.clone());
+        }
         if !known.keys.iter().any(|k| k.fields == key.fields) {
             known.keys.push(key);
         }
@@ -130,10 +155,10 @@ pub enum KeyKind {
 
 impl Schema {
     /// The schema files under `roots` (honouring `.gitignore`, never in dependencies, build
-    /// output, tests or examples), read in
-    /// path order: Prisma schemas, then SQL migrations applied one after another for the
-    /// tables no Prisma schema declares (a migration's down script undoes nothing of the
-    /// schema in force). A file that cannot be read is passed over.
+    /// output, tests or examples), read in path order: Prisma schemas, then SQL migrations
+    /// applied one after another (Flyway's by version) for the tables no Prisma schema
+    /// declares (a migration's down script undoes nothing of the schema in force). A file
+    /// that cannot be read, or is too large, is passed over.
     pub fn discover(roots: &[PathBuf]) -> Schema {
         let mut files: Vec<PathBuf> = roots
             .iter()
@@ -149,7 +174,6 @@ impl Schema {
             .collect();
         files.sort();
         files.dedup();
-        let read = |f: &PathBuf| std::fs::read_to_string(f).ok();
         let has = |f: &Path, ext: &str| f.extension().is_some_and(|e| e == ext);
         let mut tables: Vec<Table> = files
             .iter()
@@ -157,9 +181,11 @@ impl Schema {
             .filter_map(|f| Some(prisma::tables(f, &read(f)?)))
             .flatten()
             .collect();
+        let mut sql: Vec<&PathBuf> = files.iter().filter(|f| has(f, "sql")).collect();
+        sql.sort_by_cached_key(|f| migrations::order(f));
         let mut migrated = Vec::new();
-        for f in files.iter().filter(|f| has(f, "sql")) {
-            if f.file_name().is_some_and(|n| n == "down.sql") {
+        for f in sql {
+            if migrations::is_undo(f) {
                 continue;
             }
             if let Some(text) = read(f) {
@@ -168,7 +194,8 @@ impl Schema {
         }
         // Tables declared in code (ORM entities, models, migrations written as code) add
         // their keys to what the SQL migrations built: either may be what created them.
-        let declared: Vec<Table> = Vec::new();
+        let rust = files.iter().filter(|f| has(f, "rs")).map(PathBuf::as_path);
+        let declared: Vec<Table> = rust_orm::tables(rust);
         for table in declared {
             merge(&mut migrated, table);
         }
@@ -206,8 +233,13 @@ impl Schema {
                     KeyKind::Primary => "primary key",
                     KeyKind::Unique => "unique",
                 };
+                let partial = k
+                    .predicate
+                    .as_ref()
+                    .map(|p| format!(" where {}", p.text))
+                    .unwrap_or_default();
                 out.push_str(&format!(
-                    "  {kind} ({}) {}:{}\n",
+                    "  {kind} ({}){partial} {}:{}\n",
                     k.fields.join(", "),
                     k.file.display(),
                     k.line
@@ -218,5 +250,56 @@ impl Schema {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merged_keys_are_compared_and_named_as_the_known_table_names_them() {
+        let file = Path::new("x");
+        let mut entity = Table::new("orders", file, 1);
+        entity
+            .columns
+            .push(("key".to_string(), "idem_key".to_string()));
+        entity
+            .keys
+            .push(Key::new(KeyKind::Unique, vec!["key".into()], file, 1));
+        let mut migrated = Table::new("ORDERS", file, 1);
+        for column in ["idem_key", "slug"] {
+            let key = Key::new(KeyKind::Unique, vec![column.into()], file, 2);
+            migrated.keys.push(key);
+        }
+        let mut tables = vec![entity];
+        merge(&mut tables, migrated);
+        let fields: Vec<_> = tables[0].keys.iter().map(|k| k.fields.join(",")).collect();
+        assert_eq!(
+            (tables.len(), fields),
+            (1, vec!["key".to_string(), "slug".into()])
+        );
+    }
+
+    #[test]
+    fn discovery_orders_flyway_versions_skips_huge_files_and_dumps_conditions() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write("V2__orders.sql", "CREATE TABLE orders (id INT, key TEXT);");
+        write(
+            "V10__keys.sql",
+            "CREATE UNIQUE INDEX k ON orders (key) WHERE status = 'PENDING';",
+        );
+        let huge = format!(
+            "CREATE TABLE huge (id INT PRIMARY KEY);{}",
+            " ".repeat(4 << 20)
+        );
+        write("V3__huge.sql", &huge);
+        let dump = Schema::discover(&[dir.path().to_path_buf()]).dump();
+        let dump = dump.replace(&format!("{}/", dir.path().display()), "");
+        assert_eq!(
+            dump,
+            "table orders (model orders) V2__orders.sql:1\n  unique (key) where status = 'PENDING' V10__keys.sql:1\n"
+        );
     }
 }

@@ -252,7 +252,7 @@ fn function(
 
 /// Where bracket nesting first exceeds [`MAX_BRACKET_NESTING`], skipping strings, character literals
 /// and comments well enough for a bound.
-fn too_deep(text: &str) -> Option<usize> {
+pub(crate) fn too_deep(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut i = 0;
