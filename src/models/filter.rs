@@ -82,9 +82,13 @@ fn argument(arg: &Arg, out: &mut Vec<FieldEq>) {
     }
 }
 
-/// `{ equals: x }` (Prisma) or `{ $eq: x }` (Mongo): an equality written as an operator.
+/// `{ equals: x }` (Prisma, also with `mode: 'insensitive'`) or `{ $eq: x }` (Mongo): an
+/// equality written as an operator.
 fn is_equals(fields: &[(String, Arg)]) -> bool {
-    matches!(fields, [(op, _)] if op == "equals" || op == "$eq")
+    fields.iter().any(|(op, _)| op == "equals" || op == "$eq")
+        && fields
+            .iter()
+            .all(|(op, _)| matches!(op.as_str(), "equals" | "$eq" | "mode"))
 }
 
 /// What a field is compared with: Some(None) for a variable or an expression,
@@ -95,7 +99,10 @@ fn compared_with(value: &Arg) -> Option<Option<String>> {
         ArgValue::Str(s) => Some(Some(s.to_lowercase())),
         ArgValue::Bool(b) => Some(Some(b.to_string())),
         ArgValue::Path(_) => Some(None),
-        ArgValue::Object(fields) if is_equals(fields) => compared_with(&fields[0].1),
+        ArgValue::Object(fields) if is_equals(fields) => fields
+            .iter()
+            .find(|(op, _)| op != "mode")
+            .and_then(|(_, value)| compared_with(value)),
         ArgValue::Other(text) => {
             let text = text.trim();
             if text.chars().next().is_some_and(char::is_uppercase) && text.ends_with(')') {
@@ -158,6 +165,12 @@ fn condition(text: &str, out: &mut Vec<FieldEq>) {
 /// A column named in code (`t.orderId`, `orders::idempotency_key`,
 /// `order::Column::IdempotencyKey`) compared with a value.
 fn push_column(out: &mut Vec<FieldEq>, column: &str, value: &str) {
+    // A case-folded column (`lower(community::ap_id)`) still selects rows by that column:
+    // two requests for one key look up and insert the same value.
+    let column = ["lower(", "upper(", "LOWER(", "UPPER("]
+        .iter()
+        .find_map(|f| call_body(column.trim(), f))
+        .unwrap_or(column);
     let field = column
         .rsplit(['.', ':'])
         .next()
@@ -280,9 +293,10 @@ mod tests {
         );
         assert_eq!(cond("order::Column::ExternalId.eq(id)"), ["external_id"]);
         assert_eq!(cond("a.eq(x).or(b.eq(y))"), Vec::<String>::new());
-        // Ranges and functions of a column select by no key.
+        // Ranges select by no key; a case-folded column still selects by the column.
         assert_eq!(cond("gt(t.createdAt, since)"), Vec::<String>::new());
-        assert_eq!(cond("lower(t.email).eq(x)"), Vec::<String>::new());
+        assert_eq!(cond("lower(community::ap_id).eq(x)"), ["ap_id"]);
+        assert_eq!(cond("lower(t.email).gt(x)"), Vec::<String>::new());
     }
 
     #[test]

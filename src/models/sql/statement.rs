@@ -165,9 +165,10 @@ fn equalities(selection: &Expr) -> Vec<FieldEq> {
     out
 }
 
-/// `column = value`: the column, and the value when it is a constant.
+/// `column = value`: the column, and the value when it is a constant. A case-folded column
+/// (`lower(email) = lower($1)`) still selects rows by that column.
 fn compared(column: &Expr, value: &Expr) -> Option<FieldEq> {
-    let field = column_name(strip_casts(column))?;
+    let field = column_name(strip_casts(column)).or_else(|| folded_column(column))?;
     let constant = match strip_casts(value) {
         _ if is_param(value) => None,
         Expr::Value(v) => Some(match &v.value {
@@ -179,6 +180,24 @@ fn compared(column: &Expr, value: &Expr) -> Option<FieldEq> {
         _ => None,
     };
     Some(FieldEq { field, constant })
+}
+
+/// The column inside `lower(..)`/`upper(..)`.
+fn folded_column(e: &Expr) -> Option<String> {
+    let Expr::Function(f) = strip_casts(e) else {
+        return None;
+    };
+    let name = f.name.to_string();
+    if !(name.eq_ignore_ascii_case("lower") || name.eq_ignore_ascii_case("upper")) {
+        return None;
+    }
+    let FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    match list.args.as_slice() {
+        [FunctionArg::Unnamed(FunctionArgExpr::Expr(inner))] => column_name(strip_casts(inner)),
+        _ => None,
+    }
 }
 
 /// FROM/JOIN tables of the leftmost SELECT of a query body, main first.

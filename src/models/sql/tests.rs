@@ -84,13 +84,18 @@ fn where_equalities_are_the_key_a_statement_selects_by() {
         eqs("SELECT * FROM p WHERE ($1 = p.key) AND active"),
         ["key", "active=true"]
     );
-    // Alternatives, ranges, functions of a column and join conditions select by no key.
+    // Alternatives, ranges, functions of a column other than case folding, and join
+    // conditions select by no key.
     assert_eq!(
         eqs("SELECT * FROM p WHERE a = $1 OR b = $2"),
         Vec::<String>::new()
     );
     assert_eq!(
-        eqs("SELECT * FROM p WHERE lower(email) = $1 AND n > 3"),
+        eqs("SELECT * FROM p WHERE lower(email) = lower($1) AND n > 3"),
+        ["email"]
+    );
+    assert_eq!(
+        eqs("SELECT * FROM p WHERE length(email) = $1"),
         Vec::<String>::new()
     );
     assert_eq!(
