@@ -46,6 +46,8 @@ pub struct Table {
     /// Where it is declared.
     pub file: PathBuf,
     pub line: u32,
+    /// The first word and span of each line of its declaration, from its own line on.
+    pub lines: Vec<(String, crate::ir::Span)>,
 }
 
 impl Table {
@@ -57,6 +59,7 @@ impl Table {
             keys: Vec::new(),
             file: file.to_path_buf(),
             line,
+            lines: Vec::new(),
         }
     }
 }
@@ -202,6 +205,7 @@ impl Schema {
         // A Prisma schema is the state its migrations lead to: it speaks for its tables.
         migrated.retain(|m| !tables.iter().any(|t| t.name.eq_ignore_ascii_case(&m.name)));
         tables.append(&mut migrated);
+        site::locate(&mut tables);
         Schema::new(tables)
     }
 

@@ -6,52 +6,63 @@ use crate::ir::Span;
 /// Longest declaration searched for a column's line: a table's block or statement.
 const MAX_DECLARATION_LINES: usize = 200;
 
-impl Table {
-    /// The span of the line that declares `column` (a Prisma field, a column of `CREATE
-    /// TABLE`), else of the table's own line; none when the file no longer reads.
-    pub fn site_of(&self, column: &str) -> Option<Span> {
-        let text = std::fs::read_to_string(&self.file).ok()?;
-        let start = self.line.max(1) as usize - 1;
-        let declares = |line: &str| {
-            let first = line
-                .trim_start()
-                .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '"' || c == '`'))
-                .next()
-                .unwrap_or("")
-                .trim_matches(['"', '`']);
-            !first.is_empty() && self.same_column(first, column)
-        };
-        let line = text
-            .lines()
-            .enumerate()
-            .skip(start)
-            .take(MAX_DECLARATION_LINES)
-            .find(|(_, l)| declares(l))
-            .map_or(start, |(i, _)| i);
-        line_span(&text, line)
+/// Reads each table's file once and keeps the lines of its declaration, so that findings
+/// can point at a column without reading files again.
+pub(super) fn locate(tables: &mut [Table]) {
+    let mut files: std::collections::HashMap<std::path::PathBuf, Vec<(String, Span)>> =
+        Default::default();
+    for table in tables {
+        let lines = files
+            .entry(table.file.clone())
+            .or_insert_with(|| super::read(&table.file).map_or_else(Vec::new, |t| line_words(&t)));
+        let start = (table.line.max(1) as usize - 1).min(lines.len());
+        let end = (start + MAX_DECLARATION_LINES).min(lines.len());
+        table.lines = lines[start..end].to_vec();
     }
 }
 
-/// The span of a line's text without its indentation; `index` counts from 0.
-fn line_span(text: &str, index: usize) -> Option<Span> {
+/// Every line's first word and its span without indentation.
+fn line_words(text: &str) -> Vec<(String, Span)> {
+    let mut out = Vec::new();
     let mut offset = 0;
     for (i, line) in text.split_inclusive('\n').enumerate() {
-        if i == index {
-            let body = line.trim_end();
-            let indent = body.len() - body.trim_start().len();
-            let number = i as u32 + 1;
-            return Some(Span {
-                start: offset + indent,
-                end: offset + body.len(),
-                line: number,
-                col: body[..indent].chars().count() as u32 + 1,
-                end_line: number,
-                end_col: body.chars().count() as u32 + 1,
-            });
-        }
+        let body = line.trim_end();
+        let indent = body.len() - body.trim_start().len();
+        let number = i as u32 + 1;
+        let span = Span {
+            start: offset + indent,
+            end: offset + body.len(),
+            line: number,
+            col: body[..indent].chars().count() as u32 + 1,
+            end_line: number,
+            end_col: body.chars().count() as u32 + 1,
+        };
+        out.push((first_word(body).to_string(), span));
         offset += line.len();
     }
-    None
+    out
+}
+
+/// The name a declaration line starts with: `eventId` of `eventId String`, `event_id` of
+/// `"event_id" TEXT NOT NULL,`.
+fn first_word(line: &str) -> &str {
+    line.trim_start()
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '"' || c == '`'))
+        .next()
+        .unwrap_or("")
+        .trim_matches(['"', '`'])
+}
+
+impl Table {
+    /// The span of the line that declares `column` (a Prisma field, a column of `CREATE
+    /// TABLE`), else of the table's own line.
+    pub fn site_of(&self, column: &str) -> Option<Span> {
+        self.lines
+            .iter()
+            .find(|(word, _)| !word.is_empty() && self.same_column(word, column))
+            .or(self.lines.first())
+            .map(|(_, span)| *span)
+    }
 }
 
 #[cfg(test)]
@@ -59,11 +70,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_line_without_its_indentation() {
+    fn lines_without_their_indentation() {
         let text = "model A {\n  key String\n}\n";
-        let span = line_span(text, 1).unwrap();
-        assert_eq!(&text[span.start..span.end], "key String");
+        let lines = line_words(text);
+        let (word, span) = &lines[1];
+        assert_eq!(
+            (word.as_str(), &text[span.start..span.end]),
+            ("key", "key String")
+        );
         assert_eq!((span.line, span.col, span.end_col), (2, 3, 13));
-        assert!(line_span(text, 9).is_none());
+        assert_eq!(lines.len(), 3);
     }
 }
