@@ -4,6 +4,7 @@
 
 mod migrations;
 mod prisma;
+mod ts_orm;
 
 use crate::ir::FieldEq;
 use std::path::{Path, PathBuf};
@@ -134,7 +135,8 @@ impl Schema {
         }
         // Tables declared in code (ORM entities, models, migrations written as code) add
         // their keys to what the SQL migrations built: either may be what created them.
-        let declared: Vec<Table> = Vec::new();
+        let mut declared: Vec<Table> = Vec::new();
+        declared.extend(ts_orm::tables(&files));
         for table in declared {
             merge(&mut migrated, table);
         }
@@ -172,5 +174,76 @@ impl Schema {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discovery_reads_orm_code_with_the_migrations() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            (
+                "migrations/1_init/up.sql",
+                "CREATE TABLE orders (id SERIAL PRIMARY KEY, key TEXT);",
+            ),
+            (
+                "src/order.entity.ts",
+                "import { Entity, PrimaryGeneratedColumn, Column } from 'typeorm';\n\
+                 @Entity('orders')\n\
+                 export class Order {\n\
+                 \x20 @PrimaryGeneratedColumn() id: number;\n\
+                 \x20 @Column({ unique: true }) key: string;\n\
+                 }\n",
+            ),
+            (
+                "src/db/schema.ts",
+                "import { pgTable, text, primaryKey } from 'drizzle-orm/pg-core';\n\
+                 export const members = pgTable('members', {\n\
+                 \x20 teamId: text('team_id'),\n\
+                 \x20 userId: text('user_id'),\n\
+                 }, (t) => [primaryKey({ columns: [t.teamId, t.userId] })]);\n",
+            ),
+            // Neither a dependency's code nor a declaration file is the project's schema.
+            (
+                "node_modules/lib/entity.ts",
+                "@Entity('vendored') class V { @PrimaryColumn() id: string; }",
+            ),
+            (
+                "src/types.d.ts",
+                "@Entity('declared') class D { @PrimaryColumn() id: string; }",
+            ),
+        ];
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let schema = Schema::discover(dir.path());
+        let found: Vec<(&str, Vec<&str>, &str, u32)> = schema
+            .tables
+            .iter()
+            .flat_map(|t| {
+                t.keys.iter().map(|k| {
+                    let file = k.file.file_name().and_then(|f| f.to_str()).unwrap_or("");
+                    (
+                        t.name.as_str(),
+                        k.fields.iter().map(String::as_str).collect(),
+                        file,
+                        k.line,
+                    )
+                })
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("orders", vec!["id"], "up.sql", 1),
+                ("orders", vec!["key"], "order.entity.ts", 5),
+                ("members", vec!["teamId", "userId"], "schema.ts", 5),
+            ]
+        );
     }
 }

@@ -1,0 +1,174 @@
+//! TypeORM entities: an `@Entity` class's table, its primary columns (several make one
+//! composite key), `@Column({ unique: true })`, and unique constraints and indexes declared on
+//! the class (`@Unique`, `@Index([..], { unique: true })`) or on a property.
+
+use super::{classes, sql_predicate, Class, Decorator, Source};
+use crate::schema::{Key, KeyKind, Table};
+
+pub(super) fn tables(src: &Source) -> Vec<Table> {
+    classes(src)
+        .iter()
+        .filter_map(|class| entity(src, class))
+        .collect()
+}
+
+fn entity(src: &Source, class: &Class) -> Option<Table> {
+    let decorator = class.decorators.iter().find(|d| d.name == "Entity")?;
+    let mut table = src.table(&class.name, class.node);
+    // `@Entity('orders')`, `@Entity({ name: 'orders' })`.
+    if let Some(name) = decorator.args.first().and_then(|a| {
+        src.string(*a)
+            .or_else(|| src.prop(*a, "name").and_then(|n| src.string(n)))
+    }) {
+        table.name = name;
+    }
+    let mut primary: Option<Key> = None;
+    for (field, decorators) in &class.fields {
+        for d in decorators {
+            let options = d.args.iter().copied().find(|a| a.kind() == "object");
+            let column = options
+                .and_then(|o| src.prop(o, "name"))
+                .and_then(|n| src.string(n));
+            if let Some(column) = column.filter(|c| d.name.ends_with("Column") && c != field) {
+                table.columns.push((field.clone(), column));
+            }
+            let unique = options.is_some_and(|o| src.flag(o, "unique"));
+            match d.name.as_str() {
+                "PrimaryColumn" | "PrimaryGeneratedColumn" => match primary.as_mut() {
+                    Some(key) => key.fields.push(field.clone()),
+                    None => primary = Some(src.key(KeyKind::Primary, vec![field.clone()], d.node)),
+                },
+                "Column" if unique => {
+                    table
+                        .keys
+                        .push(src.key(KeyKind::Unique, vec![field.clone()], d.node));
+                }
+                "Index" if unique => table.keys.extend(index(src, d, vec![field.clone()])),
+                _ => {}
+            }
+        }
+    }
+    table.keys.splice(0..0, primary);
+    for d in &class.decorators {
+        let fields = d
+            .args
+            .iter()
+            .find_map(|a| (a.kind() == "array").then(|| src.strings(*a)).flatten());
+        let Some(fields) = fields else { continue };
+        match d.name.as_str() {
+            // `@Unique(['a', 'b'])`, `@Unique('name', ['a', 'b'])`.
+            "Unique" => {
+                let mut key = src.key(KeyKind::Unique, fields, d.node);
+                key.name = d.args.first().and_then(|a| src.string(*a));
+                table.keys.push(key);
+            }
+            "Index" => table.keys.extend(index(src, d, fields)),
+            _ => {}
+        }
+    }
+    Some(table)
+}
+
+/// `@Index('name', [..], { unique: true, where: '..' })`: a key when unique.
+fn index(src: &Source, d: &Decorator, fields: Vec<String>) -> Option<Key> {
+    let options = d.args.iter().copied().find(|a| a.kind() == "object")?;
+    if !src.flag(options, "unique") {
+        return None;
+    }
+    let mut key = src.key(KeyKind::Unique, fields, d.node);
+    key.name = d.args.first().and_then(|a| src.string(*a));
+    key.predicate = src
+        .prop(options, "where")
+        .and_then(|w| src.string(w))
+        .map(|w| sql_predicate(&w));
+    Some(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{key, keys, read_one};
+    use crate::schema::KeyKind::{Primary, Unique};
+
+    const ENTITY: &str = r#"
+import { Entity, PrimaryGeneratedColumn, PrimaryColumn, Column, Unique, Index } from 'typeorm';
+
+@Entity({ name: 'orders' })
+@Unique('uq_provider_ref', ['provider', 'externalRef'])
+@Index(['customerId', 'key'], { unique: true, where: '"deletedAt" IS NULL' })
+@Index(['createdAt'])
+export class Order {
+  @PrimaryGeneratedColumn()
+  id: number;
+
+  @Column({ unique: true, name: 'idempotency_key' })
+  key: string;
+
+  @Index({ unique: true })
+  @Column()
+  email: string;
+
+  @Index()
+  @Column({ name: 'customer_id' })
+  customerId: string;
+
+  @Column({ unique: false })
+  note: string;
+}
+
+@Entity()
+class Membership {
+  @PrimaryColumn() teamId: string;
+  @PrimaryColumn({ name: 'user_id' }) userId: string;
+}
+
+@Entity('invoices')
+export class Invoice { @PrimaryColumn('uuid') id: string; }
+
+class NotAnEntity { @PrimaryColumn() id: string; }
+"#;
+
+    #[test]
+    fn typeorm_entities_give_keys_and_columns() {
+        let tables = read_one(ENTITY);
+        let names: Vec<(&str, &str, u32)> = tables
+            .iter()
+            .map(|t| (t.model.as_str(), t.name.as_str(), t.line))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("Order", "orders", 8),
+                ("Membership", "Membership", 28),
+                ("Invoice", "invoices", 34)
+            ]
+        );
+        assert_eq!(
+            keys(&tables, "orders"),
+            [
+                key(Primary, &["id"], 9),
+                key(Unique, &["key"], 12),
+                key(Unique, &["email"], 15),
+                key(Unique, &["provider", "externalRef"], 5),
+                key(Unique, &["customerId", "key"], 6),
+            ]
+        );
+        let orders = &tables[0];
+        assert_eq!(orders.keys[3].name.as_deref(), Some("uq_provider_ref"));
+        let predicate = orders.keys[4].predicate.as_ref().unwrap();
+        assert_eq!(predicate.text, r#""deletedAt" IS NULL"#);
+        assert_eq!(predicate.equalities.as_ref().map(Vec::len), Some(1));
+        assert_eq!(
+            orders.columns,
+            [
+                ("key".to_string(), "idempotency_key".to_string()),
+                ("customerId".to_string(), "customer_id".to_string())
+            ]
+        );
+        // Two primary columns are one composite key.
+        assert_eq!(
+            keys(&tables, "Membership"),
+            [key(Primary, &["teamId", "userId"], 29)]
+        );
+        assert_eq!(keys(&tables, "invoices"), [key(Primary, &["id"], 34)]);
+    }
+}
