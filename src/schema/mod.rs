@@ -42,7 +42,7 @@ impl Table {
     }
 }
 
-/// Adds a table's keys to the table of that name, or the table when there is none.
+/// Adds a table's keys and columns to the table of that name, or the table when there is none.
 fn merge(tables: &mut Vec<Table>, table: Table) {
     let Some(known) = tables
         .iter_mut()
@@ -54,6 +54,12 @@ fn merge(tables: &mut Vec<Table>, table: Table) {
     for key in table.keys {
         if !known.keys.iter().any(|k| k.fields == key.fields) {
             known.keys.push(key);
+        }
+    }
+    // Keys declared in code name fields: keep what columns they are.
+    for column in table.columns {
+        if !known.columns.contains(&column) {
+            known.columns.push(column);
         }
     }
 }
@@ -162,9 +168,12 @@ impl Schema {
                     KeyKind::Primary => "primary key",
                     KeyKind::Unique => "unique",
                 };
+                // A partial key keeps only the rows its condition selects unique.
+                let partial = k.predicate.as_ref().map(|p| format!(" where {}", p.text));
                 out.push_str(&format!(
-                    "  {kind} ({}) {}:{}\n",
+                    "  {kind} ({}){} {}:{}\n",
                     k.fields.join(", "),
+                    partial.unwrap_or_default(),
                     k.file.display(),
                     k.line
                 ));
@@ -187,7 +196,7 @@ mod tests {
         let files = [
             (
                 "migrations/1_init/up.sql",
-                "CREATE TABLE orders (id SERIAL PRIMARY KEY, key TEXT);",
+                "CREATE TABLE orders (id SERIAL PRIMARY KEY, idem_key TEXT);",
             ),
             (
                 "src/order.entity.ts",
@@ -195,7 +204,7 @@ mod tests {
                  @Entity('orders')\n\
                  export class Order {\n\
                  \x20 @PrimaryGeneratedColumn() id: number;\n\
-                 \x20 @Column({ unique: true }) key: string;\n\
+                 \x20 @Column({ unique: true, name: 'idem_key' }) key: string;\n\
                  }\n",
             ),
             (
@@ -244,6 +253,11 @@ mod tests {
                 ("orders", vec!["key"], "order.entity.ts", 5),
                 ("members", vec!["teamId", "userId"], "schema.ts", 5),
             ]
+        );
+        let orders = &schema.tables[0];
+        assert_eq!(
+            orders.columns,
+            [("key".to_string(), "idem_key".to_string())]
         );
     }
 }

@@ -11,8 +11,10 @@ use tree_sitter::Node;
 pub(super) fn tables(src: &Source) -> Vec<Table> {
     let mut tables = Vec::new();
     for (call, args) in src.calls("define") {
+        // Attributes defined elsewhere are not known: their model's keys are not guessed.
+        let attributes = args.get(1).filter(|a| a.kind() == "object");
         let (Some(model), Some(attributes)) =
-            (args.first().and_then(|m| src.string(*m)), args.get(1))
+            (args.first().and_then(|m| src.string(*m)), attributes)
         else {
             continue;
         };
@@ -26,7 +28,8 @@ pub(super) fn tables(src: &Source) -> Vec<Table> {
     }
     for (call, args) in src.calls("init") {
         let model = super::receiver(call).filter(|r| r.kind() == "identifier");
-        let (Some(model), Some(attributes), Some(options)) = (model, args.first(), args.get(1))
+        let attributes = args.first().filter(|a| a.kind() == "object");
+        let (Some(model), Some(attributes), Some(options)) = (model, attributes, args.get(1))
         else {
             continue;
         };

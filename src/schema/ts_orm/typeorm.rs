@@ -32,19 +32,25 @@ fn entity(src: &Source, class: &Class) -> Option<Table> {
             if let Some(column) = column.filter(|c| d.name.ends_with("Column") && c != field) {
                 table.columns.push((field.clone(), column));
             }
-            let unique = options.is_some_and(|o| src.flag(o, "unique"));
-            match d.name.as_str() {
-                "PrimaryColumn" | "PrimaryGeneratedColumn" => match primary.as_mut() {
-                    Some(key) => key.fields.push(field.clone()),
-                    None => primary = Some(src.key(KeyKind::Primary, vec![field.clone()], d.node)),
-                },
-                "Column" if unique => {
-                    table
-                        .keys
-                        .push(src.key(KeyKind::Unique, vec![field.clone()], d.node));
+            let flag = |k: &str| options.is_some_and(|o| src.flag(o, k));
+            let kind = match d.name.as_str() {
+                "PrimaryColumn" | "PrimaryGeneratedColumn" => KeyKind::Primary,
+                "Column" if flag("primary") => KeyKind::Primary,
+                "Column" if flag("unique") => KeyKind::Unique,
+                "Index" if flag("unique") => {
+                    table.keys.extend(index(src, d, vec![field.clone()]));
+                    continue;
                 }
-                "Index" if unique => table.keys.extend(index(src, d, vec![field.clone()])),
-                _ => {}
+                // The owning side of a one-to-one relation: TypeORM makes its column unique.
+                "JoinColumn" if decorators.iter().any(|o| o.name == "OneToOne") => KeyKind::Unique,
+                _ => continue,
+            };
+            if kind == KeyKind::Unique {
+                table.keys.push(src.key(kind, vec![field.clone()], d.node));
+            } else if let Some(key) = primary.as_mut() {
+                key.fields.push(field.clone());
+            } else {
+                primary = Some(src.key(kind, vec![field.clone()], d.node));
             }
         }
     }
@@ -113,6 +119,9 @@ export class Order {
 
   @Column({ unique: false })
   note: string;
+
+  @OneToOne(() => Invoice) @JoinColumn({ name: 'invoice_id' }) invoice: Invoice;
+  @ManyToOne(() => User) @JoinColumn() user: User;
 }
 
 @Entity()
@@ -138,8 +147,8 @@ class NotAnEntity { @PrimaryColumn() id: string; }
             names,
             [
                 ("Order", "orders", 8),
-                ("Membership", "Membership", 28),
-                ("Invoice", "invoices", 34)
+                ("Membership", "Membership", 31),
+                ("Invoice", "invoices", 37)
             ]
         );
         assert_eq!(
@@ -148,27 +157,29 @@ class NotAnEntity { @PrimaryColumn() id: string; }
                 key(Primary, &["id"], 9),
                 key(Unique, &["key"], 12),
                 key(Unique, &["email"], 15),
+                key(Unique, &["invoice"], 26),
                 key(Unique, &["provider", "externalRef"], 5),
                 key(Unique, &["customerId", "key"], 6),
             ]
         );
         let orders = &tables[0];
-        assert_eq!(orders.keys[3].name.as_deref(), Some("uq_provider_ref"));
-        let predicate = orders.keys[4].predicate.as_ref().unwrap();
+        assert_eq!(orders.keys[4].name.as_deref(), Some("uq_provider_ref"));
+        let predicate = orders.keys[5].predicate.as_ref().unwrap();
         assert_eq!(predicate.text, r#""deletedAt" IS NULL"#);
         assert_eq!(predicate.equalities.as_ref().map(Vec::len), Some(1));
         assert_eq!(
             orders.columns,
             [
                 ("key".to_string(), "idempotency_key".to_string()),
-                ("customerId".to_string(), "customer_id".to_string())
+                ("customerId".to_string(), "customer_id".to_string()),
+                ("invoice".to_string(), "invoice_id".to_string())
             ]
         );
         // Two primary columns are one composite key.
         assert_eq!(
             keys(&tables, "Membership"),
-            [key(Primary, &["teamId", "userId"], 29)]
+            [key(Primary, &["teamId", "userId"], 32)]
         );
-        assert_eq!(keys(&tables, "invoices"), [key(Primary, &["id"], 34)]);
+        assert_eq!(keys(&tables, "invoices"), [key(Primary, &["id"], 37)]);
     }
 }
