@@ -186,6 +186,10 @@ mod tests {
   await knex.schema.createTable('scratch', (t) => { t.increments(); });
   await knex.schema.dropTable('scratch');
 }
+export async function down(knex) {
+  await knex.schema.dropTable('orders');
+}
+exports.down = (knex) => knex.schema.dropTable('members');
 "#,
         );
         assert_eq!(

@@ -7,6 +7,7 @@ mod knex;
 mod kysely;
 mod mikro_orm;
 mod mongoose;
+mod query_interface;
 mod sequelize;
 mod typeorm;
 
@@ -50,6 +51,7 @@ fn read(file: &Path, text: &str, tsx: bool, declared: &mut Vec<Table>, migrated:
         ["createTable", "alterTable", "createIndex", "dropTable"]
             .iter()
             .any(|w| has(w)),
+        has("queryInterface"),
     ];
     if !readers.contains(&true) {
         return;
@@ -63,7 +65,7 @@ fn read(file: &Path, text: &str, tsx: bool, declared: &mut Vec<Table>, migrated:
         text,
         nodes: descendants(tree.root_node()),
     };
-    let [typeorm, mikro, sequelize, mongoose, drizzle, migration] = readers;
+    let [typeorm, mikro, sequelize, mongoose, drizzle, migration, query_interface] = readers;
     if typeorm {
         declared.extend(typeorm::tables(&src));
     }
@@ -82,6 +84,9 @@ fn read(file: &Path, text: &str, tsx: bool, declared: &mut Vec<Table>, migrated:
     if migration {
         knex::apply(&src, migrated);
         kysely::apply(&src, migrated);
+    }
+    if query_interface {
+        query_interface::apply(&src, migrated);
     }
 }
 
@@ -113,12 +118,37 @@ impl<'t> Source<'t> {
         })
     }
 
-    /// Calls that are not a link inside a longer chain (`a.b().c()` once, at `.c()`).
+    /// Calls that are not a link inside a longer chain (`a.b().c()` once, at `.c()`), outside
+    /// a migration's `down`.
     fn chains(&self) -> impl Iterator<Item = Vec<Link<'t>>> + '_ {
         self.nodes
             .iter()
             .filter(|n| n.kind() == "call_expression" && !is_inner_link(**n))
+            .filter(|n| !self.in_down(**n))
             .map(|n| chain(*n, self.text))
+    }
+
+    /// Whether the node is in a migration's `down` (`export async function down`, `down()
+    /// {..}`, `down: async () => ..`, `exports.down = ..`): it undoes the schema, never builds it.
+    fn in_down(&self, node: Node) -> bool {
+        let mut current = node.parent();
+        while let Some(n) = current {
+            let name = match n.kind() {
+                "function_declaration" | "method_definition" | "variable_declarator" => {
+                    n.child_by_field_name("name")
+                }
+                "pair" => n.child_by_field_name("key"),
+                "assignment_expression" => n
+                    .child_by_field_name("left")
+                    .map(|l| l.child_by_field_name("property").unwrap_or(l)),
+                _ => None,
+            };
+            if name.is_some_and(|name| unquote(self.text(name)) == "down") {
+                return true;
+            }
+            current = n.parent();
+        }
+        false
     }
 
     /// The calls (and `new`) of a function or method named `name`, with their arguments.

@@ -62,11 +62,8 @@ fn model_table(
     if let Some(name) = option("tableName") {
         table.name = name;
     }
-    let mut keys = Keys::default();
-    for (field, value) in src.pairs(attributes) {
-        keys.attribute(src, &mut table, &field, value, value);
-    }
-    keys.finish(src, &mut table, at);
+    self::attributes(src, &mut table, attributes);
+    implicit_id(src, &mut table, at);
     if let Some(options) = options {
         indexes(src, &mut table, options);
     }
@@ -106,7 +103,8 @@ fn decorated(src: &Source) -> Vec<Table> {
                 }
             }
         }
-        keys.finish(src, &mut table, class.node);
+        keys.finish(&mut table);
+        implicit_id(src, &mut table, class.node);
         if let Some(options) = options {
             indexes(src, &mut table, options);
         }
@@ -160,10 +158,34 @@ impl Keys {
         self.unique.push(key);
     }
 
-    fn finish(self, src: &Source, table: &mut Table, at: Node) {
-        let id = || src.key(KeyKind::Primary, vec!["id".to_string()], at);
-        table.keys.push(self.primary.unwrap_or_else(id));
+    fn finish(self, table: &mut Table) {
+        table.keys.extend(self.primary);
         table.keys.extend(self.unique);
+    }
+}
+
+/// The keys of attributes `{ id: { primaryKey: true }, email: { unique: true } }` (a model's,
+/// or a migration's `createTable`).
+pub(super) fn attributes(src: &Source, table: &mut Table, attributes: Node) {
+    let mut keys = Keys::default();
+    for (field, value) in src.pairs(attributes) {
+        keys.attribute(src, table, &field, value, value);
+    }
+    keys.finish(table);
+}
+
+/// The keys of one attribute: a migration's `addColumn('orders', 'key', { unique: true })`.
+pub(super) fn attribute(src: &Source, table: &mut Table, field: &str, options: Node) {
+    let mut keys = Keys::default();
+    keys.attribute(src, table, field, options, options);
+    keys.finish(table);
+}
+
+/// A model without a primary key gets Sequelize's `id`.
+fn implicit_id(src: &Source, table: &mut Table, at: Node) {
+    if !table.keys.iter().any(|k| k.kind == KeyKind::Primary) {
+        let id = src.key(KeyKind::Primary, vec!["id".to_string()], at);
+        table.keys.insert(0, id);
     }
 }
 
@@ -178,44 +200,47 @@ fn indexes(src: &Source, table: &mut Table, options: Node) {
     let Some(list) = src.prop(options, "indexes").filter(|l| l.kind() == "array") else {
         return;
     };
-    for index in list.named_children(&mut list.walk()) {
-        if !src.flag(index, "unique") {
-            continue;
-        }
-        let fields: Option<Vec<String>> = src
-            .prop(index, "fields")
-            .filter(|f| f.kind() == "array")
-            .and_then(|f| {
-                f.named_children(&mut f.walk())
-                    .map(|c| {
-                        src.string(c).or_else(|| {
-                            ["name", "attribute"]
-                                .iter()
-                                .find_map(|k| src.prop(c, k).and_then(|n| src.string(n)))
-                        })
-                    })
-                    .collect()
-            });
-        let Some(fields) = fields.filter(|f| !f.is_empty()) else {
-            continue;
-        };
-        let mut key = src.key(KeyKind::Unique, fields, index);
-        key.name = src.prop(index, "name").and_then(|n| src.string(n));
-        key.predicate = src.prop(index, "where").map(|w| Predicate {
-            text: src.text(w).to_string(),
-            equalities: src
-                .pairs(w)
-                .into_iter()
-                .map(|(field, value)| {
-                    Some(FieldEq {
-                        field,
-                        constant: Some(src.literal(value)?),
-                    })
-                })
-                .collect(),
-        });
-        table.keys.push(key);
+    for options in list.named_children(&mut list.walk()) {
+        table
+            .keys
+            .extend(index(src, options, src.prop(options, "fields")));
     }
+}
+
+/// A unique index's key: its options (`unique`, `name`, `where`) and fields (`['a', { name:
+/// 'b' }]`).
+pub(super) fn index(src: &Source, options: Node, fields: Option<Node>) -> Option<Key> {
+    if !src.flag(options, "unique") {
+        return None;
+    }
+    let fields = fields.filter(|f| f.kind() == "array")?;
+    let fields = fields
+        .named_children(&mut fields.walk())
+        .map(|c| {
+            src.string(c).or_else(|| {
+                ["name", "attribute"]
+                    .iter()
+                    .find_map(|k| src.prop(c, k).and_then(|n| src.string(n)))
+            })
+        })
+        .collect::<Option<Vec<String>>>()
+        .filter(|f| !f.is_empty())?;
+    let mut key = src.key(KeyKind::Unique, fields, options);
+    key.name = src.prop(options, "name").and_then(|n| src.string(n));
+    key.predicate = src.prop(options, "where").map(|w| Predicate {
+        text: src.text(w).to_string(),
+        equalities: src
+            .pairs(w)
+            .into_iter()
+            .map(|(field, value)| {
+                Some(FieldEq {
+                    field,
+                    constant: Some(src.literal(value)?),
+                })
+            })
+            .collect(),
+    });
+    Some(key)
 }
 
 #[cfg(test)]
