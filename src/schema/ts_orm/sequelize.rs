@@ -1,7 +1,8 @@
 //! Sequelize models: `sequelize.define('Order', attributes, options)`, `Order.init(attributes,
 //! { sequelize, .. })` and sequelize-typescript `@Table` classes. Keys come from attributes
 //! (`primaryKey: true`, `unique: true`, `unique: 'group'` shared by the attributes of one
-//! composite key) and unique `indexes`; a model without a primary key gets Sequelize's `id`.
+//! composite key) and unique `indexes`. The `id` Sequelize adds to a model without a primary
+//! key is not assumed: the table may not have it (the migrations that create it say).
 
 use super::{classes, Source};
 use crate::ir::FieldEq;
@@ -63,7 +64,6 @@ fn model_table(
         table.name = name;
     }
     self::attributes(src, &mut table, attributes);
-    implicit_id(src, &mut table, at);
     if let Some(options) = options {
         indexes(src, &mut table, options);
     }
@@ -104,7 +104,6 @@ fn decorated(src: &Source) -> Vec<Table> {
             }
         }
         keys.finish(&mut table);
-        implicit_id(src, &mut table, class.node);
         if let Some(options) = options {
             indexes(src, &mut table, options);
         }
@@ -179,14 +178,6 @@ pub(super) fn attribute(src: &Source, table: &mut Table, field: &str, options: N
     let mut keys = Keys::default();
     keys.attribute(src, table, field, options, options);
     keys.finish(table);
-}
-
-/// A model without a primary key gets Sequelize's `id`.
-fn implicit_id(src: &Source, table: &mut Table, at: Node) {
-    if !table.keys.iter().any(|k| k.kind == KeyKind::Primary) {
-        let id = src.key(KeyKind::Primary, vec!["id".to_string()], at);
-        table.keys.insert(0, id);
-    }
 }
 
 /// The composite key a `unique` value names: `'group'` or `{ name: 'group' }`.
@@ -292,11 +283,7 @@ something.init({ a: { unique: true } }, {});
             (eq.field.as_str(), eq.constant.as_deref()),
             ("deletedAt", Some("null"))
         );
-        // No primary key declared: Sequelize adds `id`.
-        assert_eq!(
-            keys(&tables, "invite"),
-            [key(Primary, &["id"], 17), key(Unique, &["email"], 17)]
-        );
+        assert_eq!(keys(&tables, "invite"), [key(Unique, &["email"], 17)]);
         assert_eq!(tables.len(), 2);
     }
 
