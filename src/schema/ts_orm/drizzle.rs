@@ -1,6 +1,6 @@
 //! Drizzle tables: `pgTable('orders', { key: text('idempotency_key').unique() }, (t) =>
 //! [uniqueIndex('x').on(t.a, t.b), unique().on(..), primaryKey({ columns: [..] })])`, and the
-//! same for `mysqlTable` and `sqliteTable`. Keys name properties; `columns` maps them to the
+//! same for `mysqlTable`, `sqliteTable` and the builders of `pgTableCreator(..)`. Keys name properties; `columns` maps them to the
 //! SQL names the column builders give.
 
 use super::{chain, returned, sql_equalities, Link, Source};
@@ -10,8 +10,29 @@ use crate::schema::{KeyKind, Predicate, Table};
 use tree_sitter::Node;
 
 pub(super) fn tables(src: &Source) -> Vec<Table> {
+    // `const createTable = pgTableCreator((name) => `app_${name}`)` builds tables as `pgTable`.
+    let creators = src
+        .nodes
+        .iter()
+        .filter(|n| n.kind() == "variable_declarator")
+        .filter_map(|d| {
+            let links = chain(unwrap(d.child_by_field_name("value")?), src.text);
+            let [creator] = links.as_slice() else {
+                return None;
+            };
+            let name = d.child_by_field_name("name")?;
+            creator
+                .name
+                .ends_with("TableCreator")
+                .then(|| src.text(name).to_string())
+        });
+    let builders: Vec<String> = ["pgTable", "mysqlTable", "sqliteTable"]
+        .map(String::from)
+        .into_iter()
+        .chain(creators)
+        .collect();
     let mut tables = Vec::new();
-    for builder in ["pgTable", "mysqlTable", "sqliteTable"] {
+    for builder in &builders {
         for (call, args) in src.calls(builder) {
             let (Some(name), Some(columns)) =
                 (args.first().and_then(|n| src.string(*n)), args.get(1))
@@ -181,6 +202,8 @@ export const members = mysqlTable('members', {
   pk: primaryKey({ columns: [t.teamId, t.userId] }),
   byUser: index('by_user').on(t.userId),
 }));
+const createTable = pgTableCreator((name) => `t3_${name}`);
+export const posts = createTable('post', (d) => ({ slug: d.text().unique() }));
 "#,
         );
         assert_eq!(
@@ -211,5 +234,6 @@ export const members = mysqlTable('members', {
             keys(&tables, "members"),
             [key(Primary, &["teamId", "userId"], 17)]
         );
+        assert_eq!(keys(&tables, "post"), [key(Unique, &["slug"], 21)]);
     }
 }

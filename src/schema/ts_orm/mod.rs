@@ -1,6 +1,7 @@
 //! Tables and keys that TypeScript/JavaScript ORM code gives the database: entity classes
 //! (TypeORM, MikroORM, sequelize-typescript), model definitions (Sequelize, Mongoose,
-//! Drizzle) and migrations written as code (knex, Kysely), read from tree-sitter syntax.
+//! Drizzle) and migrations written as code (knex, Kysely, Sequelize's queryInterface), read
+//! from tree-sitter syntax.
 
 mod drizzle;
 mod knex;
