@@ -9,6 +9,7 @@ mod kysely;
 mod mikro_orm;
 mod mongoose;
 mod query_interface;
+mod raw_sql;
 mod sequelize;
 mod typeorm;
 
@@ -53,6 +54,7 @@ fn read(file: &Path, text: &str, tsx: bool, declared: &mut Vec<Table>, migrated:
             .iter()
             .any(|w| has(w)),
         has("queryInterface"),
+        has("queryRunner") || has("queryInterface") || has("knex"),
     ];
     if !readers.contains(&true) {
         return;
@@ -66,7 +68,7 @@ fn read(file: &Path, text: &str, tsx: bool, declared: &mut Vec<Table>, migrated:
         text,
         nodes: descendants(tree.root_node()),
     };
-    let [typeorm, mikro, sequelize, mongoose, drizzle, migration, query_interface] = readers;
+    let [typeorm, mikro, sequelize, mongoose, drizzle, migration, query_interface, raw] = readers;
     if typeorm {
         declared.extend(typeorm::tables(&src));
     }
@@ -88,6 +90,9 @@ fn read(file: &Path, text: &str, tsx: bool, declared: &mut Vec<Table>, migrated:
     }
     if query_interface {
         query_interface::apply(&src, migrated);
+    }
+    if raw {
+        raw_sql::apply(&src, migrated);
     }
 }
 

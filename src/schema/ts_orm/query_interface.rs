@@ -1,27 +1,15 @@
 //! Sequelize migrations (sequelize-cli, umzug): `queryInterface.createTable('orders', {
 //! attributes })`, `addIndex`, `addConstraint({ type: 'unique' | 'primary key' })`,
-//! `addColumn`, the removals and renames that undo them, and SQL run through
-//! `queryInterface.sequelize.query(..)`, applied as a SQL migration.
+//! `addColumn`, and the removals and renames that undo them.
 
 use super::{altered, sequelize, Source};
-use crate::schema::{migrations, KeyKind, Table};
+use crate::schema::{KeyKind, Table};
 
 pub(super) fn apply(src: &Source, tables: &mut Vec<Table>) {
     for links in src.chains() {
         for link in &links {
             let arg = |i: usize| link.args.get(i).copied();
             let text = |i: usize| arg(i).and_then(|a| src.string(a));
-            if link.name == "query" {
-                // `queryInterface.sequelize.query(`CREATE UNIQUE INDEX ..`)`.
-                let on_sequelize =
-                    super::receiver(link.node).is_some_and(|r| src.text(r).ends_with("sequelize"));
-                if let (Some(sql), Some(at)) = (text(0).filter(|_| on_sequelize), arg(0)) {
-                    // Blank lines before it put the SQL's lines at the file's.
-                    let lines = "\n".repeat(super::line(at).saturating_sub(1) as usize);
-                    migrations::apply(tables, src.file, &format!("{lines}{sql}"));
-                }
-                continue;
-            }
             // The query interface is a parameter, never `knex.schema` or `db.schema`.
             let on_interface = super::receiver(link.node).is_some_and(|r| r.kind() == "identifier");
             let Some(name) = text(0).filter(|_| on_interface) else {
