@@ -45,7 +45,7 @@ fn read(file: &Path, text: &str, tsx: bool, declared: &mut Vec<Table>, migrated:
     let has = |word: &str| text.contains(word);
     let mikro = has("@mikro-orm");
     let readers = [
-        has("@Entity") && !mikro,
+        (has("@Entity") || has("EntitySchema")) && !mikro,
         mikro,
         has("sequelize"),
         has("mongoose"),

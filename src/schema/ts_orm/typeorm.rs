@@ -1,15 +1,66 @@
 //! TypeORM entities: an `@Entity` class's table, its primary columns (several make one
 //! composite key), `@Column({ unique: true })`, and unique constraints and indexes declared on
-//! the class (`@Unique`, `@Index([..], { unique: true })`) or on a property.
+//! the class (`@Unique`, `@Index([..], { unique: true })`) or on a property; the same from
+//! `new EntitySchema({ name, tableName, columns, uniques, indices })`.
 
 use super::{classes, sql_predicate, Class, Decorator, Source};
 use crate::schema::{Key, KeyKind, Table};
+use tree_sitter::Node;
 
 pub(super) fn tables(src: &Source) -> Vec<Table> {
-    classes(src)
+    let mut tables: Vec<Table> = classes(src)
         .iter()
         .filter_map(|class| entity(src, class))
-        .collect()
+        .collect();
+    for (call, args) in src.calls("EntitySchema") {
+        tables.extend(args.first().and_then(|o| schema(src, *o, call)));
+    }
+    tables
+}
+
+/// `new EntitySchema({ name: 'Order', tableName: 'orders', columns: { id: { primary: true } },
+/// uniques: [{ columns: [..] }], indices: [{ columns: [..], unique: true }] })`.
+fn schema(src: &Source, options: Node, at: Node) -> Option<Table> {
+    let text = |o: Node, k: &str| src.prop(o, k).and_then(|n| src.string(n));
+    let mut table = src.table(&text(options, "name")?, at);
+    if let Some(name) = text(options, "tableName") {
+        table.name = name;
+    }
+    let mut primary: Option<Key> = None;
+    let columns = src.prop(options, "columns");
+    for (field, column) in columns.map(|c| src.pairs(c)).unwrap_or_default() {
+        if let Some(name) = text(column, "name").filter(|n| *n != field) {
+            table.columns.push((field.clone(), name));
+        }
+        if !src.flag(column, "primary") {
+            if src.flag(column, "unique") {
+                table
+                    .keys
+                    .push(src.key(KeyKind::Unique, vec![field], column));
+            }
+        } else if let Some(key) = primary.as_mut() {
+            key.fields.push(field);
+        } else {
+            primary = Some(src.key(KeyKind::Primary, vec![field], column));
+        }
+    }
+    table.keys.splice(0..0, primary);
+    for (list, unique) in [("uniques", true), ("indices", false)] {
+        let Some(list) = src.prop(options, list).filter(|l| l.kind() == "array") else {
+            continue;
+        };
+        for item in list.named_children(&mut list.walk()) {
+            let fields = src.prop(item, "columns").and_then(|c| src.strings(c));
+            let Some(fields) = fields.filter(|_| unique || src.flag(item, "unique")) else {
+                continue;
+            };
+            let mut key = src.key(KeyKind::Unique, fields, item);
+            key.name = text(item, "name");
+            key.predicate = text(item, "where").map(|w| sql_predicate(&w));
+            table.keys.push(key);
+        }
+    }
+    Some(table)
 }
 
 fn entity(src: &Source, class: &Class) -> Option<Table> {
@@ -135,6 +186,38 @@ export class Invoice { @PrimaryColumn('uuid') id: string; }
 
 class NotAnEntity { @PrimaryColumn() id: string; }
 "#;
+
+    #[test]
+    fn typeorm_entity_schemas_give_keys() {
+        let tables = read_one(
+            r#"const { EntitySchema } = require('typeorm');
+module.exports = new EntitySchema({
+  name: 'Order',
+  tableName: 'orders',
+  columns: {
+    id: { type: Number, primary: true, generated: true },
+    key: { type: String, unique: true, name: 'idem_key' },
+    note: { type: String },
+  },
+  uniques: [{ name: 'orders_ref', columns: ['provider', 'ref'] }],
+  indices: [{ columns: ['note'] }, { columns: ['customer'], unique: true, where: 'status = 1' }],
+});
+"#,
+        );
+        assert_eq!(
+            keys(&tables, "orders"),
+            [
+                key(Primary, &["id"], 6),
+                key(Unique, &["key"], 7),
+                key(Unique, &["provider", "ref"], 10),
+                key(Unique, &["customer"], 11),
+            ]
+        );
+        assert_eq!(
+            tables[0].columns,
+            [("key".to_string(), "idem_key".to_string())]
+        );
+    }
 
     #[test]
     fn typeorm_entities_give_keys_and_columns() {
