@@ -40,7 +40,8 @@ enum Command {
     /// Print a rule's documentation: what it finds, why it matters, an example, the fix.
     Explain { rule: String },
     /// Print the tables and unique keys of the project's Prisma schemas, SQL migrations and
-    /// Rust ORM declarations (SeaORM entities and migrations, Diesel `table!`).
+    /// ORM declarations (TypeORM, Sequelize, Mongoose, Drizzle, MikroORM, knex and Kysely
+    /// migrations, SeaORM entities and migrations, Diesel `table!`).
     DumpSchema {
         #[arg(default_value = ".")]
         path: PathBuf,

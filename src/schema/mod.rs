@@ -9,6 +9,7 @@ mod prisma;
 mod roots;
 mod rust_orm;
 mod site;
+mod ts_orm;
 
 use crate::ir::{FieldEq, Resource};
 pub use roots::project_root;
@@ -84,7 +85,7 @@ fn is_elsewhere(name: &std::ffi::OsStr) -> bool {
     )
 }
 
-/// Adds a table's keys to the table of that name, or the table when there is none.
+/// Adds a table's keys and columns to the table of that name, or the table when there is none.
 fn merge(tables: &mut Vec<Table>, table: Table) {
     let Some(known) = tables
         .iter_mut()
@@ -108,6 +109,12 @@ fn merge(tables: &mut Vec<Table>, table: Table) {
         }
         if !known.keys.iter().any(|k| k.fields == key.fields) {
             known.keys.push(key);
+        }
+    }
+    // Keys declared in code name fields: keep what columns they are.
+    for column in table.columns {
+        if !known.columns.contains(&column) {
+            known.columns.push(column);
         }
     }
 }
@@ -198,7 +205,8 @@ impl Schema {
         // Tables declared in code (ORM entities, models, migrations written as code) add
         // their keys to what the SQL migrations built: either may be what created them.
         let rust = files.iter().filter(|f| has(f, "rs")).map(PathBuf::as_path);
-        let declared: Vec<Table> = rust_orm::tables(rust);
+        let mut declared: Vec<Table> = rust_orm::tables(rust);
+        declared.extend(ts_orm::tables(&files));
         for table in declared {
             merge(&mut migrated, table);
         }
@@ -304,6 +312,78 @@ mod tests {
         assert_eq!(
             dump,
             "table orders (model orders) V2__orders.sql:1\n  unique (key) where status = 'PENDING' V10__keys.sql:1\n"
+    );
+    }
+
+    #[test]
+    fn discovery_reads_orm_code_with_the_migrations() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            (
+                "migrations/1_init/up.sql",
+                "CREATE TABLE orders (id SERIAL PRIMARY KEY, idem_key TEXT);",
+            ),
+            (
+                "src/order.entity.ts",
+                "import { Entity, PrimaryGeneratedColumn, Column } from 'typeorm';\n\
+                 @Entity('orders')\n\
+                 export class Order {\n\
+                 \x20 @PrimaryGeneratedColumn() id: number;\n\
+                 \x20 @Column({ unique: true, name: 'idem_key' }) key: string;\n\
+                 }\n",
+            ),
+            (
+                "src/db/schema.ts",
+                "import { pgTable, text, primaryKey } from 'drizzle-orm/pg-core';\n\
+                 export const members = pgTable('members', {\n\
+                 \x20 teamId: text('team_id'),\n\
+                 \x20 userId: text('user_id'),\n\
+                 }, (t) => [primaryKey({ columns: [t.teamId, t.userId] })]);\n",
+            ),
+            // Neither a dependency's code nor a declaration file is the project's schema.
+            (
+                "node_modules/lib/entity.ts",
+                "@Entity('vendored') class V { @PrimaryColumn() id: string; }",
+            ),
+            (
+                "src/types.d.ts",
+                "@Entity('declared') class D { @PrimaryColumn() id: string; }",
+            ),
+        ];
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let schema = Schema::discover(&[dir.path().to_path_buf()]);
+        let found: Vec<(&str, Vec<&str>, &str, u32)> = schema
+            .tables
+            .iter()
+            .flat_map(|t| {
+                t.keys.iter().map(|k| {
+                    let file = k.file.file_name().and_then(|f| f.to_str()).unwrap_or("");
+                    (
+                        t.name.as_str(),
+                        k.fields.iter().map(String::as_str).collect(),
+                        file,
+                        k.line,
+                    )
+                })
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("orders", vec!["id"], "up.sql", 1),
+                // In the migrated table's column names, the entity's field kept as a column.
+                ("orders", vec!["idem_key"], "order.entity.ts", 5),
+                ("members", vec!["teamId", "userId"], "schema.ts", 5),
+            ]
+        );
+        let orders = &schema.tables[0];
+        assert_eq!(
+            orders.columns,
+            [("key".to_string(), "idem_key".to_string())]
         );
     }
 }

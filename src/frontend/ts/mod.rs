@@ -5,7 +5,7 @@ mod cond;
 mod expr;
 mod imports;
 mod lower;
-mod syntax;
+pub(crate) mod syntax;
 
 use super::{LineIndex, MAX_SYNTAX_DEPTH};
 use crate::budget::Deadline;
@@ -88,7 +88,11 @@ impl FileCtx<'_> {
 }
 
 /// The syntax tree of a file, or why there is none.
-fn parse(tsx: bool, text: &str, deadline: Deadline) -> Result<tree_sitter::Tree, &'static str> {
+pub(crate) fn parse(
+    tsx: bool,
+    text: &str,
+    deadline: Deadline,
+) -> Result<tree_sitter::Tree, &'static str> {
     let mut parser = Parser::new();
     let language = if tsx {
         tree_sitter_typescript::LANGUAGE_TSX
