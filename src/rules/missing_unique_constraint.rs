@@ -95,7 +95,12 @@ pub fn check(func: &FunctionIr, shared: &Analysis, cx: &RuleContext, out: &mut V
             continue;
         };
         let fields: Vec<&str> = keys.iter().map(|k| k.field.as_str()).collect();
-        let column = format!("`{}.{}`", table.name, fields.join(", "));
+        let sql = table.file.extension().is_some_and(|e| e == "sql");
+        let spelled: Vec<String> = fields
+            .iter()
+            .map(|f| unique_keys::spelled(table, f, sql))
+            .collect();
+        let column = format!("`{}.{}`", table.name, spelled.join(", "));
         let (rl, il) = (read.span.line, insert.span.line);
         let code = cx.file.display();
         let mut primary = Label::new(site, format!("no unique constraint on {column}"));

@@ -159,10 +159,10 @@ fn is_racy_act(
             // membership row between "invite not accepted" and "mark accepted") but a log,
             // which records each action by design.
             // The database refuses the second row: a unique key covers what the check looked
-            // up, or the row's own values.
+            // up, or, in another table, the row's own values.
             WriteKind::Insert { .. }
                 if (same_table() && unique_lookup(read, schema).is_some())
-                    || refused_twice(act, schema).is_some() =>
+                    || (!same_table() && refused_twice(act, schema).is_some()) =>
             {
                 false
             }
@@ -194,6 +194,7 @@ fn is_racy_act(
 fn records_state(func: &FunctionIr, read_id: EffectId, fields: &[String]) -> Option<EffectId> {
     let read = &func.effects[read_id];
     let resource = read.kind.resource();
+    let read_library = &read.library;
     func.effects
         .iter()
         .enumerate()
@@ -218,9 +219,13 @@ fn records_state(func: &FunctionIr, read_id: EffectId, fields: &[String]) -> Opt
             (EffectKind::KvPut { .. } | EffectKind::Claim { .. }, None) => {
                 e.library == read.library
             }
-            (EffectKind::External { operation, .. }, Some(read)) => operation
-                .split_once('.')
-                .is_some_and(|(collection, _)| collection == read.name()),
+            // A provider's own collection (`stripe.customers.list`, then `.create`), not a
+            // table of the same name (`refunds` in the database, `stripe.refunds.create`).
+            (EffectKind::External { operation, .. }, Some(read)) if &e.library == read_library => {
+                operation
+                    .split_once('.')
+                    .is_some_and(|(collection, _)| collection == read.name())
+            }
             _ => false,
         })
         .map(|(id, _)| id)

@@ -4,7 +4,7 @@
 
 use super::flow::Flow;
 use super::races::same_resource;
-use crate::ir::{Effect, EffectId, EffectKind, FieldEq, FunctionIr, WriteKind};
+use crate::ir::{same_field, Effect, EffectId, EffectKind, FieldEq, FunctionIr, WriteKind};
 use crate::schema::{Key, KeyKind, Schema, Table};
 use std::path::Path;
 
@@ -69,8 +69,10 @@ pub(super) fn refused_twice<'s>(insert: &Effect, schema: &'s Schema) -> Option<U
 }
 
 /// An insert on the act's path, between the check and the act, that the database refuses
-/// the second time: into the table the read looked a unique key up in, or under a key of its
-/// own values. The second request's error stops it before the act.
+/// the second time: into the table the read looked a unique key up in, or into another table
+/// under a key of its own values. The second request's error stops it before the act. (Into
+/// the read's own table, only the read's key counts: two requests that pass a check by
+/// `email` may insert rows that differ in another column of the key.)
 pub(super) fn refused_between(
     func: &FunctionIr,
     flow: &Flow,
@@ -82,8 +84,11 @@ pub(super) fn refused_between(
     let looked_up = unique_lookup(read, schema).is_some();
     (read_id + 1..act_id).find(|&w| {
         let write = &func.effects[w];
-        let refused = (looked_up && is_insert(write) && same_resource(read, write))
-            || refused_twice(write, schema).is_some();
+        let refused = if same_resource(read, write) {
+            looked_up && is_insert(write)
+        } else {
+            refused_twice(write, schema).is_some()
+        };
         refused && flow.compatible(w, act_id)
     })
 }
@@ -99,9 +104,11 @@ pub(super) fn stops_row_not_act(
     if !is_insert(insert) || insert.span.start <= act.span.start {
         return None;
     }
-    let by = unique_lookup(read, schema)
-        .filter(|_| same_resource(read, insert))
-        .or_else(|| refused_twice(insert, schema))?;
+    let by = if same_resource(read, insert) {
+        unique_lookup(read, schema)?
+    } else {
+        refused_twice(insert, schema)?
+    };
     let key = match by {
         UniqueBy::Lookup => format!("the unique key `{}` looks up", read.callee),
         UniqueBy::Declared(table, key) => format!(
@@ -150,9 +157,17 @@ pub(super) fn key_to_declare(read: &Effect, schema: &Schema) -> Option<String> {
 /// The declaration in the language of the file that declares the table.
 pub(super) fn declare_in(table: &Table, fields: &[&str], filter: &[FieldEq]) -> String {
     let file = shown(&table.file);
+    let sql = table.file.extension().is_some_and(|e| e == "sql");
+    let names = |fields: &mut dyn Iterator<Item = &str>| -> String {
+        let names: Vec<String> = fields.map(|f| spelled(table, f, sql)).collect();
+        names.join(", ")
+    };
     let states: Vec<String> = filter
         .iter()
-        .filter_map(|f| Some(format!("{} = '{}'", f.field, f.constant.as_ref()?)))
+        .filter_map(|f| {
+            let constant = f.constant.as_ref()?;
+            Some(format!("{} = '{constant}'", spelled(table, &f.field, sql)))
+        })
         .collect();
     let partial = if states.is_empty() {
         String::new()
@@ -162,24 +177,57 @@ pub(super) fn declare_in(table: &Table, fields: &[&str], filter: &[FieldEq]) -> 
             states.join(" AND ")
         )
     };
+    let keyed = names(&mut fields.iter().copied());
     match table.file.extension().and_then(|e| e.to_str()) {
         Some("prisma") => format!(
-            "add `@@unique([{}])` to `model {}` in {file}{partial}, then create first and catch `P2002`",
-            fields.join(", "),
+            "add `@@unique([{keyed}])` to `model {}` in {file}{partial}, then create first and catch `P2002`",
             table.model
         ),
         Some("sql") => format!(
-            "add a migration with `CREATE UNIQUE INDEX ON {} ({}){};`, then insert first with `ON CONFLICT DO NOTHING` and act only when a row was inserted",
-            table.name,
-            fields.join(", "),
+            "add a migration with `CREATE UNIQUE INDEX ON {} ({keyed}){};`, then insert first with `ON CONFLICT DO NOTHING` and act only when a row was inserted",
+            quoted(&table.name),
             if states.is_empty() { String::new() } else { format!(" WHERE {}", states.join(" AND ")) }
         ),
         _ => format!(
-            "declare a unique index on ({}) for `{}` where it is declared ({file}:{}){partial}, then insert first and handle the duplicate-key error",
-            fields.join(", "),
+            "declare a unique index on ({keyed}) for `{}` where it is declared ({file}:{}){partial}, then insert first and handle the duplicate-key error",
             table.model,
             table.line
         ),
+    }
+}
+
+/// A field as the table's own declaration spells it: its column (`externalId` is
+/// `external_id`, quoted when Postgres would fold its case: `"pushToken"`) when `column`,
+/// else its field name in the schema language (`team_id` is Prisma's `teamId`).
+pub(super) fn spelled(table: &Table, field: &str, column: bool) -> String {
+    let mapped = table.columns.iter().find_map(|(f, c)| {
+        let (from, to) = if column { (f, c) } else { (c, f) };
+        same_field(from, field).then(|| to.clone())
+    });
+    let declared = || {
+        table
+            .lines
+            .iter()
+            .map(|(word, _)| word)
+            .find(|word| same_field(word, field))
+            .cloned()
+    };
+    let name = mapped
+        .or_else(declared)
+        .unwrap_or_else(|| field.to_string());
+    if column {
+        quoted(&name)
+    } else {
+        name
+    }
+}
+
+/// An SQL name as written in a migration: quoted when it has capitals.
+fn quoted(name: &str) -> String {
+    if name.chars().any(char::is_uppercase) {
+        format!("\"{name}\"")
+    } else {
+        name.to_string()
     }
 }
 

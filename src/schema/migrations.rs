@@ -80,6 +80,7 @@ pub fn apply(tables: &mut Vec<Table>, file: &Path, text: &str) {
                 for constraint in &create.constraints {
                     table.keys.extend(key(constraint, file, line));
                 }
+                name_as_postgres_does(&mut table);
                 tables.push(table);
             }
             Statement::CreateIndex(index) if index.unique => {
@@ -237,6 +238,17 @@ fn constant(expr: &Expr) -> Option<String> {
     Some(text.to_lowercase())
 }
 
+/// Unnamed keys get the names PostgreSQL gives them (`orders_pkey`, `orders_email_key`,
+/// `orders_a_b_key`), which a later migration drops them by.
+fn name_as_postgres_does(table: &mut Table) {
+    for key in table.keys.iter_mut().filter(|k| k.name.is_none()) {
+        key.name = Some(match key.kind {
+            KeyKind::Primary => format!("{}_pkey", table.name),
+            KeyKind::Unique => format!("{}_{}_key", table.name, key.fields.join("_")),
+        });
+    }
+}
+
 /// A unique or primary-key constraint as a key, with its name for a later drop.
 fn key(constraint: &TableConstraint, file: &Path, line: u32) -> Option<Key> {
     let (kind, name, cols) = match constraint {
@@ -249,10 +261,21 @@ fn key(constraint: &TableConstraint, file: &Path, line: u32) -> Option<Key> {
     Some(key)
 }
 
+/// The indexed columns; a case-folded one (`lower(email)`) keeps its column unique, as reads
+/// by `lower(email) = lower($1)` select it.
 fn columns(columns: &[IndexColumn]) -> Vec<String> {
     columns
         .iter()
-        .map(|c| c.column.expr.to_string().trim_matches('"').to_string())
+        .map(|c| {
+            let text = c.column.expr.to_string();
+            let folded = ["lower(", "upper("].iter().find_map(|f| {
+                let head = text.get(..f.len())?;
+                head.eq_ignore_ascii_case(f)
+                    .then(|| text[f.len()..].strip_suffix(')'))
+                    .flatten()
+            });
+            folded.unwrap_or(&text).trim_matches('"').to_string()
+        })
         .collect()
 }
 
@@ -432,6 +455,30 @@ ALTER TABLE t ADD COLUMN note TEXT;";
             assert!(is_undo(Path::new(undo)), "{undo}");
         }
         assert!(!is_undo(Path::new("db/V2__a.sql")) && !is_undo(Path::new("db/Undo.sql")));
+    }
+
+    #[test]
+    fn a_case_folded_unique_index_keeps_its_column_unique() {
+        let mut tables = Vec::new();
+        let sql = "CREATE TABLE accounts (id INT, email TEXT);\nCREATE UNIQUE INDEX accounts_email ON accounts (lower(email));";
+        apply(&mut tables, Path::new("1.sql"), sql);
+        assert_eq!(
+            keys(&tables, "accounts"),
+            [(KeyKind::Unique, vec!["email".to_string()])]
+        );
+    }
+
+    #[test]
+    fn unnamed_keys_are_dropped_by_the_names_postgres_gives_them() {
+        let mut tables = Vec::new();
+        let create = "CREATE TABLE subscribers (id INT PRIMARY KEY, email TEXT NOT NULL UNIQUE, a INT, b INT, UNIQUE (a, b));";
+        apply(&mut tables, Path::new("1.sql"), create);
+        let drops = "ALTER TABLE subscribers DROP CONSTRAINT subscribers_email_key;\nALTER TABLE subscribers DROP CONSTRAINT subscribers_a_b_key;";
+        apply(&mut tables, Path::new("2.sql"), drops);
+        assert_eq!(
+            keys(&tables, "subscribers"),
+            [(KeyKind::Primary, vec!["id".to_string()])]
+        );
     }
 
     #[test]
