@@ -212,24 +212,19 @@ fn call_body<'a>(text: &'a str, open: &str) -> Option<&'a str> {
 
 /// The index of the `)` that closes a group opened just before `text`.
 fn closing(text: &str) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut quote: Option<char> = None;
-    for (i, c) in text.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'' | '`') => quote = Some(c),
-            (None, '(' | '[' | '{') => depth += 1,
-            (None, ')') if depth == 0 => return Some(i),
-            (None, ')' | ']' | '}') => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    None
+    scan(text, |i, c, depth| (c == ')' && depth == 0).then_some(i))
 }
 
 /// The first `needle` outside brackets and quotes.
 fn find_top_level(text: &str, needle: &str) -> Option<usize> {
+    scan(text, |i, _, depth| {
+        (depth == 0 && text[i..].starts_with(needle)).then_some(i)
+    })
+}
+
+/// Calls `at` with each character outside quotes and the bracket depth before it, until it
+/// answers.
+fn scan(text: &str, mut at: impl FnMut(usize, char, usize) -> Option<usize>) -> Option<usize> {
     let mut depth = 0usize;
     let mut quote: Option<char> = None;
     for (i, c) in text.char_indices() {
@@ -237,10 +232,16 @@ fn find_top_level(text: &str, needle: &str) -> Option<usize> {
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
             (None, '"' | '\'' | '`') => quote = Some(c),
-            (None, '(' | '[' | '{') => depth += 1,
-            (None, ')' | ']' | '}') => depth = depth.saturating_sub(1),
-            (None, _) if depth == 0 && text[i..].starts_with(needle) => return Some(i),
-            _ => {}
+            (None, c) => {
+                if let Some(found) = at(i, c, depth) {
+                    return Some(found);
+                }
+                match c {
+                    '(' | '[' | '{' => depth += 1,
+                    ')' | ']' | '}' => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+            }
         }
     }
     None

@@ -180,6 +180,24 @@ impl<'t> Source<'t> {
             .map(|s| s.to_lowercase())
     }
 
+    /// A partial index's condition written as an object of constants (Mongoose
+    /// `partialFilterExpression`, Sequelize `where`): equalities when every value is a literal.
+    fn object_predicate(&self, condition: Node) -> Predicate {
+        Predicate {
+            text: self.text(condition).to_string(),
+            equalities: self
+                .pairs(condition)
+                .into_iter()
+                .map(|(field, value)| {
+                    Some(FieldEq {
+                        field,
+                        constant: Some(self.literal(value)?),
+                    })
+                })
+                .collect(),
+        }
+    }
+
     /// A string literal, or a template without substitutions.
     fn string(&self, node: Node) -> Option<String> {
         let node = unwrap(node);

@@ -4,8 +4,7 @@
 //! the `collection` option).
 
 use super::Source;
-use crate::ir::FieldEq;
-use crate::schema::{KeyKind, Predicate, Table};
+use crate::schema::{KeyKind, Table};
 use tree_sitter::Node;
 
 /// Subdocuments nested deeper than this are not read.
@@ -120,19 +119,7 @@ fn indexes(src: &Source, table: &mut Table, schema: &str) {
         key.name = src.prop(*options, "name").and_then(|n| src.string(n));
         key.predicate = src
             .prop(*options, "partialFilterExpression")
-            .map(|filter| Predicate {
-                text: src.text(filter).to_string(),
-                equalities: src
-                    .pairs(filter)
-                    .into_iter()
-                    .map(|(field, value)| {
-                        Some(FieldEq {
-                            field,
-                            constant: Some(src.literal(value)?),
-                        })
-                    })
-                    .collect(),
-            });
+            .map(|filter| src.object_predicate(filter));
         table.keys.push(key);
     }
 }

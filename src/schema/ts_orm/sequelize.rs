@@ -5,8 +5,7 @@
 //! key is not assumed: the table may not have it (the migrations that create it say).
 
 use super::{classes, Source};
-use crate::ir::FieldEq;
-use crate::schema::{Key, KeyKind, Predicate, Table};
+use crate::schema::{Key, KeyKind, Table};
 use tree_sitter::Node;
 
 pub(super) fn tables(src: &Source) -> Vec<Table> {
@@ -218,19 +217,7 @@ pub(super) fn index(src: &Source, options: Node, fields: Option<Node>) -> Option
         .filter(|f| !f.is_empty())?;
     let mut key = src.key(KeyKind::Unique, fields, options);
     key.name = src.prop(options, "name").and_then(|n| src.string(n));
-    key.predicate = src.prop(options, "where").map(|w| Predicate {
-        text: src.text(w).to_string(),
-        equalities: src
-            .pairs(w)
-            .into_iter()
-            .map(|(field, value)| {
-                Some(FieldEq {
-                    field,
-                    constant: Some(src.literal(value)?),
-                })
-            })
-            .collect(),
-    });
+    key.predicate = src.prop(options, "where").map(|w| src.object_predicate(w));
     Some(key)
 }
 
