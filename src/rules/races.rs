@@ -3,7 +3,7 @@
 
 use super::flow::{decides_as_claim, Flow};
 use super::links::Calls;
-use super::unique_keys::{refused_between, refused_twice, unique_lookup};
+use super::unique_keys::{refused_between, refuses_copy};
 use crate::ir::{
     same_field, Derived, Effect, EffectId, EffectKind, FunctionIr, Isolation, ScopeKind, TestKind,
     WriteKind,
@@ -158,14 +158,8 @@ fn is_racy_act(
             // or, after a value check whose state this path records, into any table (the
             // membership row between "invite not accepted" and "mark accepted") but a log,
             // which records each action by design.
-            // The database refuses the second row: a unique key covers what the check looked
-            // up, or, in another table, the row's own values.
-            WriteKind::Insert { .. }
-                if (same_table() && unique_lookup(read, schema).is_some())
-                    || (!same_table() && refused_twice(act, schema).is_some()) =>
-            {
-                false
-            }
+            // The database refuses the second request's row.
+            WriteKind::Insert { .. } if refuses_copy(read, act, schema).is_some() => false,
             WriteKind::Insert { .. } | WriteKind::Put { .. } => {
                 (outcome == Outcome::Absent && same_table())
                     || (outcome == Outcome::Value

@@ -28,13 +28,13 @@ pub(super) fn unique_lookup<'s>(read: &Effect, schema: &'s Schema) -> Option<Uni
     else {
         return None;
     };
-    if *unique_key {
-        return Some(UniqueBy::Lookup);
-    }
-    let table = schema.table(read.kind.resource()?)?;
-    table
-        .key_covering(filter)
-        .map(|key| UniqueBy::Declared(table, key))
+    // The declared key names itself better than the lookup that relies on it.
+    let declared = read
+        .kind
+        .resource()
+        .and_then(|r| schema.table(r))
+        .and_then(|t| Some(UniqueBy::Declared(t, t.key_covering(filter)?)));
+    declared.or(unique_key.then_some(UniqueBy::Lookup))
 }
 
 /// The key that refuses a second run's copy of an insert by the row's own values: a unique
@@ -42,7 +42,7 @@ pub(super) fn unique_lookup<'s>(read: &Effect, schema: &'s Schema) -> Option<Uni
 /// made fresh for the row. A second run of the same request sets the same values; a
 /// single-column primary key is left out, as code that sets one usually makes it up
 /// (`id: generateId()` through a helper the analysis does not see into).
-pub(super) fn refused_twice<'s>(insert: &Effect, schema: &'s Schema) -> Option<UniqueBy<'s>> {
+fn refused_twice<'s>(insert: &Effect, schema: &'s Schema) -> Option<UniqueBy<'s>> {
     let EffectKind::Write {
         kind: WriteKind::Insert { fresh },
         resource: Some(resource),
@@ -69,10 +69,9 @@ pub(super) fn refused_twice<'s>(insert: &Effect, schema: &'s Schema) -> Option<U
 }
 
 /// An insert on the act's path, between the check and the act, that the database refuses
-/// the second time: into the table the read looked a unique key up in, or into another table
-/// under a key of its own values. The second request's error stops it before the act. (Into
-/// the read's own table, only the read's key counts: two requests that pass a check by
-/// `email` may insert rows that differ in another column of the key.)
+/// the second time: into the table the read looked a unique key up in, or under a key of its
+/// own values (into the read's own table only when the read's filter is unknown, see
+/// [`selects_by_known_fields`]). The second request's error stops it before the act.
 pub(super) fn refused_between(
     func: &FunctionIr,
     flow: &Flow,
@@ -81,14 +80,8 @@ pub(super) fn refused_between(
     schema: &Schema,
 ) -> Option<EffectId> {
     let read = &func.effects[read_id];
-    let looked_up = unique_lookup(read, schema).is_some();
     (read_id + 1..act_id).find(|&w| {
-        let write = &func.effects[w];
-        let refused = if same_resource(read, write) {
-            looked_up && is_insert(write)
-        } else {
-            refused_twice(write, schema).is_some()
-        };
+        let refused = refuses_copy(read, &func.effects[w], schema).is_some();
         refused && flow.compatible(w, act_id)
     })
 }
@@ -104,11 +97,7 @@ pub(super) fn stops_row_not_act(
     if !is_insert(insert) || insert.span.start <= act.span.start {
         return None;
     }
-    let by = if same_resource(read, insert) {
-        unique_lookup(read, schema)?
-    } else {
-        refused_twice(insert, schema)?
-    };
+    let by = refuses_copy(read, insert, schema)?;
     let key = match by {
         UniqueBy::Lookup => format!("the unique key `{}` looks up", read.callee),
         UniqueBy::Declared(table, key) => format!(
@@ -229,6 +218,32 @@ fn quoted(name: &str) -> String {
     } else {
         name.to_string()
     }
+}
+
+/// The key that refuses the copy of `insert` a second request makes after passing the same
+/// check: the key the read looked up, for an insert into its table; else a key of the row's
+/// own values, for an insert into another table or after a check whose filter is unknown.
+pub(super) fn refuses_copy<'s>(
+    read: &Effect,
+    insert: &Effect,
+    schema: &'s Schema,
+) -> Option<UniqueBy<'s>> {
+    let same = same_resource(read, insert);
+    let by_read = unique_lookup(read, schema).filter(|_| same && is_insert(insert));
+    let by_row = || {
+        (!same || !selects_by_known_fields(read))
+            .then(|| refused_twice(insert, schema))
+            .flatten()
+    };
+    by_read.or_else(by_row)
+}
+
+/// Whether the read's filter is known: then it, not the inserted row, says which rows two
+/// requests passing the check share (a check by `email` against a key on `(workspace_id,
+/// email)` lets rows of two workspaces in). Unknown (`OR: [{ email }, { teamId }]`, a filter
+/// built elsewhere), the inserted row's own key is what the two share.
+fn selects_by_known_fields(read: &Effect) -> bool {
+    matches!(&read.kind, EffectKind::Read { filter, .. } if !filter.is_empty())
 }
 
 /// Whether the write inserts into the table the read looked in.
