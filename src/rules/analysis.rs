@@ -5,6 +5,7 @@
 use super::dedups::{dedup, Dedup};
 use super::flow::Flow;
 use super::races::{races_for, window, Race};
+use super::unique_keys::never_conflicts;
 use super::{race_owner, RaceOwner};
 use crate::ir::{EffectId, EffectKind, FunctionIr};
 use crate::schema::Schema;
@@ -40,7 +41,10 @@ pub struct Analysis<'f> {
 
 impl<'f> Analysis<'f> {
     pub fn new(func: &'f FunctionIr, schema: &Schema) -> Analysis<'f> {
-        let flow = Flow::new(func);
+        let mut flow = Flow::new(func);
+        for (id, effect) in func.effects.iter().enumerate() {
+            flow.at[id].never_conflicts = never_conflicts(effect, schema);
+        }
         let mut races = Vec::new();
         let mut dedups = Vec::new();
         for read in 0..func.effects.len() {

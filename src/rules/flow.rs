@@ -37,6 +37,9 @@ pub struct At {
     /// After a statement every way through which leaves (a `try` whose body and handler
     /// both return or throw): it never runs.
     pub unreachable: bool,
+    /// An insert the schema keeps no key of unique: `ON CONFLICT DO NOTHING` or a caught
+    /// duplicate-key error never happens, so it claims nothing.
+    pub never_conflicts: bool,
 }
 
 /// How a block ends.
@@ -336,11 +339,13 @@ pub fn decides_as_claim(func: &FunctionIr, flow: &Flow, effect: EffectId) -> boo
     let decided = || flow.is_tested(effect) || func.returns.contains(&effect);
     match &func.effects[effect].kind {
         EffectKind::Claim { .. } => decided(),
-        EffectKind::Write { kind, .. } if kind.is_claim_form() => decided(),
+        EffectKind::Write { kind, .. } if kind.is_claim_form() => {
+            decided() && !flow.at[effect].never_conflicts
+        }
         EffectKind::Write {
             kind: WriteKind::Insert { .. },
             ..
-        } => flow.at[effect].unique_try,
+        } => flow.at[effect].unique_try && !flow.at[effect].never_conflicts,
         _ => false,
     }
 }

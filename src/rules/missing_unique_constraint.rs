@@ -5,6 +5,7 @@ use super::unique_keys::unique_lookup;
 use super::{declare_rule, unique_keys, Analysis, RuleContext};
 use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{EffectKind, FieldEq, FunctionIr};
+use crate::schema::Table;
 use crate::vocabulary::vocabulary;
 
 declare_rule! {
@@ -14,7 +15,10 @@ declare_rule! {
     /// like `processed_events`, and then inserts a row of that key) whose schema declares no
     /// unique or primary key on that column. The finding sits on the table's declaration in
     /// the schema (the Prisma field, the migration's `CREATE TABLE`); the lookup and the
-    /// insert that rely on it are listed with it.
+    /// insert that rely on it are listed with it. The same holds for a claim by insert
+    /// (`INSERT ... ON CONFLICT DO NOTHING` whose result is tested, a caught duplicate-key
+    /// error) of such a key: with no unique key it never conflicts, so every request wins
+    /// it, and the rules that trust claims no longer take it for one.
     ///
     /// ## Why is this bad?
     /// Two deliveries of one webhook, or a request and its retry, both look the key up before
@@ -63,77 +67,155 @@ declare_rule! {
 }
 
 pub fn check(func: &FunctionIr, shared: &Analysis, cx: &RuleContext, out: &mut Vec<Diagnostic>) {
-    for (r, read) in func.effects.iter().enumerate() {
-        let EffectKind::Read {
-            filter,
-            in_process: false,
-            ..
-        } = &read.kind
-        else {
+    for id in 0..func.effects.len() {
+        let found =
+            lookup_then_insert(func, shared, cx, id).or_else(|| void_claim(func, shared, cx, id));
+        let Some(found) = found else { continue };
+        let Some(site) = found.table.site_of(&found.fields[0]) else {
             continue;
         };
-        let Some(table) = read.kind.resource().and_then(|t| cx.schema.table(t)) else {
-            continue;
-        };
-        let inserted = func.effects[r + 1..]
-            .iter()
-            .find(|w| unique_keys::inserts_into(read, w) && shared.flow.is_tested(r));
-        let Some(insert) = inserted else { continue };
-        if unique_lookup(read, cx.schema).is_some() {
-            continue;
-        }
-        // A table named as a record of operations done (`processed_events`, `sent_emails`)
-        // is a dedup store whatever its key is called.
-        let store = vocabulary().dedup_keys.any_word_of(&table.name);
-        let keys: Vec<&FieldEq> = filter
-            .iter()
-            .filter(|f| f.constant.is_none())
-            .filter(|f| store || vocabulary().is_dedup_column(&f.field))
-            .collect();
-        let Some(key) = keys.first() else { continue };
-        let Some(site) = table.site_of(&key.field) else {
-            continue;
-        };
-        let fields: Vec<&str> = keys.iter().map(|k| k.field.as_str()).collect();
+        let table = found.table;
         let sql = table.file.extension().is_some_and(|e| e == "sql");
-        let spelled: Vec<String> = fields
+        let spelled: Vec<String> = found
+            .fields
             .iter()
             .map(|f| unique_keys::spelled(table, f, sql))
             .collect();
         let column = format!("`{}.{}`", table.name, spelled.join(", "));
-        let (rl, il) = (read.span.line, insert.span.line);
-        let code = cx.file.display();
         let mut primary = Label::new(site, format!("no unique constraint on {column}"));
-        primary.code = format!("unique {} {}", table.name, fields.join(","));
-        let secondary = vec![
-            Label::elsewhere(
-                cx.file.to_path_buf(),
-                read,
-                format!("`{}` looks the key up here", func.name),
-            ),
-            Label::elsewhere(
-                cx.file.to_path_buf(),
-                insert,
-                "and inserts it here, trusting it is unique",
-            ),
-        ];
-        let steps = vec![
-            Step::new(Actor::A, read.span, format!("request A looks {column} up at {code}:{rl} and finds nothing")),
-            Step::new(Actor::B, read.span, format!("request B looks the same key up at {code}:{rl} before A inserts it, and finds nothing too")),
-            Step::new(Actor::Both, insert.span, format!("both insert it at {code}:{il}: nothing refuses the second row, and both go on as the first")),
-        ];
+        primary.code = format!("unique {} {}", table.name, found.fields.join(","));
+        let fields: Vec<&str> = found.fields.iter().map(String::as_str).collect();
+        let steps = found
+            .steps
+            .into_iter()
+            .map(|(actor, at, text)| Step::new(actor, at, text.replace("{column}", &column)))
+            .collect();
         out.push(Diagnostic {
             file: table.file.clone(),
             function: format!("table {}", table.name),
-            secondary,
+            secondary: found.sites,
             steps,
-            help: unique_keys::declare_in(table, &fields, filter),
+            help: unique_keys::declare_in(table, &fields, &found.filter),
             ..cx.diagnostic(
                 &MissingUniqueConstraint::META,
                 func,
                 format!("{column} is used as a dedup key, but the schema keeps it unique nowhere: concurrent requests both insert it"),
                 primary,
             )
-        });
+        })
     }
+}
+
+/// A dedup key the code relies on, and how.
+struct Reliance<'s> {
+    table: &'s Table,
+    /// The key's columns, as the code names them; at least one.
+    fields: Vec<String>,
+    /// What the code selects by, for a partial index in the help.
+    filter: Vec<FieldEq>,
+    /// The code's sites, in its file.
+    sites: Vec<Label>,
+    /// The interleaving; `{column}` stands for the key as the finding names it.
+    steps: Vec<(Actor, crate::ir::Span, String)>,
+}
+
+/// A lookup by a dedup key whose result is tested, then an insert of it into the same
+/// table.
+fn lookup_then_insert<'s>(
+    func: &FunctionIr,
+    shared: &Analysis,
+    cx: &RuleContext<'s>,
+    r: usize,
+) -> Option<Reliance<'s>> {
+    let read = &func.effects[r];
+    let EffectKind::Read {
+        filter,
+        in_process: false,
+        ..
+    } = &read.kind
+    else {
+        return None;
+    };
+    let table = cx.schema.table(read.kind.resource()?)?;
+    let insert = func.effects[r + 1..]
+        .iter()
+        .find(|w| unique_keys::inserts_into(read, w) && shared.flow.is_tested(r))?;
+    // Both inside one helper: the helper's own finding.
+    let in_helper = !read.via.is_empty() && !insert.via.is_empty();
+    if in_helper || unique_lookup(read, cx.schema).is_some() {
+        return None;
+    }
+    let fields = dedup_fields(
+        table,
+        filter
+            .iter()
+            .filter(|f| f.constant.is_none())
+            .map(|f| &f.field),
+    );
+    fields.first()?;
+    let (rl, il, code) = (read.span.line, insert.span.line, cx.file.display());
+    Some(Reliance {
+        table,
+        filter: filter.clone(),
+        sites: vec![
+            Label::elsewhere(cx.file.to_path_buf(), read, format!("`{}` looks the key up here", func.name)),
+            Label::elsewhere(cx.file.to_path_buf(), insert, "and inserts it here, trusting it is unique"),
+        ],
+        steps: vec![
+            (Actor::A, read.span, format!("request A looks {{column}} up at {code}:{rl} and finds nothing")),
+            (Actor::B, read.span, format!("request B looks the same key up at {code}:{rl} before A inserts it, and finds nothing too")),
+            (Actor::Both, insert.span, format!("both insert it at {code}:{il}: nothing refuses the second row, and both go on as the first")),
+        ],
+        fields,
+    })
+}
+
+/// A claim by insert (`ON CONFLICT DO NOTHING`, a caught duplicate-key error) whose result
+/// decides, of a dedup key the schema keeps unique nowhere: it never conflicts, so every
+/// request wins it.
+fn void_claim<'s>(
+    func: &FunctionIr,
+    shared: &Analysis,
+    cx: &RuleContext<'s>,
+    c: usize,
+) -> Option<Reliance<'s>> {
+    let claim = &func.effects[c];
+    let EffectKind::Write { sets, kind, .. } = &claim.kind else {
+        return None;
+    };
+    // A helper's claim is the helper's finding.
+    let decides = kind.is_claim_form() && shared.flow.is_tested(c) || shared.flow.at[c].unique_try;
+    if !claim.via.is_empty() || !decides || !unique_keys::never_conflicts(claim, cx.schema) {
+        return None;
+    }
+    let table = cx.schema.table(claim.kind.resource()?)?;
+    let fields = dedup_fields(table, sets.iter());
+    fields.first()?;
+    let (line, code) = (claim.span.line, cx.file.display());
+    Some(Reliance {
+        table,
+        fields,
+        filter: Vec::new(),
+        sites: vec![Label::elsewhere(
+            cx.file.to_path_buf(),
+            claim,
+            format!("`{}` claims the key here, trusting a duplicate to conflict", func.name),
+        )],
+        steps: vec![
+            (Actor::A, claim.span, format!("request A inserts {{column}} at {code}:{line} and wins the claim")),
+            (Actor::B, claim.span, format!("request B inserts the same key at {code}:{line}: nothing conflicts, so it wins too")),
+            (Actor::Both, claim.span, "both go on as the only one".to_string()),
+        ],
+    })
+}
+
+/// The columns among `fields` that hold a dedup key; any of them in a table named as a
+/// record of operations done (`processed_events`, `sent_emails`), a dedup store whatever its
+/// key is called.
+fn dedup_fields<'a>(table: &Table, fields: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let store = vocabulary().dedup_keys.any_word_of(&table.name);
+    fields
+        .filter(|f| store || vocabulary().is_dedup_column(f))
+        .cloned()
+        .collect()
 }

@@ -52,19 +52,16 @@ fn refused_twice<'s>(insert: &Effect, schema: &'s Schema) -> Option<UniqueBy<'s>
         return None;
     };
     let table = schema.table(resource)?;
-    let set: Vec<FieldEq> = sets
+    let set: Vec<String> = sets
         .iter()
         .filter(|field| !fresh.contains(field))
-        .map(|field| FieldEq {
-            field: field.clone(),
-            constant: None,
-        })
+        .cloned()
         .collect();
     table
         .keys
         .iter()
         .filter(|k| k.kind == KeyKind::Unique || k.fields.len() > 1)
-        .find(|k| k.predicate.is_none() && table.covers(k, &set))
+        .find(|k| k.predicate.is_none() && fills(table, k, &set))
         .map(|key| UniqueBy::Declared(table, key))
 }
 
@@ -236,6 +233,34 @@ pub(super) fn refuses_copy<'s>(
             .flatten()
     };
     by_read.or_else(by_row)
+}
+
+/// An insert into a table the schema declares, setting known columns none of whose keys it
+/// fills: no row ever conflicts with it, so `ON CONFLICT DO NOTHING` always inserts and a
+/// caught duplicate-key error never comes. (A primary key the database fills, a serial id,
+/// conflicts with nothing either.)
+pub(super) fn never_conflicts(insert: &Effect, schema: &Schema) -> bool {
+    let EffectKind::Write {
+        kind: WriteKind::Insert { .. } | WriteKind::InsertIgnore,
+        resource: Some(resource),
+        sets,
+    } = &insert.kind
+    else {
+        return false;
+    };
+    let Some(table) = schema.table(resource) else {
+        return false;
+    };
+    !sets.is_empty() && !table.keys.iter().any(|k| fills(table, k, sets))
+}
+
+/// Whether the columns set give every column of the key a value.
+fn fills(table: &Table, key: &Key, sets: &[String]) -> bool {
+    !key.fields.is_empty()
+        && key
+            .fields
+            .iter()
+            .all(|k| sets.iter().any(|s| table.same_column(k, s)))
 }
 
 /// Whether the read's filter is known: then it, not the inserted row, says which rows two
