@@ -15,8 +15,10 @@ declare_rule! {
     /// changes (is this user banned? is this plan valid?) is a permission or validity test:
     /// a second request made after the first would pass it too, so it is not reported, and
     /// neither are inserts into audit logs or history tables, which record every action by
-    /// design; nor an insert of the key a lookup by a unique key (`findUnique`, `findByPk`,
-    /// `findById`) did not find, which the database refuses the second time. It stays quiet
+    /// design; nor an insert the database refuses the second time: of the key a lookup by a
+    /// unique key did not find (`findUnique`, `findByPk`, a filter a unique or primary key of
+    /// the project's schema covers), or of a row whose own values fill such a key; nor the
+    /// acts after such an insert, which the loser never reaches. It stays quiet
     /// when the pair is made
     /// atomic: a row lock taken by the read inside the transaction that also acts, a
     /// SERIALIZABLE transaction around both writes, a lock held across both, a claim whose
@@ -58,7 +60,10 @@ declare_rule! {
     ///
     /// ## Known limits
     /// Calls of the project's own functions are followed up to four deep; a call that cannot
-    /// be resolved to one (a dynamic dispatch, a package) is not seen into.
+    /// be resolved to one (a dynamic dispatch, a package) is not seen into. Unique keys come
+    /// from the schema files the scan finds (`toctou dump-schema`); a key made by other means
+    /// is not known, and an insert whose columns are not known (a Diesel `.values(&form)`, a
+    /// SeaORM `ActiveModel`) is judged by the check's key only.
     ///
     /// ## Related rules
     /// Which rule reports a race is declared in one table (`RACE_OWNERS` in `src/rules/mod.rs`).

@@ -154,12 +154,12 @@ fn is_racy_act(
         // A query for recent rows is a duplicate check by its shape, whoever records them.
         EffectKind::External { .. } => outcome != Outcome::Present && (records || window(read)),
         EffectKind::Write { kind, sets, .. } => match kind {
+            // The database refuses the second request's row.
+            WriteKind::Insert { .. } if refuses_copy(read, act, schema).is_some() => false,
             // An insert the check was meant to stop: into the table found without the row,
             // or, after a value check whose state this path records, into any table (the
             // membership row between "invite not accepted" and "mark accepted") but a log,
             // which records each action by design.
-            // The database refuses the second request's row.
-            WriteKind::Insert { .. } if refuses_copy(read, act, schema).is_some() => false,
             WriteKind::Insert { .. } | WriteKind::Put { .. } => {
                 (outcome == Outcome::Absent && same_table())
                     || (outcome == Outcome::Value
