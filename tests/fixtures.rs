@@ -174,8 +174,8 @@ fn schema_cases_match_their_markers() {
     }
 }
 
-/// Scans each case of `fixtures/<language>/<kind>/` as a project (under its own
-/// `toctou.toml` when it has one) and compares the findings with its files' markers.
+/// Scans each case of `fixtures/<language>/<kind>/` as a project rooted at the case (under
+/// its own `toctou.toml` when it has one) and compares the findings with its files' markers.
 fn project_cases(language: &str, kind: &str, minimum: usize) {
     let dir = common::root().join("fixtures").join(language).join(kind);
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -187,11 +187,15 @@ fn project_cases(language: &str, kind: &str, minimum: usize) {
     let (mut fire, mut quiet) = (0, 0);
     for case in cases {
         let name = case.file_name().unwrap().to_string_lossy().to_string();
+        // Each case is its own project, with or without a configuration of its own: its
+        // schema is looked for in it, not in the repository around it.
         let own = case.join("toctou.toml");
         let config = if own.is_file() {
             Config::load(&own).unwrap_or_else(|e| panic!("{name}: {e:?}"))
         } else {
-            Config::builtin()
+            let mut config = Config::builtin();
+            config.path = Some(own);
+            config
         };
         let files = files_under(&case);
         let outcome = toctou::check(&files, &config, &toctou::Options::default());

@@ -50,9 +50,23 @@ fn flyway(name: &str) -> Option<(char, Vec<u64>)> {
     Some((prefix, parts.collect::<Option<Vec<u64>>>()?))
 }
 
+/// Whether a migration's text may make, drop, rename or key a table: many only change data,
+/// functions or triggers, or add plain columns, and need no parse.
+fn may_change_keys(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    let creates_table = lower.contains("create") && lower.contains("table");
+    creates_table
+        || ["unique", "primary", "drop", "rename", "constraint"]
+            .iter()
+            .any(|word| lower.contains(word))
+}
+
 /// Applies one migration file to the tables built so far. A file no dialect parses whole is
 /// passed over: a half-read migration would invent drops or miss keys.
 pub fn apply(tables: &mut Vec<Table>, file: &Path, text: &str) {
+    if !may_change_keys(text) {
+        return;
+    }
     let dialects: [&dyn Dialect; 4] = [
         &PostgreSqlDialect {},
         &MySqlDialect {},
