@@ -2,7 +2,7 @@
 //! snapshot tests, so a front-end change shows as an IR diff.
 
 use crate::ir::{
-    walk, Block, Derived, Effect, EffectKind, FieldEq, FileIr, FunctionIr, Node, Part, ScopeKind,
+    walk, Block, Derived, Effect, EffectKind, FileIr, Filter, FunctionIr, Node, Part, ScopeKind,
     Test, TestKind, Visitor, WriteKind,
 };
 use std::fmt::Write;
@@ -122,18 +122,23 @@ fn effect(id: usize, e: &Effect) -> String {
     format!("e{id} @{} {} [{by}]{txn}", e.span.line, what(&e.kind))
 }
 
-/// ` by[order_id,status=pending]`: the fields a read selects by, with their constants.
-fn filter_text(filter: &[FieldEq]) -> String {
-    if filter.is_empty() {
+/// ` by[order_id,status=pending]`: the fields a read selects by, with their constants, and
+/// `..` when it has other conditions.
+fn filter_text(filter: &Filter) -> String {
+    if filter.equalities.is_empty() && !filter.more {
         return String::new();
     }
-    let fields: Vec<String> = filter
+    let mut fields: Vec<String> = filter
+        .equalities
         .iter()
         .map(|f| match &f.constant {
             Some(c) => format!("{}={c}", f.field),
             None => f.field.clone(),
         })
         .collect();
+    if filter.more {
+        fields.push("..".to_string());
+    }
     format!(" by[{}]", fields.join(","))
 }
 

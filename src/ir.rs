@@ -245,9 +245,8 @@ pub enum EffectKind {
         /// The lookup is by a key the database keeps unique (`findUnique`, `findByPk`): it
         /// refuses a second insert of what was not found.
         unique_key: bool,
-        /// The fields the read selects rows by, compared by equality: the key a schema's
-        /// unique constraint may cover.
-        filter: Vec<FieldEq>,
+        /// What the read selects rows by: the key a schema's unique constraint may cover.
+        filter: Filter,
     },
     Write {
         resource: Option<Resource>,
@@ -381,6 +380,16 @@ pub fn same_field(a: &str, b: &str) -> bool {
             .collect::<String>()
     };
     norm(a) == norm(b)
+}
+
+/// What a read selects its rows by.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// The fields compared by equality.
+    pub equalities: Vec<FieldEq>,
+    /// It also has conditions that are no such equality (a range, an alternative, a related
+    /// row's field): the equalities alone do not say which rows it selects.
+    pub more: bool,
 }
 
 /// A field compared by equality in a filter (`where: { orderId }`, `WHERE order_id = $1`,

@@ -3,8 +3,8 @@
 
 use crate::frontend::val::Val;
 use crate::ir::{
-    Block, CallSite, Derived, Effect, EffectId, EffectKind, FieldEq, Isolation, Key, Node,
-    Resource, ScopeKind, Source, Span, Txn, TxnId, WriteKind,
+    Block, CallSite, Derived, Effect, EffectId, EffectKind, Filter, Isolation, Key, Node, Resource,
+    ScopeKind, Source, Span, Txn, TxnId, WriteKind,
 };
 use crate::models::sql::{Conflict, SqlInfo, SqlKind};
 use crate::models::{Arg, CallShape, Classified, EffectModel, Language, Models, UnstableSource};
@@ -39,7 +39,7 @@ pub(crate) struct CallFacts {
     pub sets: Vec<String>,
     pub derived: Derived,
     /// See [`EffectKind::Read`]'s `filter`.
-    pub filter: Vec<FieldEq>,
+    pub filter: Filter,
     pub key: Option<Key>,
     /// See [`WriteKind::Put`].
     pub made_at: Option<usize>,

@@ -6,11 +6,12 @@
 //! `.filter(a.eq(x).and(b.eq(y)))`).
 
 use super::shape::{Arg, ArgValue, CallShape};
-use crate::ir::FieldEq;
+use crate::ir::{FieldEq, Filter};
 
-/// The equalities of the filter found at each of `specs`, for the call at `trigger`.
-pub fn equalities(shape: &CallShape, trigger: usize, specs: &[String]) -> Vec<FieldEq> {
-    let mut out = Vec::new();
+/// The filter found at each of `specs`, for the call at `trigger`: its equalities, and
+/// whether it has other conditions.
+pub fn equalities(shape: &CallShape, trigger: usize, specs: &[String]) -> Filter {
+    let mut out = Filter::default();
     let Some(call) = shape.segments.get(trigger) else {
         return out;
     };
@@ -26,37 +27,36 @@ pub fn equalities(shape: &CallShape, trigger: usize, specs: &[String]) -> Vec<Fi
             argument(arg, &mut out);
         }
     }
-    out.sort();
-    out.dedup();
+    out.equalities.sort();
+    out.equalities.dedup();
     out
 }
 
 /// A chained filter call: `('a', x)`, `('a', '=', x)`, or one condition argument.
-fn call_arguments(args: &[Arg], out: &mut Vec<FieldEq>) {
+fn call_arguments(args: &[Arg], out: &mut Filter) {
     match args {
         [field, value] if field.as_str().is_some() => push(out, field, value),
         [field, op, value] if field.as_str().is_some() && op.as_str() == Some("=") => {
             push(out, field, value)
         }
         [condition] => argument(condition, out),
-        _ => {}
+        _ => out.more = true,
     }
 }
 
-fn push(out: &mut Vec<FieldEq>, field: &Arg, value: &Arg) {
-    if let Some(field) = field.as_str() {
-        if let Some(constant) = compared_with(value) {
-            out.push(FieldEq {
-                field: field.to_string(),
-                constant,
-            });
-        }
+fn push(out: &mut Filter, field: &Arg, value: &Arg) {
+    match (field.as_str(), compared_with(value)) {
+        (Some(field), Some(constant)) => out.equalities.push(FieldEq {
+            field: field.to_string(),
+            constant,
+        }),
+        _ => out.more = true,
     }
 }
 
 /// The equalities one filter argument states: an object of fields, or a condition written as
 /// code.
-fn argument(arg: &Arg, out: &mut Vec<FieldEq>) {
+fn argument(arg: &Arg, out: &mut Filter) {
     match &arg.value {
         ArgValue::Object(fields) => {
             for (field, value) in fields {
@@ -66,19 +66,19 @@ fn argument(arg: &Arg, out: &mut Vec<FieldEq>) {
                     .chars()
                     .next()
                     .is_some_and(|c| c.is_lowercase() || c == '_');
-                if !plain || value.object().is_some_and(|o| !is_equals(o)) {
-                    continue;
-                }
-                if let Some(constant) = compared_with(value) {
-                    out.push(FieldEq {
+                // A relation filter or a range object compares with no value.
+                let compared = plain.then(|| compared_with(value)).flatten();
+                match compared {
+                    Some(constant) => out.equalities.push(FieldEq {
                         field: field.clone(),
                         constant,
-                    });
+                    }),
+                    None => out.more = true,
                 }
             }
         }
         ArgValue::Other(text) | ArgValue::Function { text, .. } => condition(text, out),
-        _ => {}
+        _ => out.more = true,
     }
 }
 
@@ -130,9 +130,10 @@ fn constant(text: &str) -> Option<String> {
 /// Equalities in a condition written as code: Drizzle `and(eq(t.a, x), eq(t.b, 'y'))`,
 /// Diesel and SeaORM `a.eq(x).and(Column::B.eq(y))`. Alternatives (`or(..)`, `.or(..)`)
 /// select by no one key, so a condition holding one states nothing.
-fn condition(text: &str, out: &mut Vec<FieldEq>) {
+fn condition(text: &str, out: &mut Filter) {
     let text = text.trim();
     if text.starts_with("or(") || text.contains(".or(") {
+        out.more = true;
         return;
     }
     if let Some(inner) = call_body(text, "and(") {
@@ -142,29 +143,43 @@ fn condition(text: &str, out: &mut Vec<FieldEq>) {
         return;
     }
     if let Some(inner) = call_body(text, "eq(") {
-        if let [column, value] = split_top_level(inner).as_slice() {
-            push_column(out, column, value);
+        match split_top_level(inner).as_slice() {
+            [column, value] => push_column(out, column, value),
+            _ => out.more = true,
         }
         return;
     }
-    // Method form: `a.eq(x)`, `a.eq(x).and(b.eq(y))`.
+    // Method form: `a.eq(x)`, `a.eq(x).and(b.eq(y))`; anything else is another condition.
     let mut rest = text;
-    while let Some(at) = find_top_level(rest, ".eq(") {
+    loop {
+        let Some(at) = find_top_level(rest, ".eq(") else {
+            out.more = true;
+            return;
+        };
         let column = &rest[..at];
         let after = &rest[at + ".eq(".len()..];
-        let Some(close) = closing(after) else { return };
+        let Some(close) = closing(after) else {
+            out.more = true;
+            return;
+        };
         push_column(out, column, &after[..close]);
         rest = after[close + 1..].trim_start();
+        if rest.is_empty() {
+            return;
+        }
         match rest.strip_prefix(".and(").and_then(|r| r.strip_suffix(')')) {
             Some(inner) => rest = inner,
-            None => return,
+            None => {
+                out.more = true;
+                return;
+            }
         }
     }
 }
 
 /// A column named in code (`t.orderId`, `orders::idempotency_key`,
 /// `order::Column::IdempotencyKey`) compared with a value.
-fn push_column(out: &mut Vec<FieldEq>, column: &str, value: &str) {
+fn push_column(out: &mut Filter, column: &str, value: &str) {
     // A case-folded column (`lower(community::ap_id)`) still selects rows by that column:
     // two requests for one key look up and insert the same value.
     let column = ["lower(", "upper(", "LOWER(", "UPPER("]
@@ -185,10 +200,12 @@ fn push_column(out: &mut Vec<FieldEq>, column: &str, value: &str) {
         } else {
             field.to_string()
         };
-        out.push(FieldEq {
+        out.equalities.push(FieldEq {
             field,
             constant: constant(value.trim().trim_start_matches('&')),
         });
+    } else {
+        out.more = true;
     }
 }
 
@@ -265,8 +282,9 @@ fn split_top_level(text: &str) -> Vec<&str> {
 mod tests {
     use super::*;
 
-    fn eqs(out: &[FieldEq]) -> Vec<String> {
-        out.iter()
+    fn eqs(out: &Filter) -> Vec<String> {
+        out.equalities
+            .iter()
             .map(|f| match &f.constant {
                 Some(c) => format!("{}={c}", f.field),
                 None => f.field.clone(),
@@ -275,9 +293,23 @@ mod tests {
     }
 
     fn cond(text: &str) -> Vec<String> {
-        let mut out = Vec::new();
+        let mut out = Filter::default();
         condition(text, &mut out);
         eqs(&out)
+    }
+
+    #[test]
+    fn conditions_that_are_no_equality_are_noted() {
+        let more = |text: &str| {
+            let mut out = Filter::default();
+            condition(text, &mut out);
+            out.more
+        };
+        assert!(!more("and(eq(t.a, x), eq(t.b, 'y'))"));
+        assert!(!more("a.eq(x).and(b.eq(y))"));
+        assert!(more("and(eq(t.a, x), gt(t.at, since))"));
+        assert!(more("a.eq(x).or(b.eq(y))"));
+        assert!(more("a.gt(x)"));
     }
 
     #[test]

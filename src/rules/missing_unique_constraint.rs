@@ -148,6 +148,7 @@ fn lookup_then_insert<'s>(
     let fields = dedup_fields(
         table,
         filter
+            .equalities
             .iter()
             .filter(|f| f.constant.is_none())
             .map(|f| &f.field),
@@ -156,7 +157,7 @@ fn lookup_then_insert<'s>(
     let (rl, il, code) = (read.span.line, insert.span.line, cx.file.display());
     Some(Reliance {
         table,
-        filter: filter.clone(),
+        filter: filter.equalities.clone(),
         sites: vec![
             Label::elsewhere(cx.file.to_path_buf(), read, format!("`{}` looks the key up here", func.name)),
             Label::elsewhere(cx.file.to_path_buf(), insert, "and inserts it here, trusting it is unique"),

@@ -33,7 +33,7 @@ pub(super) fn unique_lookup<'s>(read: &Effect, schema: &'s Schema) -> Option<Uni
         .kind
         .resource()
         .and_then(|r| schema.table(r))
-        .and_then(|t| Some(UniqueBy::Declared(t, t.key_covering(filter)?)));
+        .and_then(|t| Some(UniqueBy::Declared(t, t.key_covering(&filter.equalities)?)));
     declared.or(unique_key.then_some(UniqueBy::Lookup))
 }
 
@@ -119,10 +119,12 @@ pub(super) fn key_to_declare(read: &Effect, schema: &Schema) -> Option<String> {
     let EffectKind::Read { filter, .. } = &read.kind else {
         return None;
     };
-    if unique_lookup(read, schema).is_some() {
+    // With conditions besides its equalities, the check's key is not known.
+    if filter.more || unique_lookup(read, schema).is_some() {
         return None;
     }
     let fields: Vec<&str> = filter
+        .equalities
         .iter()
         .filter(|f| f.constant.is_none())
         .map(|f| f.field.as_str())
@@ -137,7 +139,7 @@ pub(super) fn key_to_declare(read: &Effect, schema: &Schema) -> Option<String> {
             fields.join(", ")
         ));
     };
-    Some(declare_in(table, &fields, filter))
+    Some(declare_in(table, &fields, &filter.equalities))
 }
 
 /// The declaration in the language of the file that declares the table.
@@ -268,7 +270,7 @@ fn fills(table: &Table, key: &Key, sets: &[String]) -> bool {
 /// email)` lets rows of two workspaces in). Unknown (`OR: [{ email }, { teamId }]`, a filter
 /// built elsewhere), the inserted row's own key is what the two share.
 fn selects_by_known_fields(read: &Effect) -> bool {
-    matches!(&read.kind, EffectKind::Read { filter, .. } if !filter.is_empty())
+    matches!(&read.kind, EffectKind::Read { filter, .. } if !filter.more && !filter.equalities.is_empty())
 }
 
 /// Whether the write inserts into the table the read looked in.

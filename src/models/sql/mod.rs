@@ -13,7 +13,7 @@ mod statement;
 #[cfg(test)]
 mod tests;
 
-use crate::ir::{FieldEq, Isolation};
+use crate::ir::{Filter, Isolation};
 use fallback::token_structure;
 use lexer::{Lexer, Tok};
 use scan::{lex_window, scan_clauses, statement_body};
@@ -67,7 +67,7 @@ pub struct SqlInfo {
     pub columns: Vec<String>,
     /// Columns the WHERE compares by equality in its top-level `AND`s (`id = $1`,
     /// `status = 'pending'`, `deleted_at IS NULL`), lowercased and unquoted (from the parser only).
-    pub filter: Vec<FieldEq>,
+    pub filter: Filter,
     /// The WHERE compares against a time relative to now (`created_at > NOW() - INTERVAL ...`).
     pub window: bool,
 }

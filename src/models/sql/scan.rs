@@ -3,6 +3,7 @@
 
 use super::lexer::{find_seq, find_top, skip_words, Tk, Tok};
 use super::{Conflict, SqlInfo, SqlKind, HOLE_PREFIX};
+use crate::ir::Filter;
 use crate::ir::Isolation;
 
 /// The tokens of the statement proper: past leading parentheses and any CTE list.
@@ -30,7 +31,7 @@ pub(super) fn scan_clauses(body: &[Tok]) -> SqlInfo {
         sets: Vec::new(),
         derived: Vec::new(),
         columns: Vec::new(),
-        filter: Vec::new(),
+        filter: Filter::default(),
         window: false,
     };
     let returning = body.iter().any(|t| t.is("RETURNING"));

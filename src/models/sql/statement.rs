@@ -12,7 +12,7 @@ use sqlparser::parser::Parser;
 use sqlparser::tokenizer::Token;
 
 use super::{push_parts, push_unique, SqlInfo, HOLE_PREFIX};
-use crate::ir::FieldEq;
+use crate::ir::{FieldEq, Filter};
 
 pub(super) fn parse_first(sql: &str) -> Option<Statement> {
     let dialects: [&dyn Dialect; 3] = [&PostgreSqlDialect {}, &MySqlDialect {}, &GenericDialect {}];
@@ -123,8 +123,9 @@ fn query_structure(info: &mut SqlInfo, q: &Query) {
 /// The columns a WHERE compares by equality with a value, in its top-level `AND`s: what a
 /// lookup selects its rows by. Other tests (`OR`, ranges, functions of a column) select
 /// nothing by a key and are passed over.
-fn equalities(selection: &Expr) -> Vec<FieldEq> {
+fn equalities(selection: &Expr) -> Filter {
     let mut out: Vec<FieldEq> = Vec::new();
+    let mut more = false;
     let mut stack = vec![selection];
     while let Some(e) = stack.pop() {
         let found = match e {
@@ -158,11 +159,16 @@ fn equalities(selection: &Expr) -> Vec<FieldEq> {
                 constant: Some("true".to_string()),
             }),
         };
-        if let Some(eq) = found.filter(|eq| !out.contains(eq)) {
-            out.push(eq);
+        match found {
+            Some(eq) if !out.contains(&eq) => out.push(eq),
+            Some(_) => {}
+            None => more = true,
         }
     }
-    out
+    Filter {
+        equalities: out,
+        more,
+    }
 }
 
 /// `column = value`: the column, and the value when it is a constant. A case-folded column

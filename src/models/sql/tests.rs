@@ -69,6 +69,7 @@ fn where_equalities_are_the_key_a_statement_selects_by() {
     let eqs = |sql: &str| -> Vec<String> {
         c(sql)
             .filter
+            .equalities
             .into_iter()
             .map(|f| match f.constant {
                 Some(k) => format!("{}={k}", f.field),
@@ -405,7 +406,7 @@ fn fallback_agrees_with_parser_on_common_forms() {
         // Only the parser lists an INSERT's columns and a WHERE's equalities.
         let parsed = SqlInfo {
             columns: Vec::new(),
-            filter: Vec::new(),
+            filter: Default::default(),
             ..c(sql)
         };
         assert_eq!(fallback(sql), parsed, "{sql}");
