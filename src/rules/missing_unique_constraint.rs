@@ -5,7 +5,7 @@ use super::unique_keys::unique_lookup;
 use super::{declare_rule, unique_keys, Analysis, RuleContext};
 use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{EffectKind, FieldEq, FunctionIr};
-use crate::schema::Table;
+use crate::schema::{Syntax, Table};
 use crate::vocabulary::vocabulary;
 
 declare_rule! {
@@ -75,11 +75,11 @@ pub fn check(func: &FunctionIr, shared: &Analysis, cx: &RuleContext, out: &mut V
             continue;
         };
         let table = found.table;
-        let sql = table.file.extension().is_some_and(|e| e == "sql");
+        let column = table.syntax == Syntax::Migration;
         let spelled: Vec<String> = found
             .fields
             .iter()
-            .map(|f| unique_keys::spelled(table, f, sql))
+            .map(|f| unique_keys::spelled(table, f, column))
             .collect();
         let column = format!("`{}.{}`", table.name, spelled.join(", "));
         let mut primary = Label::new(site, format!("no unique constraint on {column}"));

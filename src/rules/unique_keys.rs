@@ -5,7 +5,7 @@
 use super::flow::Flow;
 use super::races::same_resource;
 use crate::ir::{same_field, Effect, EffectId, EffectKind, FieldEq, FunctionIr, WriteKind};
-use crate::schema::{Key, KeyKind, Schema, Table};
+use crate::schema::{Key, KeyKind, Schema, Syntax, Table};
 use std::path::Path;
 
 /// What keeps a key unique, so that the database refuses a second row of it.
@@ -145,16 +145,16 @@ pub(super) fn key_to_declare(read: &Effect, schema: &Schema) -> Option<String> {
 /// The declaration in the language of the file that declares the table.
 pub(super) fn declare_in(table: &Table, fields: &[&str], filter: &[FieldEq]) -> String {
     let file = shown(&table.file);
-    let sql = table.file.extension().is_some_and(|e| e == "sql");
-    let names = |fields: &mut dyn Iterator<Item = &str>| -> String {
-        let names: Vec<String> = fields.map(|f| spelled(table, f, sql)).collect();
-        names.join(", ")
-    };
+    let column = table.syntax == Syntax::Migration;
+    let names: Vec<String> = fields.iter().map(|f| spelled(table, f, column)).collect();
     let states: Vec<String> = filter
         .iter()
         .filter_map(|f| {
             let constant = f.constant.as_ref()?;
-            Some(format!("{} = '{constant}'", spelled(table, &f.field, sql)))
+            Some(format!(
+                "{} = '{constant}'",
+                spelled(table, &f.field, column)
+            ))
         })
         .collect();
     let partial = if states.is_empty() {
@@ -165,23 +165,46 @@ pub(super) fn declare_in(table: &Table, fields: &[&str], filter: &[FieldEq]) -> 
             states.join(" AND ")
         )
     };
-    let keyed = names(&mut fields.iter().copied());
-    match table.file.extension().and_then(|e| e.to_str()) {
-        Some("prisma") => format!(
-            "add `@@unique([{keyed}])` to `model {}` in {file}{partial}, then create first and catch `P2002`",
-            table.model
-        ),
-        Some("sql") => format!(
-            "add a migration with `CREATE UNIQUE INDEX ON {} ({keyed}){};`, then insert first with `ON CONFLICT DO NOTHING` and act only when a row was inserted",
-            quoted(&table.name),
-            if states.is_empty() { String::new() } else { format!(" WHERE {}", states.join(" AND ")) }
-        ),
-        _ => format!(
-            "declare a unique index on ({keyed}) for `{}` where it is declared ({file}:{}){partial}, then insert first and handle the duplicate-key error",
-            table.model,
-            table.line
-        ),
-    }
+    let (keyed, listed, quoted_list) = (
+        names.join(", "),
+        names.join("`, `"),
+        names
+            .iter()
+            .map(|n| format!("'{n}'"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    let at = format!("{file}:{}", table.line);
+    let model = &table.model;
+    let declaration = match table.syntax {
+        Syntax::Prisma => {
+            return format!("add `@@unique([{keyed}])` to `model {model}` in {file}{partial}, then create first and catch `P2002`")
+        }
+        Syntax::Migration => {
+            let condition = if states.is_empty() {
+                String::new()
+            } else {
+                format!(" WHERE {}", states.join(" AND "))
+            };
+            let table = quoted(&table.name);
+            return format!(
+                "add a migration with `CREATE UNIQUE INDEX ON {table} ({keyed}){condition};`, then insert first with `ON CONFLICT DO NOTHING` and act only when a row was inserted"
+            );
+        }
+        Syntax::TypeOrm => format!("add `@Unique([{quoted_list}])` to the entity `{model}` ({at}){partial}"),
+        Syntax::MikroOrm => format!("add `@Unique({{ properties: [{quoted_list}] }})` to the entity `{model}` ({at}){partial}"),
+        Syntax::Sequelize => format!("add `{{ unique: true, fields: [{quoted_list}] }}` to the `indexes` of the model `{model}` ({at}){partial}"),
+        Syntax::Mongoose => {
+            let spec: Vec<String> = names.iter().map(|n| format!("{n}: 1")).collect();
+            return format!("add `.index({{ {} }}, {{ unique: true }})` to the schema of `{model}` ({at}){partial}, then insert first and catch error `11000`", spec.join(", "));
+        }
+        Syntax::Drizzle => {
+            let on: Vec<String> = names.iter().map(|n| format!("t.{n}")).collect();
+            format!("add `uniqueIndex().on({})` to the table `{model}` ({at}){partial}", on.join(", "))
+        }
+        Syntax::SeaOrm => format!("declare `{listed}` unique on the entity `{model}` ({at}) with `#[sea_orm(unique)]` (one column) or a migration's `Index::create().unique()`{partial}"),
+    };
+    format!("{declaration}, then insert first and handle the duplicate-key error")
 }
 
 /// A field as the table's own declaration spells it: its column (`externalId` is
@@ -300,4 +323,55 @@ fn shown(file: &Path) -> String {
         .unwrap_or_else(|| file.to_path_buf())
         .display()
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn advice(syntax: Syntax, file: &str) -> String {
+        let mut table = Table::new("Invite", Path::new(file), 7).declared_in(syntax);
+        table.columns.push(("teamId".into(), "team_id".into()));
+        declare_in(&table, &["email", "team_id"], &[])
+    }
+
+    #[test]
+    fn the_key_to_declare_is_written_in_the_tables_own_language() {
+        let cases = [
+            (
+                Syntax::Prisma,
+                "schema.prisma",
+                "add `@@unique([email, teamId])` to `model Invite`",
+            ),
+            (
+                Syntax::Migration,
+                "1.sql",
+                "`CREATE UNIQUE INDEX ON \"Invite\" (email, team_id);`",
+            ),
+            (
+                Syntax::TypeOrm,
+                "invite.ts",
+                "add `@Unique(['email', 'teamId'])` to the entity `Invite` (invite.ts:7)",
+            ),
+            (
+                Syntax::Mongoose,
+                "invite.ts",
+                "add `.index({ email: 1, teamId: 1 }, { unique: true })`",
+            ),
+            (
+                Syntax::Drizzle,
+                "schema.ts",
+                "add `uniqueIndex().on(t.email, t.teamId)` to the table `Invite`",
+            ),
+            (
+                Syntax::Sequelize,
+                "invite.js",
+                "`{ unique: true, fields: ['email', 'teamId'] }`",
+            ),
+        ];
+        for (syntax, file, expected) in cases {
+            let advice = advice(syntax, file);
+            assert!(advice.contains(expected), "{syntax:?}: {advice}");
+        }
+    }
 }

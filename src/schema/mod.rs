@@ -49,10 +49,27 @@ pub struct Table {
     pub line: u32,
     /// The first word and span of each line of its declaration, from its own line on.
     pub lines: Vec<(String, crate::ir::Span)>,
+    /// How the project declares it, which is how a key is added to it.
+    pub syntax: Syntax,
+}
+
+/// The language a table is declared in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Syntax {
+    Prisma,
+    /// Migrations (SQL, or code that builds tables: knex, Kysely, sea-orm-migration), and
+    /// Diesel's `table!`, which mirrors them.
+    Migration,
+    TypeOrm,
+    MikroOrm,
+    Sequelize,
+    Mongoose,
+    Drizzle,
+    SeaOrm,
 }
 
 impl Table {
-    fn new(model: &str, file: &Path, line: u32) -> Table {
+    pub(crate) fn new(model: &str, file: &Path, line: u32) -> Table {
         Table {
             model: model.to_string(),
             name: model.to_string(),
@@ -61,7 +78,18 @@ impl Table {
             file: file.to_path_buf(),
             line,
             lines: Vec::new(),
+            syntax: if file.extension().is_some_and(|e| e == "prisma") {
+                Syntax::Prisma
+            } else {
+                Syntax::Migration
+            },
         }
+    }
+
+    /// The table as an ORM's declaration of it.
+    pub(crate) fn declared_in(mut self, syntax: Syntax) -> Table {
+        self.syntax = syntax;
+        self
     }
 }
 

@@ -3,7 +3,7 @@
 //! `#[sea_orm(unique)]` ones, `#[sea_orm(unique_key = "k")]` groups and `column_name`s.
 
 use super::iden::string;
-use crate::schema::{Key, KeyKind, Table};
+use crate::schema::{Key, KeyKind, Syntax, Table};
 use std::path::Path;
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Expr, Meta, Token};
@@ -32,7 +32,8 @@ pub fn table(file: &Path, module: Option<&str>, item: &syn::ItemStruct) -> Optio
         module.unwrap_or(&name),
         file,
         super::line(item.ident.span()),
-    );
+    )
+    .declared_in(Syntax::SeaOrm);
     table.name = name;
     let mut primary: Option<Key> = None;
     let mut groups: Vec<(String, Key)> = Vec::new();

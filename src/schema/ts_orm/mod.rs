@@ -13,7 +13,7 @@ mod raw_sql;
 mod sequelize;
 mod typeorm;
 
-use super::{Key, KeyKind, Predicate, Table};
+use super::{Key, KeyKind, Predicate, Syntax, Table};
 use crate::budget::{Deadline, DEFAULT_FILE_BUDGET};
 use crate::frontend::ts::syntax::{text, unquote, unwrap};
 use crate::frontend::{Grammar, MAX_SYNTAX_DEPTH};
@@ -69,20 +69,21 @@ fn read(file: &Path, text: &str, tsx: bool, declared: &mut Vec<Table>, migrated:
         nodes: descendants(tree.root_node()),
     };
     let [typeorm, mikro, sequelize, mongoose, drizzle, migration, query_interface, raw] = readers;
-    if typeorm {
-        declared.extend(typeorm::tables(&src));
-    }
-    if mikro {
-        declared.extend(mikro_orm::tables(&src));
-    }
-    if sequelize {
-        declared.extend(sequelize::tables(&src));
-    }
-    if mongoose {
-        declared.extend(mongoose::tables(&src));
-    }
-    if drizzle {
-        declared.extend(drizzle::tables(&src));
+    let orms = [
+        (
+            typeorm,
+            typeorm::tables as fn(&Source) -> Vec<Table>,
+            Syntax::TypeOrm,
+        ),
+        (mikro, mikro_orm::tables, Syntax::MikroOrm),
+        (sequelize, sequelize::tables, Syntax::Sequelize),
+        (mongoose, mongoose::tables, Syntax::Mongoose),
+        (drizzle, drizzle::tables, Syntax::Drizzle),
+    ];
+    for (found, tables, syntax) in orms {
+        if found {
+            declared.extend(tables(&src).into_iter().map(|t| t.declared_in(syntax)));
+        }
     }
     if migration {
         knex::apply(&src, migrated);
