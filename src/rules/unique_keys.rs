@@ -6,7 +6,6 @@ use super::flow::Flow;
 use super::races::same_resource;
 use crate::ir::{same_field, Effect, EffectId, EffectKind, FieldEq, FunctionIr, WriteKind};
 use crate::schema::{Key, KeyKind, Schema, Syntax, Table};
-use std::path::Path;
 
 /// What keeps a key unique, so that the database refuses a second row of it.
 #[derive(Clone, Copy)]
@@ -101,7 +100,7 @@ pub(super) fn stops_row_not_act(
             "the unique key on `{}({})` ({}:{})",
             table.name,
             key.fields.join(", "),
-            shown(&key.file),
+            key.file.display(),
             key.line
         ),
     };
@@ -144,7 +143,7 @@ pub(super) fn key_to_declare(read: &Effect, schema: &Schema) -> Option<String> {
 
 /// The declaration in the language of the file that declares the table.
 pub(super) fn declare_in(table: &Table, fields: &[&str], filter: &[FieldEq]) -> String {
-    let file = shown(&table.file);
+    let file = table.file.display();
     let column = table.syntax == Syntax::Migration;
     let names: Vec<String> = fields.iter().map(|f| spelled(table, f, column)).collect();
     let states: Vec<String> = filter
@@ -315,19 +314,10 @@ fn is_insert(e: &Effect) -> bool {
     )
 }
 
-/// A schema file as findings show it: relative to the working directory when under it.
-fn shown(file: &Path) -> String {
-    std::env::current_dir()
-        .ok()
-        .and_then(|cwd| file.strip_prefix(cwd).ok().map(Path::to_path_buf))
-        .unwrap_or_else(|| file.to_path_buf())
-        .display()
-        .to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn advice(syntax: Syntax, file: &str) -> String {
         let mut table = Table::new("Invite", Path::new(file), 7).declared_in(syntax);

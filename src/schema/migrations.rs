@@ -4,10 +4,9 @@
 //! drops that undo them.
 
 use super::{Key, KeyKind, Predicate, Table};
-use crate::ir::FieldEq;
 use sqlparser::ast::{
-    AlterTableOperation, BinaryOperator, ColumnDef, ColumnOption, Expr, IndexColumn, ObjectName,
-    ObjectType, RenameTableNameKind, Spanned, Statement, TableConstraint, Value,
+    AlterTableOperation, ColumnDef, ColumnOption, IndexColumn, ObjectName, ObjectType,
+    RenameTableNameKind, Spanned, Statement, TableConstraint,
 };
 use sqlparser::dialect::{Dialect, GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::parser::Parser;
@@ -102,9 +101,8 @@ pub fn apply(tables: &mut Vec<Table>, file: &Path, text: &str) {
                 if let Some(table) = tables.iter_mut().find(|t| t.name == name) {
                     let mut key = Key::new(KeyKind::Unique, columns(&index.columns), file, line);
                     key.name = index.name.as_ref().map(last);
-                    key.predicate = index.predicate.as_ref().map(|p| Predicate {
-                        text: p.to_string(),
-                        equalities: equalities(p),
+                    key.predicate = index.predicate.as_ref().map(|p| {
+                        Predicate::new(p.to_string(), Some(crate::models::sql::condition_filter(p)))
                     });
                     table.keys.push(key);
                 }
@@ -180,78 +178,6 @@ fn column_keys<'a>(
     })
 }
 
-/// A partial index's condition as equalities that all hold, when it is an `AND` of
-/// `col = constant` and `col IS NULL`; None for any other condition.
-fn equalities(condition: &Expr) -> Option<Vec<FieldEq>> {
-    let mut out = Vec::new();
-    // An explicit stack rather than recursion: a generated condition may be deep.
-    let mut todo = vec![condition];
-    while let Some(expr) = todo.pop() {
-        match unwrap(expr) {
-            Expr::BinaryOp {
-                left,
-                op: BinaryOperator::And,
-                right,
-            } => todo.extend([&**right, &**left]),
-            Expr::BinaryOp {
-                left,
-                op: BinaryOperator::Eq,
-                right,
-            } => {
-                let (left, right) = (unwrap(left), unwrap(right));
-                let (field, constant) = column_name(left)
-                    .zip(constant(right))
-                    .or_else(|| column_name(right).zip(constant(left)))?;
-                out.push(FieldEq {
-                    field,
-                    constant: Some(constant),
-                });
-            }
-            Expr::IsNull(operand) => out.push(FieldEq {
-                field: column_name(unwrap(operand))?,
-                constant: Some("null".to_string()),
-            }),
-            _ => return None,
-        }
-    }
-    Some(out)
-}
-
-/// Through the parentheses and casts dumps write (`(status)::text = 'PENDING'::text`).
-fn unwrap(mut expr: &Expr) -> &Expr {
-    // Bounded by the expression's depth, which the parser already limits.
-    loop {
-        match expr {
-            Expr::Nested(inner) => expr = inner,
-            Expr::Cast { expr: inner, .. } => expr = inner,
-            _ => return expr,
-        }
-    }
-}
-
-fn column_name(expr: &Expr) -> Option<String> {
-    match expr {
-        Expr::Identifier(ident) => Some(ident.value.clone()),
-        Expr::CompoundIdentifier(parts) => parts.last().map(|ident| ident.value.clone()),
-        _ => None,
-    }
-}
-
-/// A literal as a [`FieldEq`] constant: lower-cased, unquoted.
-fn constant(expr: &Expr) -> Option<String> {
-    let Expr::Value(value) = expr else {
-        return None;
-    };
-    let text = match &value.value {
-        Value::SingleQuotedString(s) => s.clone(),
-        Value::Number(n, _) => n.to_string(),
-        Value::Boolean(b) => b.to_string(),
-        Value::Null => "null".to_string(),
-        _ => return None,
-    };
-    Some(text.to_lowercase())
-}
-
 /// Unnamed keys get the names PostgreSQL gives them (`orders_pkey`, `orders_email_key`,
 /// `orders_a_b_key`), which a later migration drops them by.
 fn name_as_postgres_does(table: &mut Table) {
@@ -304,6 +230,7 @@ fn last(name: &ObjectName) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ir::FieldEq;
 
     fn keys(tables: &[Table], name: &str) -> Vec<(KeyKind, Vec<String>)> {
         let table = tables.iter().find(|t| t.name == name).expect(name);

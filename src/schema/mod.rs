@@ -185,6 +185,22 @@ pub struct Predicate {
     pub equalities: Option<Vec<FieldEq>>,
 }
 
+impl Predicate {
+    /// A condition and the filter it states: equalities when it is nothing but equalities of
+    /// columns with constants.
+    pub(crate) fn new(text: String, filter: Option<crate::ir::Filter>) -> Predicate {
+        let equalities = filter
+            .filter(|f| !f.more && f.equalities.iter().all(|e| e.constant.is_some()))
+            .map(|f| f.equalities);
+        Predicate { text, equalities }
+    }
+
+    /// A condition written as SQL text.
+    pub(crate) fn sql(text: &str) -> Predicate {
+        Predicate::new(text.to_string(), crate::models::sql::condition(text))
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum KeyKind {
     Primary,

@@ -23,24 +23,17 @@ pub(super) fn locate(tables: &mut [Table]) {
 
 /// Every line's first word and its span without indentation.
 fn line_words(text: &str) -> Vec<(String, Span)> {
-    let mut out = Vec::new();
+    let index = crate::frontend::LineIndex::new(text);
     let mut offset = 0;
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        let body = line.trim_end();
-        let indent = body.len() - body.trim_start().len();
-        let number = i as u32 + 1;
-        let span = Span {
-            start: offset + indent,
-            end: offset + body.len(),
-            line: number,
-            col: body[..indent].chars().count() as u32 + 1,
-            end_line: number,
-            end_col: body.chars().count() as u32 + 1,
-        };
-        out.push((first_word(body).to_string(), span));
-        offset += line.len();
-    }
-    out
+    text.split_inclusive('\n')
+        .map(|line| {
+            let body = line.trim_end();
+            let indent = body.len() - body.trim_start().len();
+            let span = index.span(offset + indent, offset + body.len());
+            offset += line.len();
+            (first_word(body).to_string(), span)
+        })
+        .collect()
 }
 
 /// The name a declaration line starts with: `eventId` of `eventId String`, `event_id` of

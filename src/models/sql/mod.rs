@@ -94,6 +94,17 @@ pub fn mentions_window(fragment: &str) -> bool {
     lex_window(&toks)
 }
 
+/// The filter a condition that defines rows states (a partial index's `WHERE status =
+/// 'PENDING' AND deleted_at IS NULL`), from its text when it parses.
+pub fn condition(text: &str) -> Option<Filter> {
+    statement::parse_condition(text).map(|e| statement::condition_filter(&e))
+}
+
+/// The filter a parsed condition that defines rows states.
+pub fn condition_filter(condition: &sqlparser::ast::Expr) -> Filter {
+    statement::condition_filter(condition)
+}
+
 /// Classify one SQL text; None when it does not start like SQL at all.
 pub fn classify(sql: &str) -> Option<SqlInfo> {
     let first = Lexer::new(sql).find(|t| !t.is_punct("("))?;

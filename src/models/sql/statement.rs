@@ -55,7 +55,7 @@ pub(super) fn ast_structure(info: &mut SqlInfo, stmt: &Statement) {
         Statement::Update(u) => {
             factor_tables(&u.table.relation, &mut info.tables);
             assign(info, &u.assignments);
-            info.filter = u.selection.as_ref().map(equalities).unwrap_or_default();
+            info.filter = u.selection.as_ref().map(where_filter).unwrap_or_default();
             info.conditional = u
                 .selection
                 .as_ref()
@@ -71,7 +71,7 @@ pub(super) fn ast_structure(info: &mut SqlInfo, stmt: &Statement) {
                     .take(1)
                     .for_each(|t| factor_tables(&t.relation, &mut info.tables)),
             }
-            info.filter = d.selection.as_ref().map(equalities).unwrap_or_default();
+            info.filter = d.selection.as_ref().map(where_filter).unwrap_or_default();
             info.conditional = d.selection.is_some();
         }
         Statement::Merge(m) => {
@@ -102,7 +102,7 @@ fn query_structure(info: &mut SqlInfo, q: &Query) {
         return ast_structure(info, s);
     }
     if let Some(selection) = first_select(&q.body).and_then(|s| s.selection.as_ref()) {
-        info.filter = equalities(selection);
+        info.filter = where_filter(selection);
     }
     for table in select_tables(&q.body) {
         // A CTE name stands for the tables its query reads.
@@ -120,10 +120,24 @@ fn query_structure(info: &mut SqlInfo, q: &Query) {
     }
 }
 
-/// The columns a WHERE compares by equality with a value, in its top-level `AND`s: what a
-/// lookup selects its rows by. Other tests (`OR`, ranges, functions of a column) select
-/// nothing by a key and are passed over.
-fn equalities(selection: &Expr) -> Filter {
+/// The columns a lookup's WHERE compares by equality with a value, in its top-level `AND`s:
+/// what it selects its rows by (a case-folded column, `lower(email) = lower($1)`, too: two
+/// requests for one key look up and insert the same value).
+pub(crate) fn where_filter(selection: &Expr) -> Filter {
+    filter_of(selection, true)
+}
+
+/// The equalities a condition that defines rows states (a partial index's `WHERE`): only
+/// comparisons of columns themselves, as `lower(email) = 'x'` keeps other rows than
+/// `email = 'x'`.
+pub(crate) fn condition_filter(condition: &Expr) -> Filter {
+    filter_of(condition, false)
+}
+
+/// Equalities in the top-level `AND`s; other tests (`OR`, ranges, functions of a column)
+/// are noted as more. A `lookup` also reads a case-folded column as that column and a bare
+/// boolean column (`WHERE active`) as `active = true`.
+fn filter_of(selection: &Expr, lookup: bool) -> Filter {
     let mut out: Vec<FieldEq> = Vec::new();
     let mut more = false;
     let mut stack = vec![selection];
@@ -145,19 +159,20 @@ fn equalities(selection: &Expr) -> Filter {
                 left,
                 op: Op::Eq,
                 right,
-            } => compared(left, right).or_else(|| compared(right, left)),
-            Expr::IsNull(column) => column_name(column).map(|field| FieldEq {
+            } => compared(left, right, lookup).or_else(|| compared(right, left, lookup)),
+            Expr::IsNull(column) => filter_column(strip_casts(column)).map(|field| FieldEq {
                 field,
                 constant: Some("null".to_string()),
             }),
-            Expr::IsTrue(column) => column_name(column).map(|field| FieldEq {
+            Expr::IsTrue(column) => filter_column(strip_casts(column)).map(|field| FieldEq {
                 field,
                 constant: Some("true".to_string()),
             }),
-            _ => column_name(e).map(|field| FieldEq {
+            _ if lookup => filter_column(e).map(|field| FieldEq {
                 field,
                 constant: Some("true".to_string()),
             }),
+            _ => None,
         };
         match found {
             Some(eq) if !out.contains(&eq) => out.push(eq),
@@ -173,8 +188,9 @@ fn equalities(selection: &Expr) -> Filter {
 
 /// `column = value`: the column, and the value when it is a constant. A case-folded column
 /// (`lower(email) = lower($1)`) still selects rows by that column.
-fn compared(column: &Expr, value: &Expr) -> Option<FieldEq> {
-    let field = column_name(strip_casts(column)).or_else(|| folded_column(column))?;
+fn compared(column: &Expr, value: &Expr, case_folded: bool) -> Option<FieldEq> {
+    let field = filter_column(strip_casts(column))
+        .or_else(|| case_folded.then(|| folded_column(column)).flatten())?;
     let constant = match strip_casts(value) {
         _ if is_param(value) => None,
         Expr::Value(v) => Some(match &v.value {
@@ -186,6 +202,36 @@ fn compared(column: &Expr, value: &Expr) -> Option<FieldEq> {
         _ => None,
     };
     Some(FieldEq { field, constant })
+}
+
+/// A column as a filter names it: folded to lower case unless quoted (`"deletedAt"`), as the
+/// database folds it.
+fn filter_column(e: &Expr) -> Option<String> {
+    let folded = column_name(e)?;
+    match e {
+        Expr::Identifier(id) if id.quote_style.is_some() => Some(id.value.clone()),
+        Expr::CompoundIdentifier(ids) => ids
+            .last()
+            .filter(|id| id.quote_style.is_some())
+            .map(|id| id.value.clone())
+            .or(Some(folded)),
+        _ => Some(folded),
+    }
+}
+
+/// A condition written alone (a partial index's `WHERE`, a migration's condition string),
+/// when a dialect parses it whole.
+pub(crate) fn parse_condition(text: &str) -> Option<Expr> {
+    let dialects: [&dyn Dialect; 2] = [&PostgreSqlDialect {}, &GenericDialect {}];
+    dialects.into_iter().find_map(|d| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut parser = Parser::new(d).try_with_sql(text).ok()?;
+            let expr = parser.parse_expr().ok()?;
+            (parser.peek_token().token == Token::EOF).then_some(expr)
+        }))
+        .ok()
+        .flatten()
+    })
 }
 
 /// The column inside `lower(..)`/`upper(..)`.

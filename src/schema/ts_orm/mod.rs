@@ -461,59 +461,10 @@ fn decorators<'t>(node: Node<'t>, src: &Source<'t>) -> Vec<Decorator<'t>> {
         .collect()
 }
 
-/// A partial index's condition written as SQL: equalities when it is only `col = 'const'`
-/// and `col IS NULL` joined by AND.
-fn sql_predicate(text: &str) -> Predicate {
-    Predicate {
-        text: text.to_string(),
-        equalities: sql_equalities(text),
-    }
-}
-
+/// The equalities of a condition written as SQL, when it is nothing but equalities of
+/// columns with constants (`"deletedAt" IS NULL AND status = 'PENDING'`).
 fn sql_equalities(text: &str) -> Option<Vec<FieldEq>> {
-    let lower = text.to_ascii_lowercase();
-    let mut parts = Vec::new();
-    let mut start = 0;
-    for (at, _) in lower.match_indices(" and ") {
-        parts.push(text.get(start..at)?);
-        start = at + " and ".len();
-    }
-    parts.push(text.get(start..)?);
-    parts
-        .into_iter()
-        .map(|part| {
-            let part = part
-                .trim()
-                .trim_start_matches('(')
-                .trim_end_matches(')')
-                .trim();
-            let lower = part.to_ascii_lowercase();
-            let (field, constant) = if let Some(field) = lower.strip_suffix(" is null") {
-                (part.get(..field.len())?, "null".to_string())
-            } else {
-                let (field, value) = part.split_once('=')?;
-                (field, sql_constant(value.trim())?)
-            };
-            let field = field.trim().rsplit('.').next()?.trim_matches(['"', '`']);
-            let plain = !field.is_empty() && field.chars().all(|c| c.is_alphanumeric() || c == '_');
-            plain.then(|| FieldEq {
-                field: field.to_string(),
-                constant: Some(constant),
-            })
-        })
-        .collect()
-}
-
-/// `'pending'`, `true`, `null`, `3`: lower-cased without quotes.
-fn sql_constant(value: &str) -> Option<String> {
-    let quoted = value.len() >= 2 && value.starts_with('\'') && value.ends_with('\'');
-    let word = value
-        .chars()
-        .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
-    let bare = word
-        && (value.parse::<f64>().is_ok()
-            || ["true", "false", "null"].contains(&value.to_ascii_lowercase().as_str()));
-    (quoted || bare).then(|| value.trim_matches('\'').to_ascii_lowercase())
+    Predicate::sql(text).equalities
 }
 
 #[cfg(test)]

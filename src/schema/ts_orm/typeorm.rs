@@ -3,8 +3,8 @@
 //! the class (`@Unique`, `@Index([..], { unique: true })`) or on a property; the same from
 //! `new EntitySchema({ name, tableName, columns, uniques, indices })`.
 
-use super::{classes, sql_predicate, Class, Decorator, Source};
-use crate::schema::{Key, KeyKind, Table};
+use super::{classes, Class, Decorator, Source};
+use crate::schema::{Key, KeyKind, Predicate, Table};
 use tree_sitter::Node;
 
 pub(super) fn tables(src: &Source) -> Vec<Table> {
@@ -56,7 +56,7 @@ fn schema(src: &Source, options: Node, at: Node) -> Option<Table> {
             };
             let mut key = src.key(KeyKind::Unique, fields, item);
             key.name = text(item, "name");
-            key.predicate = text(item, "where").map(|w| sql_predicate(&w));
+            key.predicate = text(item, "where").map(|w| Predicate::sql(&w));
             table.keys.push(key);
         }
     }
@@ -137,7 +137,7 @@ fn index(src: &Source, d: &Decorator, fields: Vec<String>) -> Option<Key> {
     key.predicate = src
         .prop(options, "where")
         .and_then(|w| src.string(w))
-        .map(|w| sql_predicate(&w));
+        .map(|w| Predicate::sql(&w));
     Some(key)
 }
 
