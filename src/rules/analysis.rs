@@ -1,6 +1,7 @@
 //! What several rules share about one function, computed once: its [`Flow`], the races
-//! each read decides and the duplicate checks kept in process memory. Which rule reports a
-//! site that several could is [`super::RACE_OWNERS`]'s to say, not the rules'.
+//! each read decides, the inserts it decides that a unique key refuses, and the duplicate
+//! checks kept in process memory. Which rule reports a site that several could is
+//! [`super::RACE_OWNERS`]'s to say, not the rules'.
 
 use super::dedups::{dedup, Dedup};
 use super::flow::Flow;
@@ -37,6 +38,9 @@ pub struct Analysis<'f> {
     pub(super) races: Vec<RacedRead>,
     /// Duplicate checks in process memory, by their read, in effect order.
     pub(super) dedups: Vec<(EffectId, Dedup)>,
+    /// Inserts a check decides that the database refuses the second time, with nothing to
+    /// handle the refusal: (read, insert), in effect order.
+    pub(super) refused: Vec<(EffectId, EffectId)>,
 }
 
 impl<'f> Analysis<'f> {
@@ -47,6 +51,7 @@ impl<'f> Analysis<'f> {
         }
         let mut races = Vec::new();
         let mut dedups = Vec::new();
+        let mut refused = Vec::new();
         for read in 0..func.effects.len() {
             let dedup = dedup(func, &flow, read);
             // A key fresh to this request cannot be checked by a concurrent one.
@@ -64,12 +69,13 @@ impl<'f> Analysis<'f> {
                 } else {
                     CheckKind::Plain
                 };
-                let found = races_for(func, &flow, read, schema);
-                if !found.is_empty() {
+                let decided = races_for(func, &flow, read, schema);
+                refused.extend(decided.refused.iter().map(|&insert| (read, insert)));
+                if !decided.races.is_empty() {
                     races.push(RacedRead {
                         read,
                         kind,
-                        races: found,
+                        races: decided.races,
                     });
                 }
             }
@@ -81,6 +87,7 @@ impl<'f> Analysis<'f> {
             flow,
             races,
             dedups,
+            refused,
         }
     }
 

@@ -72,7 +72,8 @@ declare_rule! {
     /// user-interface client, where such a race is then not reported at all); this rule reports the
     /// others. `side-effect-before-claim` stays quiet at an act this rule reports, whose explanation
     /// names the late record; `missing-idempotency-key` reports the act's missing key as well, at
-    /// error level.
+    /// error level. An insert the database refuses the second time, with nothing to handle the
+    /// refusal, is noted by `unhandled-unique-violation`.
     pub struct CheckThenAct {
         id: "check-then-act",
         level: Severity::Error,

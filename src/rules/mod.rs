@@ -16,6 +16,7 @@ mod run;
 mod short_idempotency_ttl;
 mod side_effect_before_claim;
 mod time_window_dedup;
+mod unhandled_unique_violation;
 mod unique_keys;
 mod unstable_idempotency_key;
 
@@ -220,6 +221,10 @@ pub static RULES: &[Rule] = &[
     Rule {
         meta: missing_unique_constraint::MissingUniqueConstraint::META,
         check: missing_unique_constraint::check,
+    },
+    Rule {
+        meta: unhandled_unique_violation::UnhandledUniqueViolation::META,
+        check: unhandled_unique_violation::check,
     },
 ];
 

@@ -3,7 +3,7 @@
 
 use super::flow::{decides_as_claim, Flow};
 use super::links::Calls;
-use super::unique_keys::{refused_between, refuses_copy};
+use super::unique_keys::{is_insert, refused_between, refuses_copy};
 use crate::ir::{
     same_field, Derived, Effect, EffectId, EffectKind, FunctionIr, Isolation, ScopeKind, TestKind,
     WriteKind,
@@ -28,15 +28,25 @@ pub(super) struct Race {
     pub record: Option<EffectId>,
 }
 
-/// The acts a read decides that a concurrent request can repeat, by act, one per act.
+/// What a read decides: the acts a concurrent request can repeat, by act, one per act; and
+/// the inserts it would repeat but the database refuses the second time, by a unique key,
+/// with no handling of the refusal and no racy act before them (the losing request fails
+/// with the driver's error, having done nothing twice).
+#[derive(Default)]
+pub(super) struct Decided {
+    pub races: Vec<Race>,
+    pub refused: Vec<EffectId>,
+}
+
+/// What a read decides that a concurrent request can repeat.
 pub(super) fn races_for(
     func: &FunctionIr,
     flow: &Flow,
     read_id: EffectId,
     schema: &Schema,
-) -> Vec<Race> {
+) -> Decided {
     let read = &func.effects[read_id];
-    let mut races: Vec<Race> = Vec::new();
+    let mut decided = Decided::default();
     for g in flow.guards_testing(read_id) {
         // A value test says more than a presence test of the same read (`!a || a.points < n`).
         let tests = || flow.guards[g].tests.iter().filter(|t| t.effect == read_id);
@@ -80,14 +90,21 @@ pub(super) fn races_for(
             }
             let record =
                 records_state(func, read_id, fields).filter(|&r| flow.compatible(r, act_id));
-            if !is_racy_act(read, act, outcome, fields, record.is_some(), schema) {
+            if !is_racy_act(read, act, outcome, fields, record.is_some()) {
                 continue;
             }
             if protected(func, flow, read_id, act_id, outcome, schema) {
                 continue;
             }
-            if !races.iter().any(|r| r.act == act_id) {
-                races.push(Race {
+            // The database refuses the second request's row.
+            if is_insert(act) && refuses_copy(read, act, schema).is_some() {
+                if !decided.refused.contains(&act_id) {
+                    decided.refused.push(act_id);
+                }
+                continue;
+            }
+            if !decided.races.iter().any(|r| r.act == act_id) {
+                decided.races.push(Race {
                     act: act_id,
                     guard: g,
                     outcome,
@@ -96,8 +113,14 @@ pub(super) fn races_for(
             }
         }
     }
-    races.sort_by_key(|r| r.act);
-    races
+    decided.races.sort_by_key(|r| r.act);
+    // After an act that has run twice, the refused insert is that race's explanation.
+    let races = &decided.races;
+    decided
+        .refused
+        .retain(|&i| !races.iter().any(|r| r.act < i && flow.compatible(r.act, i)));
+    decided.refused.sort_unstable();
+    decided
 }
 
 /// A store into an in-process cache whose entries the function uses, of a value loaded or
@@ -143,7 +166,6 @@ fn is_racy_act(
     outcome: Outcome,
     fields: &[String],
     records: bool,
-    schema: &Schema,
 ) -> bool {
     let same_table = || same_resource(read, act);
     match &act.kind {
@@ -154,8 +176,6 @@ fn is_racy_act(
         // A query for recent rows is a duplicate check by its shape, whoever records them.
         EffectKind::External { .. } => outcome != Outcome::Present && (records || window(read)),
         EffectKind::Write { kind, sets, .. } => match kind {
-            // The database refuses the second request's row.
-            WriteKind::Insert { .. } if refuses_copy(read, act, schema).is_some() => false,
             // An insert the check was meant to stop: into the table found without the row,
             // or, after a value check whose state this path records, into any table (the
             // membership row between "invite not accepted" and "mark accepted") but a log,

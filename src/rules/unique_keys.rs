@@ -16,6 +16,22 @@ pub(super) enum UniqueBy<'s> {
     Declared(&'s Table, &'s Key),
 }
 
+impl UniqueBy<'_> {
+    /// The key as a finding names it: "the unique key on `users(email)` (schema.prisma:12)".
+    pub(super) fn describe(self, read: &Effect) -> String {
+        match self {
+            UniqueBy::Lookup => format!("the unique key `{}` looks up", read.callee),
+            UniqueBy::Declared(table, key) => format!(
+                "the unique key on `{}({})` ({}:{})",
+                table.name,
+                key.fields.join(", "),
+                key.file.display(),
+                key.line
+            ),
+        }
+    }
+}
+
 /// Why the database refuses a second insert of the key a lookup did not find, which then
 /// decides as a claim would (the loser gets an error, nothing is done twice): the model says
 /// the lookup is by a unique key (`findUnique`), or a key of the project's schema covers the
@@ -93,17 +109,7 @@ pub(super) fn stops_row_not_act(
     if !is_insert(insert) || insert.span.start <= act.span.start {
         return None;
     }
-    let by = refuses_copy(read, insert, schema)?;
-    let key = match by {
-        UniqueBy::Lookup => format!("the unique key `{}` looks up", read.callee),
-        UniqueBy::Declared(table, key) => format!(
-            "the unique key on `{}({})` ({}:{})",
-            table.name,
-            key.fields.join(", "),
-            key.file.display(),
-            key.line
-        ),
-    };
+    let key = refuses_copy(read, insert, schema)?.describe(read);
     Some(format!(
         "{key} stops the second row at line {}, not {} at line {}, which has run by then: write the row first and act only once it is in",
         insert.span.line,
@@ -304,7 +310,7 @@ pub(super) fn inserts_into(read: &Effect, write: &Effect) -> bool {
         }
 }
 
-fn is_insert(e: &Effect) -> bool {
+pub(super) fn is_insert(e: &Effect) -> bool {
     matches!(
         e.kind,
         EffectKind::Write {

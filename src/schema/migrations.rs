@@ -3,7 +3,7 @@
 //! with their condition), `ALTER TABLE .. ADD CONSTRAINT` or `ADD COLUMN .. UNIQUE`, and the
 //! drops that undo them.
 
-use super::{Key, KeyKind, Predicate, Table};
+use super::{statements, Key, KeyKind, Predicate, Table};
 use sqlparser::ast::{
     AlterTableOperation, ColumnDef, ColumnOption, IndexColumn, ObjectName, ObjectType,
     RenameTableNameKind, Spanned, Statement, TableConstraint,
@@ -49,39 +49,35 @@ fn flyway(name: &str) -> Option<(char, Vec<u64>)> {
     Some((prefix, parts.collect::<Option<Vec<u64>>>()?))
 }
 
-/// Whether a migration's text may make, drop, rename or key a table: many only change data,
-/// functions or triggers, or add plain columns, and need no parse.
-fn may_change_keys(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    let creates_table = lower.contains("create") && lower.contains("table");
-    creates_table
-        || ["unique", "primary", "drop", "rename", "constraint"]
-            .iter()
-            .any(|word| lower.contains(word))
-}
-
-/// Applies one migration file to the tables built so far. A file no dialect parses whole is
-/// passed over: a half-read migration would invent drops or miss keys.
+/// Applies one migration file to the tables built so far. Only the statements that may make,
+/// drop, rename or key a table are parsed (see [`statements`]); when one of them no dialect
+/// parses, the file is passed over: a half-read migration would invent drops or miss keys.
 pub fn apply(tables: &mut Vec<Table>, file: &Path, text: &str) {
-    if !may_change_keys(text) {
-        return;
-    }
     let dialects: [&dyn Dialect; 4] = [
         &PostgreSqlDialect {},
         &MySqlDialect {},
         &SQLiteDialect {},
         &GenericDialect {},
     ];
-    let Some(statements) = dialects
-        .iter()
-        .find_map(|d| Parser::parse_sql(*d, text).ok())
-    else {
+    let Some(keying) = statements::keying(text) else {
         return;
     };
-    for statement in &statements {
+    let mut statements = Vec::new();
+    for (sql, first_line) in keying {
+        let Some(parsed) = dialects
+            .iter()
+            .find_map(|d| Parser::parse_sql(*d, sql).ok())
+        else {
+            return;
+        };
+        statements.extend(parsed.into_iter().map(|s| (s, first_line)));
+    }
+    for (statement, first_line) in &statements {
         let line = u32::try_from(statement.span().start.line)
             .unwrap_or(0)
-            .max(1);
+            .max(1)
+            + first_line
+            - 1;
         match statement {
             Statement::CreateTable(create) => {
                 let name = last(&create.name);
@@ -423,7 +419,7 @@ ALTER TABLE t ADD COLUMN note TEXT;";
     }
 
     #[test]
-    fn a_migration_no_dialect_parses_changes_nothing() {
+    fn a_migration_whose_keying_statement_no_dialect_parses_changes_nothing() {
         let mut tables = Vec::new();
         apply(
             &mut tables,
@@ -433,8 +429,21 @@ ALTER TABLE t ADD COLUMN note TEXT;";
         apply(
             &mut tables,
             Path::new("n.sql"),
-            "DROP TABLE t; THIS IS NOT SQL",
+            "DROP TABLE t; ALTER TABLE t ADD CONSTRAINT THIS IS NOT SQL",
         );
         assert_eq!(tables.len(), 1);
+    }
+
+    #[test]
+    fn statements_that_change_no_key_are_not_parsed() {
+        let mut tables = Vec::new();
+        let script = "CREATE FUNCTION f() RETURNS int AS $$ THIS IS NOT SQL $$;\n\n\
+            CREATE TABLE t (id INT PRIMARY KEY);";
+        apply(&mut tables, Path::new("m.sql"), script);
+        assert_eq!(
+            keys(&tables, "t"),
+            [(KeyKind::Primary, vec!["id".to_string()])]
+        );
+        assert_eq!(tables[0].line, 3);
     }
 }

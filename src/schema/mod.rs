@@ -9,6 +9,7 @@ mod prisma;
 mod roots;
 mod rust_orm;
 mod site;
+mod statements;
 mod ts_orm;
 
 use crate::ir::{FieldEq, Resource};
@@ -222,8 +223,8 @@ impl Schema {
                     .build()
             })
             .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
             .map(ignore::DirEntry::into_path)
-            .filter(|p| p.is_file())
             .map(|p| p.strip_prefix(".").map_or(p.clone(), Path::to_path_buf))
             .collect();
         files.sort();

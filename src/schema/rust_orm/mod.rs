@@ -37,7 +37,8 @@ pub fn tables<'a>(files: impl IntoIterator<Item = &'a Path> + Send) -> Vec<Table
                 let sources = files.into_iter().filter_map(|f| Some((f, super::read(f)?)));
                 // Only what the scan parses: the stack is sized for that.
                 read(sources.filter(|(_, text)| {
-                    text.len() as u64 <= crate::DEFAULT_MAX_FILE_SIZE
+                    MARKERS.iter().any(|m| text.contains(m))
+                        && text.len() as u64 <= crate::DEFAULT_MAX_FILE_SIZE
                         && !crate::looks_minified(text)
                 }))
             });
@@ -49,9 +50,6 @@ pub fn tables<'a>(files: impl IntoIterator<Item = &'a Path> + Send) -> Vec<Table
 fn read<'a>(sources: impl IntoIterator<Item = (&'a Path, String)>) -> Vec<Table> {
     let mut found = Found::default();
     for (file, text) in sources {
-        if !MARKERS.iter().any(|m| text.contains(m)) {
-            continue;
-        }
         if let Some(syntax) = parse(&text) {
             let mut reader = Reader {
                 file,
