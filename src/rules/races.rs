@@ -96,9 +96,13 @@ pub(super) fn races_for(
             if protected(func, flow, read_id, act_id, outcome, schema) {
                 continue;
             }
-            // The database refuses the second request's row.
+            // The database refuses the second request's row. Whether the loser's error goes
+            // unhandled is said only where the refusal is sure: the row is the one a lookup by
+            // a unique key did not find, of the key it looked up (a row keyed by values made
+            // in a helper may be fresh, a row inserted after finding another may be a copy).
             if is_insert(act) && refuses_copy(read, act, schema).is_some() {
-                if !decided.refused.contains(&act_id) {
+                let sure = outcome == Outcome::Absent && inserts_looked_up_key(read, act);
+                if sure && !decided.refused.contains(&act_id) {
                     decided.refused.push(act_id);
                 }
                 continue;
@@ -314,6 +318,24 @@ fn protected(
     same_txn
         && txn.is_some_and(|t| t.isolation == Isolation::Serializable && !t.on_pool)
         && matches!(act.kind, EffectKind::Write { .. })
+}
+
+/// Whether the insert, into the table the read looked in, sets every field the read selected
+/// by a value (unknown columns count as yes; a state compared with a constant may be the
+/// column's default).
+fn inserts_looked_up_key(read: &Effect, insert: &Effect) -> bool {
+    let (EffectKind::Read { filter, .. }, EffectKind::Write { sets, .. }) =
+        (&read.kind, &insert.kind)
+    else {
+        return false;
+    };
+    same_resource(read, insert)
+        && (sets.is_empty()
+            || filter
+                .equalities
+                .iter()
+                .filter(|f| f.constant.is_none())
+                .all(|f| sets.iter().any(|s| same_field(s, &f.field))))
 }
 
 pub(super) fn same_resource(a: &Effect, b: &Effect) -> bool {
