@@ -62,8 +62,9 @@ declare_rule! {
     /// Calls of the project's own functions are followed up to four deep; a call that cannot
     /// be resolved to one (a dynamic dispatch, a package) is not seen into. Unique keys come
     /// from the schema files the scan finds (`toctou dump-schema`); a key made by other means
-    /// is not known, and an insert whose columns are not known (a Diesel `.values(&form)`, a
-    /// SeaORM `ActiveModel`) is judged by the check's key only.
+    /// is not known, and an insert whose columns are not known (a Diesel `.values(&form)` of a
+    /// value built in another function, an `ActiveModel { ..form.into() }`) is judged by the
+    /// check's key only.
     ///
     /// ## Related rules
     /// Which rule reports a race is declared in one table (`RACE_OWNERS` in `src/rules/mod.rs`).

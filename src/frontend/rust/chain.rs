@@ -218,6 +218,9 @@ impl Lowerer<'_> {
         self.b.pass_on(&v);
         args_val.merge(v.clone());
         self.arg_vals.push(v);
+        if let (Expr::Struct(_), Some(row)) = (super::rows::peeled(arg), self.last_row.take()) {
+            self.arg_rows.insert(self.arg_vals.len() - 1, row);
+        }
         Arg {
             value: self.resolve_text(arg_value(arg)),
             span: self.ctx.span(arg.span()),
@@ -273,7 +276,17 @@ impl Lowerer<'_> {
                 }
                 facts.filter = filter::equalities(shape, c.trigger, &c.model.filter);
                 facts.stored(shape, c.trigger, |a| self.arg_vals.get(a.node).cloned());
-                self.b.simple_effect(c, shape, resource, facts)
+                let mut kind = self.b.simple_effect(c, shape, resource, facts);
+                if let Some(EffectKind::Write {
+                    kind: WriteKind::Insert { fresh },
+                    sets,
+                    ..
+                }) = &mut kind
+                {
+                    let row = self.inserted_row(shape, c.trigger, args_val);
+                    (*sets, *fresh) = (row.fields, row.fresh);
+                }
+                kind
             }
         };
         let mut kind = kind?;
@@ -351,16 +364,7 @@ impl Lowerer<'_> {
         };
         for arg in set.args() {
             let text = arg.text();
-            for pair in text.split("),") {
-                let Some((column, value)) = pair.split_once(".eq(") else {
-                    continue;
-                };
-                let column = column.trim_start_matches('(');
-                let field = column
-                    .rsplit(['.', ':'])
-                    .next()
-                    .unwrap_or(column)
-                    .to_string();
+            for (field, value) in super::rows::eq_pairs(&text) {
                 let reads_self = value
                     .split(|c: char| !c.is_alphanumeric() && c != '_')
                     .any(|w| w == field);

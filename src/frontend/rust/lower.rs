@@ -1,5 +1,6 @@
 //! Lowering one function's statements and control flow to IR blocks.
 
+use super::rows::{peeled, row_of, Row};
 use super::syntax::{self, pat_names};
 use super::{macros, FileCtx};
 use crate::frontend::builder::Builder;
@@ -30,6 +31,12 @@ pub(super) struct Lowerer<'a> {
     pub mutations: HashMap<String, Vec<(String, bool)>>,
     /// Locals bound to a string literal or a `format!` template, by name.
     pub texts: HashMap<String, String>,
+    /// Locals bound to a struct literal (a Diesel insertable, a SeaORM `ActiveModel`), by name.
+    pub rows: HashMap<String, Row>,
+    /// Struct literals written as arguments, by `Arg::node`.
+    pub arg_rows: HashMap<usize, Row>,
+    /// The row of the last struct literal lowered, when its fields are known.
+    pub last_row: Option<Row>,
     /// The last such chain lowered.
     pub last_shape: Option<crate::models::CallShape>,
     /// The local the expression being lowered is assigned to (`let tx = pool.begin()`).
@@ -56,6 +63,9 @@ pub(super) fn lower_function(
         built_by: HashMap::new(),
         mutations: HashMap::new(),
         texts: HashMap::new(),
+        rows: HashMap::new(),
+        arg_rows: HashMap::new(),
+        last_row: None,
         last_shape: None,
         assign_target: None,
         depth: 0,
@@ -172,6 +182,10 @@ impl<'a> Lowerer<'a> {
                 Some(text) => self.texts.insert(t.clone(), text),
                 None => self.texts.remove(t),
             };
+            match (peeled(&init.expr), self.last_row.take()) {
+                (Expr::Struct(_), Some(row)) => self.rows.insert(t.clone(), row),
+                _ => self.rows.remove(t),
+            };
         }
         self.bind(&local.pat, val);
     }
@@ -277,14 +291,17 @@ impl<'a> Lowerer<'a> {
             }
             Expr::Struct(s) => {
                 let mut v = Val::default();
+                let mut fields = Vec::new();
                 for f in &s.fields {
                     let inner = self.expr(&f.expr, out);
+                    fields.push(inner.clone());
                     v.merge(inner);
                 }
                 if let Some(rest) = &s.rest {
                     let inner = self.expr(rest, out);
                     v.merge(inner);
                 }
+                self.last_row = row_of(s, &fields);
                 v
             }
             Expr::Tuple(t) => self.all(t.elems.iter(), out),

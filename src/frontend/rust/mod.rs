@@ -5,6 +5,7 @@ mod chain;
 mod cond;
 mod lower;
 mod macros;
+mod rows;
 mod syntax;
 
 use super::LineIndex;
