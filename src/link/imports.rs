@@ -1,12 +1,13 @@
 //! The project files a file imports, found on disk. A scan of a few named files (a pre-commit
 //! hook) reads these as well, so calls into them link, without reading the whole tree.
 
-use super::tsconfig::TsConfigs;
+use super::crates::{cached, crate_root, Crate};
+use super::specifiers::Configs;
 use super::Unit;
 use crate::frontend::Grammar;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Whether a file is already part of the scan.
 pub type Loaded<'a> = dyn Fn(&Path) -> bool + Sync + 'a;
@@ -14,9 +15,11 @@ pub type Loaded<'a> = dyn Fn(&Path) -> bool + Sync + 'a;
 /// Caches shared while the files of one scan are followed.
 #[derive(Default)]
 pub struct Neighbourhood {
-    tsconfigs: TsConfigs,
+    configs: Configs,
     /// Crate roots whose files were already offered.
     crates_seen: Mutex<HashSet<PathBuf>>,
+    /// Crate manifests read so far.
+    crates: Mutex<HashMap<PathBuf, Arc<Crate>>>,
     /// The file each module path written in an import names, if any: a package imported by
     /// many files is looked for on disk once.
     on_disk: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
@@ -49,7 +52,7 @@ impl Unit {
     fn imported_ts(&self, near: &Neighbourhood, loaded: &Loaded<'_>) -> Vec<PathBuf> {
         let imports = &self.ir.imports;
         let dir = self.path.parent().unwrap_or(Path::new(""));
-        let aliases = near.tsconfigs.for_file(&self.path);
+        let bare = near.configs.for_file(&self.path);
         let mut found: Vec<PathBuf> = imports
             .names
             .iter()
@@ -57,10 +60,7 @@ impl Unit {
             .map(|n| &n.module)
             .flat_map(|spec| match spec.starts_with('.') {
                 true => vec![dir.join(spec)],
-                false => aliases
-                    .as_ref()
-                    .map(|a| a.candidates(spec))
-                    .unwrap_or_default(),
+                false => bare.candidates(spec),
             })
             .filter(|base| !ts_module_paths(base).any(|p| loaded(&p)))
             .filter_map(|base| near.file_at(&base))
@@ -70,26 +70,32 @@ impl Unit {
         found
     }
 
-    /// The other files of its crate: a crate's files reach each other's items through `mod`
-    /// declarations, paths and types without any `use`, and the compiler reads them all too.
-    /// Each crate's files are offered once per neighbourhood, not once per file of the crate.
+    /// The other files of its crate, and those of the workspace crates it depends on by path:
+    /// a crate's files reach each other's items through `mod` declarations, paths and types
+    /// without any `use`, and the compiler reads them all too. Each crate's files are offered
+    /// once per neighbourhood, not once per file of the crate.
     fn imported_rust(&self, near: &Neighbourhood) -> Vec<PathBuf> {
         let Some(root) = crate_root(&self.path) else {
             return Vec::new();
         };
-        let Ok(mut seen) = near.crates_seen.lock() else {
-            return Vec::new();
-        };
-        if !seen.insert(root.clone()) {
-            return Vec::new();
+        let krate = cached(&root, &near.crates);
+        let mut files = Vec::new();
+        for dir in std::iter::once(&root).chain(&krate.path_deps) {
+            let first_time = near
+                .crates_seen
+                .lock()
+                .is_ok_and(|mut seen| seen.insert(dir.clone()));
+            if !first_time {
+                continue;
+            }
+            files.extend(
+                ignore::WalkBuilder::new(dir.join("src"))
+                    .build()
+                    .filter_map(Result::ok)
+                    .map(ignore::DirEntry::into_path)
+                    .filter(|p| p.extension().is_some_and(|e| e == "rs")),
+            );
         }
-        drop(seen);
-        let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(root.join("src"))
-            .build()
-            .filter_map(Result::ok)
-            .map(ignore::DirEntry::into_path)
-            .filter(|p| p.extension().is_some_and(|e| e == "rs"))
-            .collect();
         files.sort();
         files
     }
@@ -107,14 +113,4 @@ pub(super) fn ts_module_paths(base: &Path) -> impl Iterator<Item = PathBuf> + '_
     std::iter::once(base.to_path_buf())
         .chain(EXTS.map(move |e| PathBuf::from(format!("{}.{e}", stem.display()))))
         .chain(EXTS.iter().map(|e| base.join(format!("index.{e}"))))
-}
-
-/// The directory of the nearest `Cargo.toml` above a file.
-pub(super) fn crate_root(path: &Path) -> Option<PathBuf> {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    absolute
-        .ancestors()
-        .skip(1)
-        .find(|d| d.join("Cargo.toml").is_file())
-        .map(Path::to_path_buf)
 }

@@ -1,6 +1,7 @@
 //! Linking: a call of one of the project's own functions is replaced by what that function
 //! does, so rules see a check or an act inside a helper, in another file too, at the call.
 
+mod crates;
 mod imports;
 mod inline;
 mod manifest;
@@ -8,7 +9,9 @@ mod nearest;
 pub use imports::{Loaded, Neighbourhood};
 pub use inline::{MAX_LINKED_EFFECTS, MAX_LINK_DEPTH};
 mod resolve;
+mod specifiers;
 mod tsconfig;
+mod workspaces;
 
 use crate::frontend::Grammar;
 use crate::ir::{FileIr, FunctionIr};
@@ -33,8 +36,9 @@ pub struct Unit {
     pub ir: FileIr,
     /// Rust: the crate and the module path the file's items live in.
     pub module: Vec<String>,
-    /// TypeScript: the import aliases of its `tsconfig.json`.
-    aliases: Option<tsconfig::Aliases>,
+    /// TypeScript: how its bare imports name project files (tsconfig aliases, workspace
+    /// packages).
+    bare: specifiers::BareImports,
     /// Its package is a user-interface client (a browser, mobile or desktop app), not a
     /// service that runs as several instances.
     pub client: bool,
@@ -54,7 +58,7 @@ impl Unit {
             kind,
             ir: crate::frontend::lower(kind, text, models, deadline),
             module: Vec::new(),
-            aliases: None,
+            bare: specifiers::BareImports::default(),
             client: false,
         }
     }
@@ -79,22 +83,30 @@ pub struct Project {
     guarded: HashSet<(usize, usize)>,
     /// Generic types standing for the type they wrap, by language.
     wrappers: resolve::Wrappers,
+    /// Rust: the dependencies each crate renames, by crate name: (name in paths, crate).
+    renames: HashMap<String, Vec<(String, String)>>,
 }
 
 impl Project {
     pub fn new(mut units: Vec<Unit>, models: &Models) -> Project {
-        // What each file's neighbourhood says: its tsconfig aliases, its crate and module.
-        let configs = tsconfig::TsConfigs::default();
+        // What each file's neighbourhood says: how its imports resolve, its crate and module.
+        let configs = specifiers::Configs::default();
         let crates = Mutex::new(HashMap::new());
         let manifests = manifest::Manifests::new(models);
         let wrappers = resolve::Wrappers::new(models);
         units.par_iter_mut().for_each(|unit| {
             match unit.kind {
-                Grammar::Rust => unit.module = rust_module(&unit.path, &crates),
-                _ => unit.aliases = configs.for_file(&unit.path),
+                Grammar::Rust => unit.module = crates::rust_module(&unit.path, &crates),
+                _ => unit.bare = configs.for_file(&unit.path),
             }
             unit.client = manifests.client_only(&unit.path);
         });
+        let renames = crates
+            .into_inner()
+            .unwrap_or_default()
+            .into_values()
+            .map(|c| (c.name.clone(), c.renames.clone()))
+            .collect();
         let cwd = std::env::current_dir().unwrap_or_default();
         let mut by_path = HashMap::new();
         let mut by_name: HashMap<String, Vec<FnRef>> = HashMap::new();
@@ -141,6 +153,7 @@ impl Project {
             cwd,
             guarded: HashSet::new(),
             wrappers,
+            renames,
         };
         project.guarded = project.guarded_callbacks();
         project
@@ -221,52 +234,4 @@ pub fn normal(cwd: &Path, path: &Path) -> PathBuf {
         }
     }
     out
-}
-
-/// The crate and module a Rust file's items live in: `src/orders/repo.rs` of crate `shop`
-/// -> `[shop, orders, repo]`; `lib.rs`, `main.rs` and `mod.rs` name their directory.
-/// `crates` caches each crate root's package name: a manifest is read once.
-fn rust_module(path: &Path, crates: &Mutex<HashMap<PathBuf, String>>) -> Vec<String> {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let Some(root) = imports::crate_root(&absolute) else {
-        return Vec::new();
-    };
-    let root = root.as_path();
-    let cached = crates.lock().ok().and_then(|c| c.get(root).cloned());
-    let name = cached.unwrap_or_else(|| {
-        let name = package_name(&root.join("Cargo.toml"));
-        if let Ok(mut c) = crates.lock() {
-            c.insert(root.to_path_buf(), name.clone());
-        }
-        name
-    });
-    let mut out = vec![name];
-    let Ok(rel) = absolute.strip_prefix(root.join("src")) else {
-        return out;
-    };
-    let parts: Vec<String> = rel
-        .with_extension("")
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    let keep = match parts.last().map(String::as_str) {
-        Some("lib" | "main" | "mod") => parts.len() - 1,
-        _ => parts.len(),
-    };
-    out.extend(parts.into_iter().take(keep));
-    out
-}
-
-/// A manifest's package name as Rust spells it (`shop-api` -> `shop_api`).
-fn package_name(manifest: &Path) -> String {
-    std::fs::read_to_string(manifest)
-        .ok()
-        .and_then(|t| t.parse::<toml::Table>().ok())
-        .and_then(|t| {
-            t.get("package")?
-                .get("name")?
-                .as_str()
-                .map(|n| n.replace('-', "_"))
-        })
-        .unwrap_or_else(|| "crate".into())
 }

@@ -104,14 +104,14 @@ impl Project {
         })
     }
 
-    /// The unit a specifier names: relative (`./orders`, `../db/index.js`) or through the
-    /// `tsconfig.json` aliases (`@/lib/db`).
+    /// The unit a specifier names: relative (`./orders`, `../db/index.js`), through the
+    /// `tsconfig.json` aliases (`@/lib/db`) or a package of the workspace (`@acme/db`).
     fn module_file(&self, unit: usize, spec: &str) -> Option<usize> {
         let bases = if spec.starts_with('.') {
             let dir = self.units[unit].path.parent().unwrap_or(Path::new(""));
             vec![dir.join(spec)]
         } else {
-            self.units[unit].aliases.as_ref()?.candidates(spec)
+            self.units[unit].bare.candidates(spec)
         };
         bases.iter().find_map(|base| self.source_at(base))
     }
@@ -202,13 +202,22 @@ impl Project {
                 m
             }
             Some("self") => here.iter().chain(&prefix[1..]).cloned().collect(),
-            // Another crate of the workspace, or a child module of this one.
-            Some(_) => {
+            // Another crate of the workspace (by the name the manifest gives it), or a child
+            // module of this one.
+            Some(first) => {
                 let child: Vec<String> = here.iter().chain(prefix).cloned().collect();
                 if self.rust_free_fn(&child, name).is_some() {
                     child
                 } else {
-                    prefix.to_vec()
+                    let renamed = here
+                        .first()
+                        .and_then(|krate| self.renames.get(krate))
+                        .and_then(|r| r.iter().find(|(alias, _)| alias == first));
+                    let mut other = prefix.to_vec();
+                    if let Some((_, krate)) = renamed {
+                        other[0].clone_from(krate);
+                    }
+                    other
                 }
             }
         };
