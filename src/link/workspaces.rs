@@ -75,33 +75,26 @@ fn exported(key: &str, paths: &[String], subpath: &str) -> Option<Vec<String>> {
     Some(paths.iter().map(|p| p.replace('*', star)).collect())
 }
 
-/// A manifest's entry as the scan finds it: the path itself, and the same path in `src` in
-/// place of the build directory, with a declaration file's `.d.ts` dropped (`dist/index.d.ts`
-/// is `src/index`, whose extension the caller tries).
+/// A manifest's entry as the scan finds it: the path itself, and the same path with its build
+/// directory read as `src` or dropped (`dist/index.js` is `src/index`, `dist/src/db.js` is
+/// `src/db`), with a declaration file's `.d.ts` dropped (the caller tries extensions).
 fn source_of(path: &Path) -> Vec<PathBuf> {
     let text = path.to_string_lossy();
-    let stem = text
-        .strip_suffix(".d.ts")
-        .or_else(|| text.strip_suffix(".d.mts"))
-        .or_else(|| text.strip_suffix(".d.cts"))
-        .map(PathBuf::from)
-        .unwrap_or_else(|| path.to_path_buf());
-    let mut in_src = PathBuf::new();
-    let mut replaced = false;
-    for part in stem.components() {
-        let name = part.as_os_str();
-        if !replaced && BUILD_DIRS.iter().any(|d| name == *d) {
-            in_src.push("src");
-            replaced = true;
-        } else {
-            in_src.push(name);
-        }
-    }
-    if replaced {
-        vec![in_src, stem]
-    } else {
-        vec![stem]
-    }
+    let stem = [".d.ts", ".d.mts", ".d.cts"]
+        .iter()
+        .find_map(|ext| text.strip_suffix(ext))
+        .map_or_else(|| path.to_path_buf(), PathBuf::from);
+    let parts: Vec<&std::ffi::OsStr> = stem.components().map(|c| c.as_os_str()).collect();
+    let Some(build) = parts.iter().position(|p| BUILD_DIRS.iter().any(|d| p == d)) else {
+        return vec![stem];
+    };
+    let with = |middle: &[&str]| -> PathBuf {
+        let mut out: PathBuf = parts[..build].iter().collect();
+        out.extend(middle);
+        out.extend(&parts[build + 1..]);
+        out
+    };
+    vec![with(&["src"]), with(&[]), stem]
 }
 
 /// The workspace each directory is in, looked up once per directory.
@@ -297,6 +290,7 @@ mod tests {
         assert!(packages
             .candidates("@acme/db/client/pool")
             .contains(&db.join("src/client/pool.js")));
+        assert!(source_of(&db.join("dist/src/prisma.d.ts")).contains(&db.join("src/prisma")));
         assert!(packages
             .candidates("@acme/db-kit")
             .contains(&root.join("packages/db-kit/src")));
