@@ -53,17 +53,17 @@ impl Unit {
         let imports = &self.ir.imports;
         let dir = self.path.parent().unwrap_or(Path::new(""));
         let bare = near.configs.for_file(&self.path);
+        // Per import: nothing when a loaded file answers it, else the first file on disk.
         let mut found: Vec<PathBuf> = imports
             .names
             .iter()
             .chain(&imports.reexports)
-            .map(|n| &n.module)
-            .flat_map(|spec| match spec.starts_with('.') {
-                true => vec![dir.join(spec)],
-                false => bare.candidates(spec),
+            .map(|n| match n.module.starts_with('.') {
+                true => vec![dir.join(&n.module)],
+                false => bare.candidates(&n.module),
             })
-            .filter(|base| !ts_module_paths(base).any(|p| loaded(&p)))
-            .filter_map(|base| near.file_at(&base))
+            .filter(|bases| !bases.iter().any(|b| ts_module_paths(b).any(|p| loaded(&p))))
+            .filter_map(|bases| bases.iter().find_map(|b| near.file_at(b)))
             .collect();
         found.sort();
         found.dedup();

@@ -85,6 +85,9 @@ pub struct Project {
     wrappers: resolve::Wrappers,
     /// Rust: the dependencies each crate renames, by crate name: (name in paths, crate).
     renames: HashMap<String, Vec<(String, String)>>,
+    /// TypeScript: the unit each module specifier a unit imports names, by unit, found once
+    /// (calls name a module many times, and each lookup tries many paths).
+    modules: Vec<HashMap<String, usize>>,
 }
 
 impl Project {
@@ -154,7 +157,9 @@ impl Project {
             guarded: HashSet::new(),
             wrappers,
             renames,
+            modules: Vec::new(),
         };
+        project.modules = project.imported_modules();
         project.guarded = project.guarded_callbacks();
         project
     }

@@ -5,6 +5,7 @@ use super::{FnRef, Project};
 use crate::frontend::Grammar;
 use crate::ir::{CallSite, FnName};
 use crate::models::{Language, Models};
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -104,9 +105,40 @@ impl Project {
         })
     }
 
+    /// The unit a specifier the unit imports names.
+    fn module_file(&self, unit: usize, spec: &str) -> Option<usize> {
+        self.modules.get(unit)?.get(spec).copied()
+    }
+
+    /// [`Self::module_file`] of every import of every TS/JS unit.
+    pub(super) fn imported_modules(&self) -> Vec<HashMap<String, usize>> {
+        self.units
+            .par_iter()
+            .enumerate()
+            .map(|(u, unit)| {
+                if unit.kind == Grammar::Rust {
+                    return HashMap::new();
+                }
+                let imports = &unit.ir.imports;
+                let mut specs: Vec<&String> = imports
+                    .names
+                    .iter()
+                    .chain(&imports.reexports)
+                    .map(|n| &n.module)
+                    .collect();
+                specs.sort_unstable();
+                specs.dedup();
+                specs
+                    .into_iter()
+                    .filter_map(|spec| Some((spec.clone(), self.find_module(u, spec)?)))
+                    .collect()
+            })
+            .collect()
+    }
+
     /// The unit a specifier names: relative (`./orders`, `../db/index.js`), through the
     /// `tsconfig.json` aliases (`@/lib/db`) or a package of the workspace (`@acme/db`).
-    fn module_file(&self, unit: usize, spec: &str) -> Option<usize> {
+    fn find_module(&self, unit: usize, spec: &str) -> Option<usize> {
         let bases = if spec.starts_with('.') {
             let dir = self.units[unit].path.parent().unwrap_or(Path::new(""));
             vec![dir.join(spec)]
