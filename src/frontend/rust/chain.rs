@@ -589,7 +589,11 @@ fn flatten(e: &Expr) -> (Vec<Link<'_>>, Option<&Expr>) {
                 return (links, None);
             }
             Expr::Macro(m) => {
-                let args = macros::args(&m.mac).unwrap_or_default();
+                // `db_run! { conn: { .. } }.map(..)`: a body of statements or blocks is no call
+                // with arguments but an expression the chain starts from.
+                let Some(args) = macros::args(&m.mac) else {
+                    return (links, Some(cur));
+                };
                 let name_at = links.len();
                 path_links(&m.mac.path, Some(Args::Macro(args)), &mut links);
                 if let Some(name) = links.get_mut(name_at) {

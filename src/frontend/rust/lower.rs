@@ -1,8 +1,9 @@
 //! Lowering one function's statements and control flow to IR blocks.
 
+use super::macros::{self, Body};
 use super::rows::{peeled, row_of, Row};
 use super::syntax::{self, pat_names};
-use super::{macros, FileCtx};
+use super::FileCtx;
 use crate::frontend::builder::Builder;
 pub(super) use crate::frontend::val::Val;
 use crate::frontend::MAX_SYNTAX_DEPTH;
@@ -117,8 +118,12 @@ impl<'a> Lowerer<'a> {
     }
 
     pub fn block(&mut self, block: &syn::Block, out: &mut Block) -> Val {
+        self.stmts(&block.stmts, out)
+    }
+
+    fn stmts(&mut self, stmts: &[Stmt], out: &mut Block) -> Val {
         let mut last = Val::default();
-        for stmt in &block.stmts {
+        for stmt in stmts {
             last = self.stmt(stmt, out);
         }
         last
@@ -410,18 +415,32 @@ impl<'a> Lowerer<'a> {
         v
     }
 
+    /// A macro's content, lowered where the macro is called: its expressions, its statements,
+    /// or its alternative blocks. Content that is no Rust stays opaque.
+    pub fn macro_call(&mut self, mac: &syn::Macro, out: &mut Block) -> Val {
+        if self.depth > MAX_SYNTAX_DEPTH {
+            return Val::default();
+        }
+        self.depth += 1;
+        let v = match macros::body(mac) {
+            Some(Body::Exprs(args)) => self.macro_args(mac, &args, out),
+            Some(Body::Stmts(stmts)) => self.stmts(&stmts, out),
+            Some(Body::Arms(arms)) => self.alternatives(&arms, self.ctx.span(mac.span()), out),
+            None => Val::default(),
+        };
+        self.depth -= 1;
+        v
+    }
+
     /// A macro whose body is a list of expressions: its calls are lowered; `format!` of
     /// request data is a value built from its arguments.
-    pub fn macro_call(&mut self, mac: &syn::Macro, out: &mut Block) -> Val {
+    fn macro_args(&mut self, mac: &syn::Macro, args: &[Expr], out: &mut Block) -> Val {
         let name = mac
             .path
             .segments
             .last()
             .map(|s| s.ident.to_string())
             .unwrap_or_default();
-        let Some(args) = macros::args(mac) else {
-            return Val::default();
-        };
         let span = self.ctx.span(mac.path.span());
         if name == "ensure" {
             // `ensure!(cond, err)` returns the error unless the condition holds.
@@ -456,6 +475,34 @@ impl<'a> Lowerer<'a> {
         } else {
             v
         }
+    }
+
+    /// Blocks of which exactly one is compiled in (`db_run!`'s arm per database backend): one
+    /// choice between them, like a `match`, so every path runs one arm's effects. Lowered in
+    /// sequence they would run every backend's insert one after the other, duplicates no build
+    /// ever makes.
+    fn alternatives(&mut self, arms: &[syn::Block], span: crate::ir::Span, out: &mut Block) -> Val {
+        let mut v = Val::default();
+        let mut bodies = Vec::with_capacity(arms.len());
+        for arm in arms {
+            let mut body = Block::new();
+            let r = self.block(arm, &mut body);
+            v.join(r);
+            bodies.push(body);
+        }
+        let mut rest = bodies.pop().unwrap_or_default();
+        for then in bodies.into_iter().rev() {
+            rest = vec![IrNode::Guard {
+                guard: crate::ir::Guard {
+                    span,
+                    tests: Vec::new(),
+                },
+                then,
+                otherwise: rest,
+            }];
+        }
+        out.extend(rest);
+        v
     }
 
     fn if_expr(&mut self, i: &syn::ExprIf, out: &mut Block) -> Val {

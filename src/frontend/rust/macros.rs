@@ -1,10 +1,57 @@
 //! Macro bodies: syn leaves them as tokens. Most macros (`format!`, `query!`, `json!` without
-//! object syntax, tracing macros) take comma-separated expressions, so they are parsed as such
-//! and calls inside them are still seen; the rest (`select!`) stay opaque.
+//! object syntax, tracing macros) take comma-separated expressions; others wrap statements or
+//! backend-specific blocks (`db_run! { conn: { .. } }`). Their content is parsed as far as it
+//! goes, so calls inside are still seen; the rest (`select!`, `html!`) stay opaque.
 
 use proc_macro2::TokenTree;
+use syn::parse::ParseStream;
 use syn::punctuated::Punctuated;
-use syn::{Expr, Macro, Token};
+use syn::{Expr, Macro, Stmt, Token};
+
+/// What a macro's tokens parse as, tried in this order.
+pub enum Body {
+    /// `format!(..)`, `transaction!(conn, { .. })`: expressions evaluated in turn.
+    Exprs(Vec<Expr>),
+    /// `run! { let row = ..; insert(row) }`: statements.
+    Stmts(Vec<Stmt>),
+    /// `db_run! { conn: sqlite, mysql { .. } postgresql { .. } }`: blocks of which one runs.
+    Arms(Vec<syn::Block>),
+}
+
+/// The macro's content, or nothing when it is no Rust expression or statement.
+pub fn body(mac: &Macro) -> Option<Body> {
+    if let Some(args) = args(mac) {
+        return Some(Body::Exprs(args));
+    }
+    if let Ok(stmts) = mac.parse_body_with(syn::Block::parse_within) {
+        return Some(Body::Stmts(stmts));
+    }
+    mac.parse_body_with(arms).ok().map(Body::Arms)
+}
+
+/// `conn: { .. }` or `conn: sqlite, mysql { .. } postgresql { .. }` (vaultwarden's `db_run!`):
+/// an optional `name:` (the connection the blocks use), then blocks, each after the names of
+/// the backends it is compiled for.
+fn arms(input: ParseStream) -> syn::Result<Vec<syn::Block>> {
+    if input.peek(syn::Ident) && input.peek2(Token![:]) && !input.peek2(Token![::]) {
+        input.parse::<syn::Ident>()?;
+        input.parse::<Token![:]>()?;
+    }
+    let mut out = Vec::new();
+    while !input.is_empty() {
+        while input.peek(syn::Ident) {
+            input.parse::<syn::Ident>()?;
+            if input.peek(Token![,]) {
+                input.parse::<Token![,]>()?;
+            }
+        }
+        out.push(input.parse()?);
+    }
+    if out.is_empty() {
+        return Err(input.error("no block"));
+    }
+    Ok(out)
+}
 
 /// Macros that never return: control leaves the function.
 pub const DIVERGING: &[&str] = &["bail", "panic", "unreachable", "todo", "unimplemented"];
@@ -111,6 +158,43 @@ mod tests {
         assert_eq!(
             captured_names("sub-{id}-{nonce:016x}-{}-{{lit}}-{0}"),
             ["id", "nonce"]
+        );
+    }
+
+    fn parsed(mac: Macro) -> &'static str {
+        match body(&mac) {
+            Some(Body::Exprs(_)) => "exprs",
+            Some(Body::Stmts(_)) => "stmts",
+            Some(Body::Arms(a)) if a.len() == 1 => "one arm",
+            Some(Body::Arms(_)) => "arms",
+            None => "opaque",
+        }
+    }
+
+    #[test]
+    fn macro_bodies_parse_as_far_as_they_go() {
+        assert_eq!(parsed(syn::parse_quote! { format!("{}", a.b()) }), "exprs");
+        assert_eq!(
+            parsed(syn::parse_quote! { run! { let x = f(); g(x) } }),
+            "stmts"
+        );
+        assert_eq!(
+            parsed(syn::parse_quote! { db_run! { conn: { t.first(conn) } } }),
+            "one arm"
+        );
+        assert_eq!(
+            parsed(
+                syn::parse_quote! { db_run! { conn: sqlite, mysql { a(conn) } postgresql { b(conn) } } }
+            ),
+            "arms"
+        );
+        assert_eq!(
+            parsed(syn::parse_quote! { select! { x = rx.recv() => {} } }),
+            "opaque"
+        );
+        assert_eq!(
+            parsed(syn::parse_quote! { html! { <div>{ x }</div> } }),
+            "opaque"
         );
     }
 

@@ -305,4 +305,16 @@ mod tests {
         let fine = "fn a() { let s = \"((((\"; let c = '('; // ((((\n }";
         assert!(too_deep(fine).is_none());
     }
+
+    #[test]
+    fn nested_macro_bodies_are_lowered_within_the_depth_bound() {
+        let macros = format!(
+            "fn a() {{ {}x(){} }}",
+            "m!{ let y = 1; ".repeat(1990),
+            " }".repeat(1990)
+        );
+        assert!(lower_file(&macros, &Models::builtin(), Deadline::NONE)
+            .notes
+            .is_empty());
+    }
 }
