@@ -178,7 +178,9 @@ fn is_racy_act(
         // call again too, and the check is a permission or validity test, not a guard
         // against doing it twice.
         // A query for recent rows is a duplicate check by its shape, whoever records them.
-        EffectKind::External { .. } => outcome != Outcome::Present && (records || window(read)),
+        EffectKind::External { .. } => {
+            outcome != Outcome::Present && (records || (window(read) && outcome == Outcome::Absent))
+        }
         EffectKind::Write { kind, sets, .. } => match kind {
             // An insert the check was meant to stop: into the table found without the row,
             // or, after a value check whose state this path records, into any table (the

@@ -10,7 +10,9 @@ declare_rule! {
     /// Finds a duplicate check that looks for recent rows instead of the operation's key
     /// (`created_at > NOW() - INTERVAL '5 minutes'`, `gte: new Date(Date.now() - 300_000)`,
     /// `Utc::now() - Duration::minutes(5)`) and whose result decides an act: a charge, an
-    /// e-mail, an insert. It is reported instead of `check-then-act` at that site.
+    /// e-mail, an insert. It is reported instead of `check-then-act` at that site. A call out
+    /// counts when it runs because nothing recent was found; one decided by a field of the row
+    /// a window found (a login state within its expiry) is judged like any other check.
     ///
     /// ## Why is this bad?
     /// Two problems. The race: two requests 50 ms apart both ask "any charge in the last five
