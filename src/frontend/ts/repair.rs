@@ -14,15 +14,26 @@ pub(crate) fn repair(root: Node, out: &mut [u8]) -> bool {
         return false;
     }
     let mut changed = false;
+    // Statements holding an error no rewrite explains, each searched once for import types.
+    let mut statements = Vec::new();
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {
         let mut cursor = node.walk();
         for child in node.children(&mut cursor) {
-            changed |= repair_node(child, out);
+            if repair_node(child, out) {
+                changed = true;
+            } else if child.is_error() || child.is_missing() {
+                statements.push(statement(child));
+            }
             if whole || child.has_error() {
                 stack.push(child);
             }
         }
+    }
+    statements.sort_by_key(|s| s.id());
+    statements.dedup_by_key(|s| s.id());
+    for s in statements {
+        changed |= import_types(s, out);
     }
     changed
 }
@@ -40,7 +51,7 @@ fn closes_before_template(text: &[u8]) -> bool {
 
 /// Rewrites `node` if it is one of the grammar's gaps; whether it did.
 fn repair_node(node: Node, out: &mut [u8]) -> bool {
-    let repaired = match node.kind() {
+    match node.kind() {
         // `tx.$queryRaw<Row[]>`SELECT ..``, `styled.div<Props>`..``: the grammar has no generic
         // tagged template; without its type arguments it is the tagged template it types.
         "instantiation_expression"
@@ -72,8 +83,7 @@ fn repair_node(node: Node, out: &mut [u8]) -> bool {
             separate_members(node, out)
         }
         _ => false,
-    };
-    repaired || ((node.is_error() || node.is_missing()) && import_types(node, out))
+    }
 }
 
 /// The node after `node`, skipping the tokens error recovery made up.
@@ -181,18 +191,22 @@ fn separate_members(error: Node, out: &mut [u8]) -> bool {
     })
 }
 
-/// `typeof import("./db")`, `import("./db").Client`: an import type, which the grammar reads as a
-/// call that then ends its statement early. In the statement holding the error, each import
-/// call used as a type (the operand of `typeof`, or a namespace whose member is not called)
-/// becomes a name of the same length, `import______`.
-fn import_types(error: Node, out: &mut [u8]) -> bool {
-    let mut statement = error;
-    while let Some(parent) = statement.parent() {
+/// The statement `node` is in: the outermost node below a block or the program.
+fn statement(mut node: Node) -> Node {
+    while let Some(parent) = node.parent() {
         if parent.kind() == "program" || parent.kind() == "statement_block" {
             break;
         }
-        statement = parent;
+        node = parent;
     }
+    node
+}
+
+/// `typeof import("./db")`, `import("./db").Client`: an import type, which the grammar reads as a
+/// call that then ends its statement early. In a statement holding an error, each import call
+/// used as a type (the operand of `typeof`, or a namespace whose member is not called) becomes a
+/// name of the same length, `import______`.
+fn import_types(statement: Node, out: &mut [u8]) -> bool {
     let mut changed = false;
     let mut stack = vec![statement];
     while let Some(node) = stack.pop() {
