@@ -204,8 +204,8 @@ fn statement(mut node: Node) -> Node {
 
 /// `typeof import("./db")`, `import("./db").Client`: an import type, which the grammar reads as a
 /// call that then ends its statement early. In a statement holding an error, each import call
-/// used as a type (the operand of `typeof`, or a namespace whose member is not called) becomes a
-/// name of the same length, `import______`.
+/// used as a type (the operand of `typeof`, or a namespace whose member or index is not called)
+/// becomes a name of the same length, `import______`.
 fn import_types(statement: Node, out: &mut [u8]) -> bool {
     let mut changed = false;
     let mut stack = vec![statement];
@@ -233,7 +233,7 @@ fn is_type_use(import: Node) -> bool {
     };
     match parent.kind() {
         "unary_expression" => parent.child(0).is_some_and(|op| op.kind() == "typeof"),
-        "member_expression" => !parent.parent().is_some_and(|p| {
+        "member_expression" | "subscript_expression" => !parent.parent().is_some_and(|p| {
             p.kind() == "call_expression" && p.child_by_field_name("function") == Some(parent)
         }),
         _ => false,
