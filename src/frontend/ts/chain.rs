@@ -208,12 +208,10 @@ impl<'a, 't> Lowerer<'a, 't> {
             }
             .cloned();
             let args = link.args.map(|a| {
-                let mut cursor = a.walk();
-                let list: Vec<Node<'t>> = a
-                    .named_children(&mut cursor)
-                    .filter(|n| !n.is_extra())
-                    .collect();
-                list.into_iter().map(|n| self.arg(n, 0)).collect()
+                syntax::call_arguments(a)
+                    .into_iter()
+                    .map(|n| self.arg(n, 0))
+                    .collect()
             });
             segments.push(Segment {
                 name: link.name.clone(),

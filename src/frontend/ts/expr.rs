@@ -239,12 +239,7 @@ impl<'a, 't> Lowerer<'a, 't> {
 
     pub(super) fn arguments(&mut self, args: Node<'t>, out: &mut Block) -> Val {
         let mut v = Val::default();
-        let mut cursor = args.walk();
-        let list: Vec<Node<'t>> = args
-            .named_children(&mut cursor)
-            .filter(|n| !n.is_extra())
-            .collect();
-        for a in list {
+        for a in syntax::call_arguments(args) {
             let inner = self.expr(a, out);
             self.b.pass_on(&inner);
             v.merge(inner);

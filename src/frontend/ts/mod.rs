@@ -5,6 +5,7 @@ mod cond;
 mod expr;
 mod imports;
 mod lower;
+mod repair;
 pub(crate) mod syntax;
 
 use super::{LineIndex, MAX_SYNTAX_DEPTH};
@@ -87,7 +88,12 @@ impl FileCtx<'_> {
     }
 }
 
-/// The syntax tree of a file, or why there is none.
+/// Parses a file whose grammar gaps are repaired (`repair`) at most this many times: a repair
+/// can bring the next gap in the same statement to light.
+const REPAIR_PASSES: usize = 3;
+
+/// The syntax tree of a file, or why there is none. Where the grammar fails on code TypeScript
+/// accepts, the tree is that of the repaired text, whose offsets and lines are the file's.
 pub(crate) fn parse(
     tsx: bool,
     text: &str,
@@ -102,15 +108,25 @@ pub(crate) fn parse(
     parser
         .set_language(&language.into())
         .map_err(|_| "the TypeScript grammar could not be loaded")?;
-    let bytes = text.as_bytes();
     let mut stop = |_: &tree_sitter::ParseState| deadline.passed();
-    parser
-        .parse_with_options(
-            &mut |at, _| &bytes[at.min(bytes.len())..],
-            None,
-            Some(tree_sitter::ParseOptions::new().progress_callback(&mut stop)),
-        )
-        .ok_or("the parser gave up on this file")
+    let mut parse = |bytes: &[u8]| {
+        parser
+            .parse_with_options(
+                &mut |at, _| &bytes[at.min(bytes.len())..],
+                None,
+                Some(tree_sitter::ParseOptions::new().progress_callback(&mut stop)),
+            )
+            .ok_or("the parser gave up on this file")
+    };
+    let mut tree = parse(text.as_bytes())?;
+    let mut bytes = text.as_bytes().to_vec();
+    for _ in 0..REPAIR_PASSES {
+        if !repair::repair(tree.root_node(), &mut bytes) {
+            break;
+        }
+        tree = parse(&bytes)?;
+    }
+    Ok(tree)
 }
 
 /// Parses and drops the tree (the benchmark's parse-only floor).

@@ -12,6 +12,18 @@ pub fn unquote(s: &str) -> &str {
     s.trim_matches(|c| c == '"' || c == '\'' || c == '`')
 }
 
+/// The arguments a call passes: those of its list, or for a tagged template (`sql`..``) the
+/// template itself.
+pub fn call_arguments(args: Node) -> Vec<Node> {
+    if args.kind() == "template_string" {
+        return vec![args];
+    }
+    let mut cursor = args.walk();
+    args.named_children(&mut cursor)
+        .filter(|n| !n.is_extra())
+        .collect()
+}
+
 pub fn is_function(node: Node) -> bool {
     node.is_named()
         && matches!(
