@@ -57,8 +57,8 @@ pub fn parse_only(text: &str) {
     proc_macro2::extra::invalidate_current_thread_spans();
 }
 
-/// syn parses recursively; deeper bracket nesting than this is refused before parsing so
-/// hostile input cannot overflow the stack. Real code stays far below it.
+/// syn parses recursively; deeper nesting of brackets or prefix operators than this is refused
+/// before parsing so hostile input cannot overflow the stack. Real code stays far below it.
 const MAX_BRACKET_NESTING: usize = 2000;
 
 fn parse_and_lower(text: &str, models: &Models, deadline: Deadline) -> FileIr {
@@ -71,7 +71,7 @@ fn parse_and_lower(text: &str, models: &Models, deadline: Deadline) -> FileIr {
             notes: vec![FileNote {
                 span: Some(lines.span(at, at)),
                 message: format!(
-                    "brackets nested deeper than {MAX_BRACKET_NESTING} levels; file skipped"
+                    "expressions nested deeper than {MAX_BRACKET_NESTING} levels; file skipped"
                 ),
             }],
         };
@@ -251,11 +251,13 @@ fn function(
         .push(lower::lower_function(ctx, id, sig, block));
 }
 
-/// Where bracket nesting first exceeds [`MAX_BRACKET_NESTING`], skipping strings, character literals
-/// and comments well enough for a bound.
+/// Where bracket nesting, or a run of prefix operators, first exceeds [`MAX_BRACKET_NESTING`],
+/// skipping strings, character literals and comments well enough for a bound.
 pub(crate) fn too_deep(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
+    // Prefix operators in a row, whitespace between them included.
+    let mut operators = 0usize;
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
@@ -278,7 +280,21 @@ pub(crate) fn too_deep(text: &str) -> Option<usize> {
                 }
             }
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            // Prefix operators nest like brackets (`!!!!x` is four expressions deep).
+            b'!' | b'-' | b'*' | b'&' => {
+                operators += 1;
+                if depth + operators > MAX_BRACKET_NESTING {
+                    return Some(i);
+                }
+            }
             _ => {}
+        }
+        // Anything else between them ends the run (the skips above may end past the text).
+        if bytes
+            .get(i)
+            .is_some_and(|b| !b.is_ascii_whitespace() && !b"!-*&".contains(b))
+        {
+            operators = 0;
         }
         i += 1;
     }
@@ -304,6 +320,11 @@ mod tests {
         );
         let fine = "fn a() { let s = \"((((\"; let c = '('; // ((((\n }";
         assert!(too_deep(fine).is_none());
+        // A run of prefix operators, one a line, nests as deep.
+        let negations = format!("fn a() {{ let x = {}y; }}", "!\n".repeat(900_000));
+        assert!(too_deep(&negations).is_some());
+        let real = "fn a() { let x = !*&mut -y && !!z; }";
+        assert!(too_deep(real).is_none());
     }
 
     #[test]
