@@ -230,6 +230,9 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
         outcome.notes.extend(notes);
     }
     outcome
+        .notes
+        .extend(unused_models(&project, config, options));
+    outcome
         .diagnostics
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     merge_same_site(&mut outcome.diagnostics);
@@ -238,6 +241,50 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
     outcome.notes.sort();
     outcome.notes.dedup();
     outcome
+}
+
+/// The user's models that no call of a scan of the whole project matched (a misspelt method
+/// or receiver, a wrapper since renamed), each noted at its declaration. A scan of a few files
+/// says nothing of the calls elsewhere, so only a scan of the configuration's directory, or
+/// one above it, notes them.
+fn unused_models(project: &link::Project, config: &Config, options: &Options) -> Vec<ScanNote> {
+    let Some(path) = &config.path else {
+        return Vec::new();
+    };
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let dir = link::normal(&cwd, path.parent().unwrap_or(Path::new("")));
+    let whole = options
+        .roots
+        .iter()
+        .any(|root| root.is_dir() && dir.starts_with(link::normal(&cwd, root)));
+    if !whole {
+        return Vec::new();
+    }
+    let used: std::collections::HashSet<&str> = project
+        .units
+        .iter()
+        .flat_map(|u| &u.ir.functions)
+        .flat_map(|f| &f.effects)
+        .map(|e| e.library.as_str())
+        .collect();
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    config
+        .models
+        .user_libraries()
+        .map(|l| l.library.name.as_str())
+        .filter(|name| !used.contains(name))
+        .map(|name| {
+            let quoted = format!("\"{name}\"");
+            let line = text.lines().position(|l| l.contains(&quoted));
+            ScanNote {
+                file: path.strip_prefix(&cwd).unwrap_or(path).to_path_buf(),
+                line: line.and_then(|l| u32::try_from(l + 1).ok()),
+                message: format!(
+                    "the model `{name}` matches no call in the scan: check its `methods` and `receiver` patterns"
+                ),
+            }
+        })
+        .collect()
 }
 
 /// Findings of one rule at one site, reached from several files (a schema declaration the

@@ -350,3 +350,24 @@ fn dump_schema_lists_tables_and_unique_keys() {
          \x20 primary key (id) src/entities/order.rs:5\n"
     );
 }
+
+#[test]
+fn a_user_model_no_call_matches_is_noted_on_a_whole_scan_only() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("toctou.toml"),
+        "[[models]]\nlibrary = { name = \"orders-repo\", language = \"typescript\" }\n\
+         [[models.calls]]\nmethods = [\"findByKeyy\"]\neffect = \"read\"\nresource = { name = \"orders\" }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("racy.ts"), RACY).unwrap();
+    let out = toctou(&["check", "."], dir.path());
+    let text = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.contains("toctou.toml:2: the model `orders-repo` matches no call"),
+        "{text}"
+    );
+    let out = toctou(&["check", "racy.ts"], dir.path());
+    let text = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    assert!(!text.contains("matches no call"), "{text}");
+}

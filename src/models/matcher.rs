@@ -9,6 +9,8 @@ use crate::models::sql::{self, SqlInfo};
 #[derive(Clone, Debug)]
 pub struct Classified<'m> {
     pub library: &'m str,
+    /// The model is the user's (see [`super::LibraryModel::user`]).
+    pub user: bool,
     pub model: &'m CallModel,
     pub effect: EffectModel,
     /// Index of the triggering segment in the chain.
@@ -162,6 +164,7 @@ fn build<'m>(
 ) -> Option<Classified<'m>> {
     let mut out = Classified {
         library: &lib.library.name,
+        user: lib.user,
         model,
         effect: model.effect,
         trigger,

@@ -141,7 +141,13 @@ impl Models {
     /// Adds user models; they are tried before the built-in ones so they can override them.
     pub fn extend_front(&mut self, user: Vec<LibraryModel>) {
         let builtin = std::mem::take(&mut self.libraries);
-        *self = Models::new(user.into_iter().chain(builtin).collect());
+        let user = user.into_iter().map(|l| LibraryModel { user: true, ..l });
+        *self = Models::new(user.chain(builtin).collect());
+    }
+
+    /// The libraries the user's configuration declares.
+    pub fn user_libraries(&self) -> impl Iterator<Item = &LibraryModel> {
+        self.libraries.iter().filter(|l| l.user)
     }
 
     pub fn libraries(&self, language: Language) -> impl Iterator<Item = &LibraryModel> {

@@ -9,6 +9,10 @@ use std::collections::BTreeMap;
 #[serde(deny_unknown_fields)]
 pub struct LibraryModel {
     pub library: LibraryInfo,
+    /// Declared in the user's `toctou.toml`: it describes the project's own wrapper, and
+    /// wins over linking into the wrapper's source.
+    #[serde(skip)]
+    pub user: bool,
     /// Fix advice per rule id, shown when the finding involves this library.
     #[serde(default)]
     pub help: BTreeMap<String, String>,

@@ -44,7 +44,10 @@ impl<'a, 't> Lowerer<'a, 't> {
         let classified = self.ctx.libraries.classify(&shape);
         match classified {
             Some(c) => {
-                let project = self.project_method(&shape, c.trigger);
+                // The user's model of the project's own wrapper is what the user says it does.
+                let project = (!c.user)
+                    .then(|| self.project_method(&shape, c.trigger))
+                    .flatten();
                 let receiver = shape.segments[c.trigger.saturating_sub(1)]
                     .declared_type
                     .clone();
