@@ -124,13 +124,8 @@ fn rust_name(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_tree::write;
     use super::*;
-
-    fn write(root: &Path, file: &str, text: &str) {
-        let path = root.join(file);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
 
     #[test]
     fn crates_are_named_as_paths_name_them() {

@@ -240,3 +240,15 @@ pub fn normal(cwd: &Path, path: &Path) -> PathBuf {
     }
     out
 }
+
+/// Trees of files on disk for the tests of manifests and workspaces.
+#[cfg(test)]
+mod test_tree {
+    use std::path::Path;
+
+    pub fn write(root: &Path, file: &str, text: &str) {
+        let path = root.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}

@@ -246,13 +246,8 @@ fn leaves(value: &serde_json::Value) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_tree::write;
     use super::*;
-
-    fn write(root: &Path, file: &str, text: &str) {
-        let path = root.join(file);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
 
     #[test]
     fn package_imports_name_the_packages_source() {
