@@ -4,8 +4,8 @@
 use sqlparser::ast::{
     Assignment, AssignmentTarget, BinaryOperator as Op, Expr, FromTable, FunctionArg,
     FunctionArgExpr, FunctionArguments, InTarget, MergeAction, MergeUpdateKind, ObjectName,
-    OnConflict, OnConflictAction, OnInsert, Query, Select, SetExpr, Statement, TableFactor,
-    TableObject, TableWithJoins, UnaryOperator, Value,
+    OnConflict, OnConflictAction, OnInsert, Query, Select, SelectItem, SetExpr, Statement,
+    TableFactor, TableObject, TableWithJoins, UnaryOperator, Value,
 };
 use sqlparser::dialect::{Dialect, GenericDialect, MySqlDialect, PostgreSqlDialect};
 use sqlparser::parser::Parser;
@@ -100,6 +100,9 @@ fn query_structure(info: &mut SqlInfo, q: &Query) {
         q.body.as_ref()
     {
         return ast_structure(info, s);
+    }
+    if let Some(inner) = first_select(&q.body).and_then(only_subquery) {
+        return query_structure(info, inner);
     }
     if let Some(selection) = first_select(&q.body).and_then(|s| s.selection.as_ref()) {
         info.filter = where_filter(selection);
@@ -259,6 +262,22 @@ fn select_tables(body: &SetExpr) -> Vec<String> {
         from_tables(&select.from, &mut out);
     }
     out
+}
+
+/// The query a `SELECT` with no table asks about: `SELECT EXISTS(SELECT 1 FROM t WHERE ..)`,
+/// `SELECT (SELECT count(*) FROM t WHERE ..)`.
+fn only_subquery(select: &Select) -> Option<&Query> {
+    let [item] = select.projection.as_slice() else {
+        return None;
+    };
+    let (SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. }) = item else {
+        return None;
+    };
+    match expr {
+        _ if !select.from.is_empty() => None,
+        Expr::Exists { subquery, .. } | Expr::Subquery(subquery) => Some(subquery),
+        _ => None,
+    }
 }
 
 fn first_select(mut body: &SetExpr) -> Option<&Select> {

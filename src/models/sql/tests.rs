@@ -65,6 +65,18 @@ fn insert_plain() {
 }
 
 #[test]
+fn a_select_of_only_a_subquery_reads_the_subquerys_table() {
+    let sql = "SELECT EXISTS(SELECT 1 FROM payments WHERE order_id = $1) AS paid";
+    assert_eq!(tables(sql), ["payments"]);
+    assert_eq!(c(sql).filter.equalities[0].field, "order_id");
+    assert_eq!(
+        tables("SELECT (SELECT count(*) FROM seats WHERE event_id = $1)"),
+        ["seats"]
+    );
+    assert!(tables("SELECT 1").is_empty());
+}
+
+#[test]
 fn where_equalities_are_the_key_a_statement_selects_by() {
     let eqs = |sql: &str| -> Vec<String> {
         c(sql)
