@@ -177,7 +177,8 @@ fn is_racy_act(
         // tested: otherwise a second request made after the first would pass the check and
         // call again too, and the check is a permission or validity test, not a guard
         // against doing it twice.
-        // A query for recent rows is a duplicate check by its shape, whoever records them.
+        // A query for recent rows that found none is a duplicate check by its shape, whoever
+        // records them.
         EffectKind::External { .. } => {
             outcome != Outcome::Present && (records || (window(read) && outcome == Outcome::Absent))
         }
