@@ -6,16 +6,24 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 pub struct Nearest<T> {
-    /// File names to look for in each directory, the first found wins.
+    /// File names to look for in each directory, the first found and accepted wins.
     names: &'static [&'static str],
+    /// Whether a file found counts (by default, any that exists).
+    accept: fn(&Path) -> bool,
     by_dir: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
     by_file: Mutex<HashMap<PathBuf, Option<T>>>,
 }
 
 impl<T: Clone> Nearest<T> {
     pub fn new(names: &'static [&'static str]) -> Self {
+        Self::accepting(names, Path::is_file)
+    }
+
+    /// The nearest of `names` that `accept` takes (a `package.json` that declares workspaces).
+    pub fn accepting(names: &'static [&'static str], accept: fn(&Path) -> bool) -> Self {
         Nearest {
             names,
+            accept,
             by_dir: Mutex::default(),
             by_file: Mutex::default(),
         }
@@ -45,7 +53,12 @@ impl<T: Clone> Nearest<T> {
                 break;
             }
             passed.push(d.to_path_buf());
-            if let Some(f) = self.names.iter().map(|n| d.join(n)).find(|f| f.is_file()) {
+            if let Some(f) = self
+                .names
+                .iter()
+                .map(|n| d.join(n))
+                .find(|f| (self.accept)(f))
+            {
                 found = Some(f);
                 break;
             }

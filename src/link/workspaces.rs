@@ -2,9 +2,9 @@
 //! (`@acme/db`, `@acme/db/client`), and such an import names the package's source, not the
 //! build output its manifest points at (`dist/index.js` is `src/index.ts` to the scan).
 
-use std::collections::HashMap;
+use super::nearest::Nearest;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// How deep below the workspace root package directories are looked for (`packages/*` is 2,
 /// `apps/web/packages/*` 4): deeper globs are rare and the walk stays short.
@@ -97,36 +97,31 @@ fn source_of(path: &Path) -> Vec<PathBuf> {
     vec![with(&["src"]), with(&[]), stem]
 }
 
-/// The workspace each directory is in, looked up once per directory.
-#[derive(Default)]
-pub struct Workspaces {
-    by_dir: Mutex<HashMap<PathBuf, Option<Arc<Packages>>>>,
+/// The workspace each file is in, looked up once per directory and read once per workspace.
+pub struct Workspaces(Nearest<Arc<Packages>>);
+
+impl Default for Workspaces {
+    fn default() -> Self {
+        Workspaces(Nearest::accepting(
+            &["pnpm-workspace.yaml", "package.json"],
+            |file| {
+                file.is_file()
+                    && file
+                        .parent()
+                        .is_some_and(|d| declared_packages(d).is_some())
+            },
+        ))
+    }
 }
 
 impl Workspaces {
     /// The packages of the workspace above a file: the nearest directory with a
     /// `pnpm-workspace.yaml`, or a `package.json` that declares `workspaces`.
     pub fn for_file(&self, file: &Path) -> Option<Arc<Packages>> {
-        let dir = std::path::absolute(file).ok()?.parent()?.to_path_buf();
-        let mut passed = Vec::new();
-        let mut found = None;
-        for d in dir.ancestors() {
-            if let Some(known) = self.by_dir.lock().ok()?.get(d) {
-                found = known.clone();
-                break;
-            }
-            passed.push(d.to_path_buf());
-            if let Some(patterns) = declared_packages(d) {
-                found = Some(Arc::new(read_packages(d, &patterns)));
-                break;
-            }
-        }
-        if let Ok(mut cache) = self.by_dir.lock() {
-            for d in passed {
-                cache.insert(d, found.clone());
-            }
-        }
-        found
+        self.0.for_file(file, |found| {
+            let root = found.parent()?;
+            Some(Arc::new(read_packages(root, &declared_packages(root)?)))
+        })
     }
 }
 
