@@ -137,11 +137,17 @@ impl Lowerer<'_> {
                 body,
             });
         }
+        let on_record = root.is_none() && links.first().is_some_and(|l| self.holds_result(&l.name));
         let mut v = self.unclassified(&links, &shape, root.is_some(), val, args_val);
-        if call.is_some() {
+        // What a record's own method returns still describes the record (`t.is_open()`).
+        if call.is_some() && !on_record {
             v.effect = call;
         }
         v
+    }
+
+    fn holds_result(&self, name: &str) -> bool {
+        self.vars.get(name).is_some_and(|v| v.effect.is_some())
     }
 
     /// The names up to the first call, when they may name one of the project's functions:
@@ -156,8 +162,10 @@ impl Lowerer<'_> {
         // `Some(..)`, `Ok(..)`, `Order(..)`: constructors.
         let last = path.last()?;
         let root = &path[0];
+        // A result's methods describe it (`rows.first()`), unless it is a typed record whose
+        // type may be the project's (`transfer.save(conn)`).
         if last.starts_with(char::is_uppercase)
-            || self.vars.get(root).is_some_and(|v| v.effect.is_some())
+            || (self.holds_result(root) && !self.records.contains(root))
         {
             return None;
         }

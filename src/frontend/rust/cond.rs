@@ -87,6 +87,7 @@ impl Lowerer<'_> {
                 let v = self.expr(&l.expr, out);
                 let t = self.pattern_tests(&l.pat, &v);
                 // `if let Some(x) = ..` binds in the then branch only; the names shadow.
+                self.record_type(&l.pat, &l.expr);
                 self.bind(&l.pat, v);
                 tests.extend(t);
             }

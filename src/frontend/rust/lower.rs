@@ -8,7 +8,7 @@ use crate::frontend::builder::Builder;
 pub(super) use crate::frontend::val::Val;
 use crate::frontend::MAX_SYNTAX_DEPTH;
 use crate::ir::{Block, FnName, FunctionIr, Node as IrNode, Source};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use syn::spanned::Spanned;
 use syn::{Expr, Stmt};
 
@@ -19,6 +19,9 @@ pub(super) struct Lowerer<'a> {
     /// Declared or inferred types of local names (`tx: Transaction<..>`, a guard of a
     /// `Mutex<HashMap<..>>`), for the models' receiver patterns.
     pub types: HashMap<String, String>,
+    /// Locals typed by the function that made or found them (`records`): their methods may
+    /// be the project's even when they hold a read's result.
+    pub records: HashSet<String>,
     /// A local that stands for a shared value (`let mut seen = SEEN.lock().unwrap()`): the
     /// value's path, so the guard and the map are one resource.
     pub aliases: HashMap<String, String>,
@@ -59,6 +62,7 @@ pub(super) fn lower_function(
         },
         vars: HashMap::new(),
         types: HashMap::new(),
+        records: HashSet::new(),
         aliases: HashMap::new(),
         arg_vals: Vec::new(),
         built_by: HashMap::new(),
@@ -192,6 +196,7 @@ impl<'a> Lowerer<'a> {
                 _ => self.rows.remove(t),
             };
         }
+        self.record_type(&local.pat, &init.expr);
         self.bind(&local.pat, val);
     }
 
@@ -367,6 +372,7 @@ impl<'a> Lowerer<'a> {
     /// `for x in iter { .. }`: the body runs zero or more times.
     fn for_loop(&mut self, f: &syn::ExprForLoop, out: &mut Block) -> Val {
         let iter = self.expr(&f.expr, out);
+        self.record_type(&f.pat, &f.expr);
         self.bind(&f.pat, iter.derived());
         let mut body = Block::new();
         self.block(&f.body, &mut body);
@@ -559,6 +565,7 @@ impl<'a> Lowerer<'a> {
         let mut arms: Vec<(Block, crate::ir::Guard, Block)> = Vec::new();
         for arm in &m.arms {
             let mut guard = self.pattern_guard(&arm.pat, &scrutinee, arm.pat.span());
+            self.record_type(&arm.pat, &m.expr);
             self.bind(&arm.pat, scrutinee.clone());
             let mut before = Block::new();
             if let Some((_, cond)) = &arm.guard {

@@ -5,6 +5,7 @@ mod chain;
 mod cond;
 mod lower;
 mod macros;
+mod records;
 mod rows;
 mod syntax;
 
