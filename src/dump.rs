@@ -78,6 +78,7 @@ impl<'a> Visitor<'a> for Printer<'_, '_> {
             }
             Node::Exit(span) => format!("exit @{}", span.line),
             Node::Fail(span) => format!("fail @{}", span.line),
+            Node::Macro { name, span } => format!("macro {name}! @{}", span.line),
         };
         self.line(&text);
     }

@@ -32,6 +32,9 @@ pub struct FileIr {
     pub fields: Vec<FieldType>,
     /// Problems met while reading the file (syntax errors, skipped constructs).
     pub notes: Vec<FileNote>,
+    /// Macros the file defines that return from the function using them, whatever their
+    /// arguments (`macro_rules! err { ($m:expr) => {{ return Err(..) }} }`).
+    pub diverging_macros: Vec<String>,
 }
 
 /// A field's declared type: `OrderService.repo: OrderRepo`.
@@ -141,6 +144,13 @@ pub enum Node {
     /// `throw`, `return Err(..)`, `?` on an error, `bail!`, `panic!`: control leaves with an
     /// error.
     Fail(Span),
+    /// A statement macro that may be the project's own (`err!(..)`): linking makes it a
+    /// [`Node::Fail`] when the project defines a macro of that name that returns in every arm,
+    /// and drops it otherwise. Rules never see it.
+    Macro {
+        name: String,
+        span: Span,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

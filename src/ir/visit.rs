@@ -39,7 +39,9 @@ impl Node {
                 Some((Part::Finally, finally)),
             ],
             Node::Scope { body, .. } => [Some((Part::ScopeBody, body)), None, None],
-            Node::Effect(_) | Node::Exit(_) | Node::Fail(_) => [None, None, None],
+            Node::Effect(_) | Node::Exit(_) | Node::Fail(_) | Node::Macro { .. } => {
+                [None, None, None]
+            }
         };
         parts.into_iter().flatten()
     }

@@ -307,6 +307,12 @@ impl<'a> Visitor<'a> for Copier<'_, '_, '_, '_> {
                 self.out.push(Node::Fail(inst.span(*span)));
                 return None;
             }
+            Node::Macro { name, span } => {
+                if self.linker.project.diverges(name) {
+                    self.out.push(Node::Fail(inst.span(*span)));
+                }
+                return None;
+            }
             Node::Guard { guard, .. } => Node::Guard {
                 guard: inst.guard(guard),
                 then: Block::new(),

@@ -14,7 +14,7 @@ mod tsconfig;
 mod workspaces;
 
 use crate::frontend::Grammar;
-use crate::ir::{FileIr, FunctionIr};
+use crate::ir::{FileIr, FunctionIr, Node};
 use crate::models::Models;
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -88,6 +88,8 @@ pub struct Project {
     /// TypeScript: the unit each module specifier a unit imports names, by unit, found once
     /// (calls name a module many times, and each lookup tries many paths).
     modules: Vec<HashMap<String, usize>>,
+    /// Rust: macros the project defines that return in every arm (`err!`), by name.
+    diverging_macros: HashSet<String>,
 }
 
 impl Project {
@@ -145,6 +147,10 @@ impl Project {
             .flat_map(|u| &u.ir.fields)
             .map(|f| ((f.owner.clone(), f.field.clone()), f.ty.clone()))
             .collect();
+        let diverging_macros = units
+            .iter()
+            .flat_map(|u| u.ir.diverging_macros.iter().cloned())
+            .collect();
         let mut project = Project {
             units,
             by_path,
@@ -158,6 +164,7 @@ impl Project {
             wrappers,
             renames,
             modules: Vec::new(),
+            diverging_macros,
         };
         project.modules = project.imported_modules();
         project.guarded = project.guarded_callbacks();
@@ -209,12 +216,26 @@ impl Project {
             }
             _ => false,
         });
-        if calls_project {
+        if calls_project || self.uses_diverging_macro(&func.body) {
             let (linked, cut) = inline::link(self, caller);
             (Cow::Owned(linked), cut)
         } else {
             (Cow::Borrowed(func), false)
         }
+    }
+
+    /// Whether a project macro used as a statement returns (see [`Node::Macro`]).
+    pub fn diverges(&self, name: &str) -> bool {
+        self.diverging_macros.contains(name)
+    }
+
+    /// Whether the block uses a macro that returns: linking turns it into a failure.
+    fn uses_diverging_macro(&self, block: &[Node]) -> bool {
+        !self.diverging_macros.is_empty()
+            && block.iter().any(|n| match n {
+                Node::Macro { name, .. } => self.diverges(name),
+                other => other.blocks().any(|(_, b)| self.uses_diverging_macro(b)),
+            })
     }
 
     fn unit_at(&self, path: &Path) -> Option<usize> {

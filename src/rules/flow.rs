@@ -234,7 +234,7 @@ impl<'f> Visitor<'f> for Walker<'_, 'f> {
                     carried: Vec::new(),
                 }
             }
-            Node::Exit(_) | Node::Fail(_) => {}
+            Node::Exit(_) | Node::Fail(_) | Node::Macro { .. } => {}
         }
         Open::Leaf
     }

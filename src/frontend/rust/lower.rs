@@ -475,6 +475,11 @@ impl<'a> Lowerer<'a> {
         }
         if macros::DIVERGING.contains(&name.as_str()) {
             out.push(IrNode::Fail(span));
+        } else if macros::may_be_projects(&name) {
+            out.push(IrNode::Macro {
+                name: name.clone(),
+                span,
+            });
         }
         if name == "format" || name == "concat" {
             v.derived()

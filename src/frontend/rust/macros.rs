@@ -56,6 +56,92 @@ fn arms(input: ParseStream) -> syn::Result<Vec<syn::Block>> {
 /// Macros that never return: control leaves the function.
 pub const DIVERGING: &[&str] = &["bail", "panic", "unreachable", "todo", "unimplemented"];
 
+/// Macros of the standard library and logging crates, which no project defines: their uses
+/// need no [`crate::ir::Node::Macro`] for linking to resolve.
+const KNOWN: &[&str] = &[
+    "anyhow",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "concat",
+    "dbg",
+    "debug",
+    "debug_assert",
+    "env",
+    "eprint",
+    "eprintln",
+    "error",
+    "format",
+    "format_args",
+    "include_str",
+    "info",
+    "json",
+    "matches",
+    "print",
+    "println",
+    "stringify",
+    "trace",
+    "vec",
+    "warn",
+    "write",
+    "writeln",
+];
+
+/// Whether a use of the macro may stand for a project macro that returns.
+pub fn may_be_projects(name: &str) -> bool {
+    !KNOWN.contains(&name) && !DIVERGING.contains(&name) && name != "ensure"
+}
+
+/// The `macro_rules!` the items define (inline modules included) that return from the
+/// function using them in every arm: vaultwarden's `err!` logs, then `return Err(..)`.
+pub fn diverging_definitions(items: &[syn::Item], out: &mut Vec<String>) {
+    for item in items {
+        match item {
+            syn::Item::Macro(m) if m.mac.path.is_ident("macro_rules") => {
+                if let (Some(name), true) = (&m.ident, every_arm_returns(&m.mac.tokens)) {
+                    out.push(name.to_string());
+                }
+            }
+            syn::Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    diverging_definitions(inner, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `(matcher) => { body };` repeated: each body holds a `return` or a diverging macro call.
+fn every_arm_returns(tokens: &proc_macro2::TokenStream) -> bool {
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let mut bodies = trees.windows(3).filter_map(|w| match w {
+        [TokenTree::Punct(eq), TokenTree::Punct(gt), TokenTree::Group(body)]
+            if eq.as_char() == '=' && gt.as_char() == '>' =>
+        {
+            Some(body.stream())
+        }
+        _ => None,
+    });
+    let mut any = false;
+    bodies.all(|b| {
+        any = true;
+        returns(b)
+    }) && any
+}
+
+fn returns(body: proc_macro2::TokenStream) -> bool {
+    let trees: Vec<TokenTree> = body.into_iter().collect();
+    trees.iter().enumerate().any(|(i, t)| match t {
+        TokenTree::Ident(id) if id == "return" => true,
+        TokenTree::Ident(id) if DIVERGING.iter().any(|d| id == d) => {
+            matches!(trees.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!')
+        }
+        TokenTree::Group(g) => returns(g.stream()),
+        _ => false,
+    })
+}
+
 /// The macro's arguments when its body is a list of expressions.
 pub fn args(mac: &Macro) -> Option<Vec<Expr>> {
     mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated)
@@ -196,6 +282,27 @@ mod tests {
             parsed(syn::parse_quote! { html! { <div>{ x }</div> } }),
             "opaque"
         );
+    }
+
+    #[test]
+    fn macros_returning_in_every_arm_diverge() {
+        let file: syn::File = syn::parse_quote! {
+            macro_rules! err {
+                ($m:expr) => {{ error!("{}", $m); return Err(Error::new($m)); }};
+                ($m:expr, $d:expr) => {{ return Err(Error::new($m).with($d)); }};
+            }
+            mod inner {
+                macro_rules! fatal { ($m:expr) => { panic!("{}", $m) }; }
+            }
+            macro_rules! err_json {
+                ($m:expr) => {{ return Err(Error::new($m)); }};
+                (json $m:expr) => { Json($m) };
+            }
+            macro_rules! note { ($m:expr) => { info!("{}", $m) }; }
+        };
+        let mut out = Vec::new();
+        diverging_definitions(&file.items, &mut out);
+        assert_eq!(out, ["err", "fatal"]);
     }
 
     #[test]

@@ -66,15 +66,13 @@ fn parse_and_lower(text: &str, models: &Models, deadline: Deadline) -> FileIr {
     let lines = LineIndex::new(text);
     if let Some(at) = too_deep(text) {
         return FileIr {
-            functions: Vec::new(),
-            imports: Default::default(),
-            fields: Vec::new(),
             notes: vec![FileNote {
                 span: Some(lines.span(at, at)),
                 message: format!(
                     "expressions nested deeper than {MAX_BRACKET_NESTING} levels; file skipped"
                 ),
             }],
+            ..FileIr::default()
         };
     }
     let file = match syn::parse_file(text) {
@@ -82,13 +80,11 @@ fn parse_and_lower(text: &str, models: &Models, deadline: Deadline) -> FileIr {
         Err(e) => {
             let range = e.span().byte_range();
             return FileIr {
-                functions: Vec::new(),
-                imports: Default::default(),
-                fields: Vec::new(),
                 notes: vec![FileNote {
                     span: Some(lines.span(range.start, range.end)),
                     message: format!("cannot parse: {e}; file skipped"),
                 }],
+                ..FileIr::default()
             };
         }
     };
@@ -108,6 +104,7 @@ fn parse_and_lower(text: &str, models: &Models, deadline: Deadline) -> FileIr {
     let mut out = FileIr::default();
     items(&ctx, &file.items, &mut Vec::new(), &mut out);
     out.fields = std::mem::take(&mut ctx.fields);
+    macros::diverging_definitions(&file.items, &mut out.diverging_macros);
     out.imports.names = ctx
         .uses
         .iter()
