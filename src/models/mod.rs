@@ -217,6 +217,16 @@ impl<'m> FileModels<'m> {
             .find_map(|&(lib, imported)| matcher::classify(lib, imported, shape, &self.lock_calls))
     }
 
+    /// What a method of a record does, by the model of the library that read the record, or
+    /// of any library the file uses when a project function read it.
+    pub fn record_method(&self, library: Option<&str>, method: &str) -> Option<&'m CallModel> {
+        self.libraries
+            .iter()
+            .filter(|(l, _)| library.is_none_or(|name| l.library.name == name))
+            .flat_map(|(l, _)| &l.record_methods)
+            .find(|m| m.methods.iter().any(|n| n == method))
+    }
+
     /// Whether a call locks the value it is called on and returns a guard for it.
     pub fn is_lock_call(&self, name: &str) -> bool {
         self.lock_calls.iter().any(|c| c == name)

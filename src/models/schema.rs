@@ -18,6 +18,12 @@ pub struct LibraryModel {
     pub help: BTreeMap<String, String>,
     #[serde(default)]
     pub calls: Vec<CallModel>,
+    /// Methods of a row or document the library returned (active records: Sequelize
+    /// `instance.update({..})`, Mongoose `doc.save()`): `methods`, `effect` (`update` or
+    /// `delete`), `values` and `derived` as for calls; an update without `values` writes back
+    /// the fields assigned on the record before it.
+    #[serde(default)]
+    pub record_methods: Vec<CallModel>,
     /// Options or chained calls that change what a matched call does (`.forUpdate()`,
     /// `{ skipDuplicates: true }`).
     #[serde(default)]

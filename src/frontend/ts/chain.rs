@@ -12,7 +12,9 @@ use crate::ir::{
 };
 use crate::models::filter;
 use crate::models::schema::CallbackResult;
-use crate::models::{Arg, ArgValue, CallShape, Classified, EffectModel, Language, Segment};
+use crate::models::{
+    Arg, ArgValue, CallModel, CallShape, Classified, EffectModel, Language, Segment,
+};
 use tree_sitter::Node;
 
 /// One link of a call chain in syntax: `name`, its arguments when called, and its node.
@@ -91,8 +93,8 @@ impl<'a, 't> Lowerer<'a, 't> {
                     &mut v,
                     self.b.effects.len(),
                 );
-                if let Some(saved) = self.active_record_save(&links, root_effect, node, out) {
-                    return saved;
+                if let Some(written) = self.record_method(&links, root_effect, &shape, node, out) {
+                    return written;
                 }
                 // Methods on a result still describe that result: `rows.find(..)`; a call
                 // of the project's own function stands for what it returns.
@@ -388,7 +390,7 @@ impl<'a, 't> Lowerer<'a, 't> {
                     ..CallFacts::default()
                 };
                 if matches!(c.effect, EffectModel::Update | EffectModel::Conditional) {
-                    (facts.sets, facts.derived) = self.assigned_values(shape, &c);
+                    (facts.sets, facts.derived) = self.assigned_values(shape, c.model, c.trigger);
                 }
                 facts.filter = filter::equalities(shape, c.trigger, &c.model.filter);
                 facts.stored(shape, c.trigger, |a| {
@@ -483,9 +485,9 @@ impl<'a, 't> Lowerer<'a, 't> {
             _ => EffectKind::Write {
                 resource,
                 kind: WriteKind::Insert {
-                    fresh: self.fresh_values(shape, c),
+                    fresh: self.fresh_values(shape, c.model, c.trigger),
                 },
-                sets: self.assigned_values(shape, c).0,
+                sets: self.assigned_values(shape, c.model, c.trigger).0,
             },
         }
     }
@@ -499,32 +501,59 @@ impl<'a, 't> Lowerer<'a, 't> {
         (m.into_iter().map(|(f, _)| f).collect(), derived)
     }
 
-    /// `order.save()` on a document or entity loaded earlier (Mongoose, Sequelize, TypeORM
-    /// active records) writes its changed fields back.
-    fn active_record_save(
+    /// A method of a row or document read earlier (`order.save()`, Sequelize
+    /// `instance.update({..})`, `instance.increment('n')`): what the read's library says it
+    /// does to that row; an update without values writes back the fields assigned on the
+    /// record before it (`order.status = 'paid'; await order.save()`).
+    fn record_method(
         &mut self,
         links: &[Link<'t>],
         root_effect: Option<usize>,
+        shape: &CallShape,
         node: Node<'t>,
         out: &mut Block,
     ) -> Option<Val> {
         let read = root_effect?;
         let [var, method] = links else { return None };
-        if method.name != "save" || method.args.is_none() {
-            return None;
-        }
-        let resource = self.b.effects[read].kind.resource().cloned();
-        let (sets, derived) = self.mutated(&var.name);
+        method.args?;
+        let read = &self.b.effects[read];
+        let library = match read.kind {
+            EffectKind::Call(_) => None,
+            _ => Some(read.library.as_str()),
+        };
+        let model = self.ctx.libraries.record_method(library, &method.name)?;
+        let (kind, sets) = match model.effect {
+            EffectModel::Delete => (WriteKind::Delete, Vec::new()),
+            EffectModel::Update => {
+                // `instance.increment('redemptions')`: the fields named.
+                let named: Vec<String> = shape.segments[1]
+                    .args()
+                    .iter()
+                    .filter_map(|a| a.as_str().map(str::to_string))
+                    .collect();
+                let (sets, derived) = match (model.values.is_some(), named.is_empty()) {
+                    (true, false) if model.derived => {
+                        let mut derived = Derived::Nothing;
+                        named.iter().for_each(|f| derived.add(f));
+                        (named, derived)
+                    }
+                    (true, _) => self.assigned_values(shape, model, 1),
+                    (false, _) => self.mutated(&var.name),
+                };
+                (WriteKind::Update { derived }, sets)
+            }
+            _ => return None,
+        };
         let effect = Effect {
             span: self.span(node),
             kind: EffectKind::Write {
-                resource,
-                kind: WriteKind::Update { derived },
+                resource: read.kind.resource().cloned(),
+                kind,
                 sets,
             },
-            library: self.b.effects[read].library.clone(),
-            callee: format!("{}.save", var.name),
-            txn: self.b.effects[read].txn,
+            library: read.library.clone(),
+            callee: format!("{}.{}", var.name, method.name),
+            txn: read.txn,
             turn: 0,
             via: Vec::new(),
         };
@@ -536,9 +565,14 @@ impl<'a, 't> Lowerer<'a, 't> {
     }
 
     /// The object of values a write assigns, where its model says it is.
-    fn values<'s>(&self, shape: &'s CallShape, c: &'s Classified) -> Option<&'s [(String, Arg)]> {
-        let trigger = &shape.segments[c.trigger];
-        let spec = c.model.values.as_deref()?;
+    fn values<'s>(
+        &self,
+        shape: &'s CallShape,
+        model: &'s CallModel,
+        trigger: usize,
+    ) -> Option<&'s [(String, Arg)]> {
+        let trigger = &shape.segments[trigger];
+        let spec = model.values.as_deref()?;
         let values = if let Some(index) = spec.strip_prefix('#') {
             index
                 .parse::<usize>()
@@ -557,8 +591,8 @@ impl<'a, 't> Lowerer<'a, 't> {
 
     /// Fields an insert sets to a value made fresh for the row (`id: randomUUID()`,
     /// `createdAt: new Date()`).
-    fn fresh_values(&self, shape: &CallShape, c: &Classified) -> Vec<String> {
-        let fields = self.values(shape, c).unwrap_or_default();
+    fn fresh_values(&self, shape: &CallShape, model: &CallModel, trigger: usize) -> Vec<String> {
+        let fields = self.values(shape, model, trigger).unwrap_or_default();
         fields
             .iter()
             .filter(|(_, value)| {
@@ -571,13 +605,18 @@ impl<'a, 't> Lowerer<'a, 't> {
     }
 
     /// Fields a write assigns and those whose new value derives from the old one.
-    fn assigned_values(&self, shape: &CallShape, c: &Classified) -> (Vec<String>, Derived) {
-        let model_derived = if c.model.derived {
+    fn assigned_values(
+        &self,
+        shape: &CallShape,
+        model: &CallModel,
+        trigger: usize,
+    ) -> (Vec<String>, Derived) {
+        let model_derived = if model.derived {
             Derived::Unknown
         } else {
             Derived::Nothing
         };
-        let Some(fields) = self.values(shape, c) else {
+        let Some(fields) = self.values(shape, model, trigger) else {
             return (vec![], model_derived);
         };
         let mut sets = Vec::new();
