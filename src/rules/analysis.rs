@@ -5,7 +5,7 @@
 
 use super::dedups::{dedup, Dedup};
 use super::flow::Flow;
-use super::races::{races_for, window, Race};
+use super::races::{races_for, window, Outcome, Race};
 use super::unique_keys::never_conflicts;
 use super::{race_owner, RaceOwner};
 use crate::ir::{EffectId, EffectKind, FunctionIr};
@@ -71,11 +71,24 @@ impl<'f> Analysis<'f> {
                 };
                 let decided = races_for(func, &flow, read, schema);
                 refused.extend(decided.refused.iter().map(|&insert| (read, insert)));
-                if !decided.races.is_empty() {
+                // A window that found a row (a code within its expiry) decides by that row
+                // like any other check: only what runs because nothing recent was found is
+                // the window's.
+                let groups = match kind {
+                    CheckKind::Window => {
+                        let (absent, found): (Vec<_>, Vec<_>) = decided
+                            .races
+                            .into_iter()
+                            .partition(|r| r.outcome == Outcome::Absent);
+                        vec![(CheckKind::Window, absent), (CheckKind::Plain, found)]
+                    }
+                    kind => vec![(kind, decided.races)],
+                };
+                for (kind, decided) in groups.into_iter().filter(|(_, r)| !r.is_empty()) {
                     races.push(RacedRead {
                         read,
                         kind,
-                        races: decided.races,
+                        races: decided,
                     });
                 }
             }
