@@ -187,12 +187,15 @@ fn is_racy_act(
             // or, after a value check whose state this path records, into any table (the
             // membership row between "invite not accepted" and "mark accepted") but a log,
             // which records each action by design.
-            WriteKind::Insert { .. } | WriteKind::Put { .. } => {
+            WriteKind::Insert { .. } => {
                 (outcome == Outcome::Absent && same_table())
                     || (outcome == Outcome::Value
                         && records
                         && !act.kind.resource().is_some_and(|r| r.is_log()))
             }
+            // A map entry that replaces any value (a memo, a cache fill) is done twice only
+            // where a check found it missing; elsewhere the second put replaces the first.
+            WriteKind::Put { .. } => outcome == Outcome::Absent && same_table(),
             // A stale check only loses an update that computes what it tested from the old
             // value (`balance < amount`, then `balance - amount`); counting up another field,
             // even atomically, loses nothing.
