@@ -127,9 +127,15 @@ impl Lowerer<'_> {
         // Closures given to a project function run inside it: linking tells whether it holds
         // a lock around them.
         let mut body = Block::new();
+        let mut returned = None;
         for closure in closures {
-            let inner = self.expr(closure, if call.is_some() { &mut body } else { out });
-            args_val.merge(inner);
+            let into = if call.is_some() { &mut body } else { &mut *out };
+            let inner = match closure {
+                Expr::Closure(c) => self.closure(c, into),
+                other => self.expr(other, into),
+            };
+            returned = inner.effect;
+            args_val.merge(inner.derived());
         }
         if let (Some(call), false) = (call, body.is_empty()) {
             out.push(IrNode::Scope {
@@ -139,9 +145,10 @@ impl Lowerer<'_> {
         }
         let on_record = root.is_none() && links.first().is_some_and(|l| self.holds_result(&l.name));
         let mut v = self.unclassified(&links, &shape, root.is_some(), val, args_val);
-        // What a record's own method returns still describes the record (`t.is_open()`).
+        // What a record's own method returns still describes the record (`t.is_open()`); a
+        // function given a closure returns what the closure does (`conn.run(|c| t.first(c))`).
         if call.is_some() && !on_record {
-            v.effect = call;
+            v.effect = returned.or(call);
         }
         v
     }

@@ -269,16 +269,7 @@ impl<'a> Lowerer<'a> {
             Expr::Unsafe(u) => self.block(&u.block, out),
             Expr::Async(a) => self.block(&a.block, out),
             Expr::TryBlock(t) => self.block(&t.block, out),
-            Expr::Closure(c) => {
-                // Runs zero or more times, later or now: its effects are a loop body.
-                let mut body = Block::new();
-                for p in &c.inputs {
-                    self.param(p, None);
-                }
-                let v = self.expr(&c.body, &mut body);
-                out.push(IrNode::Loop(body));
-                v.derived()
-            }
+            Expr::Closure(c) => self.closure(c, out).derived(),
             Expr::ForLoop(f) => self.for_loop(f, out),
             Expr::While(w) => self.while_loop(w, out),
             Expr::Loop(l) => {
@@ -367,6 +358,18 @@ impl<'a> Lowerer<'a> {
             None => {}
         }
         Val::default()
+    }
+
+    /// A closure runs zero or more times, later or now: its effects are a loop body. The
+    /// value is what it returns.
+    pub fn closure(&mut self, c: &syn::ExprClosure, out: &mut Block) -> Val {
+        let mut body = Block::new();
+        for p in &c.inputs {
+            self.param(p, None);
+        }
+        let v = self.expr(&c.body, &mut body);
+        out.push(IrNode::Loop(body));
+        v
     }
 
     /// `for x in iter { .. }`: the body runs zero or more times.
