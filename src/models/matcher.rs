@@ -198,6 +198,11 @@ fn build<'m>(
             out.txn_handle = modifier_handle(m, shape);
         }
     }
+    // An update that selects its rows by their state (`update(t).filter(uses.lt(max))`)
+    // changes only rows still in it: a claim when its count is tested.
+    if out.state_filter && out.effect == EffectModel::Update {
+        out.effect = EffectModel::Conditional;
+    }
     let args = shape.segments[trigger].args();
     out.key = model
         .key

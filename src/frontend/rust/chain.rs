@@ -380,9 +380,11 @@ impl Lowerer<'_> {
         for arg in set.args() {
             let text = arg.text();
             for (field, value) in super::rows::eq_pairs(&text) {
-                let reads_self = value
-                    .split(|c: char| !c.is_alphanumeric() && c != '_')
-                    .any(|w| w == field);
+                // `revision_date.eq(revision_date)` assigns a local named like the column.
+                let reads_self = value.trim_end_matches([')', ' ']).trim() != field
+                    && value
+                        .split(|c: char| !c.is_alphanumeric() && c != '_')
+                        .any(|w| w == field);
                 if reads_self {
                     derived.add(&field);
                 }
