@@ -35,6 +35,10 @@ pub struct FileIr {
     /// Macros the file defines that return from the function using them, whatever their
     /// arguments (`macro_rules! err { ($m:expr) => {{ return Err(..) }} }`).
     pub diverging_macros: Vec<String>,
+    /// Module-level variables made by calling an imported name: (`db`, `drizzle`) for
+    /// `export const db = drizzle(pool)`. Linking follows the name to the library it comes
+    /// from, which the variable then belongs to wherever it is imported.
+    pub made_by_import: Vec<(String, String)>,
 }
 
 /// A field's declared type: `OrderService.repo: OrderRepo`.

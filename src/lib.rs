@@ -217,7 +217,18 @@ pub fn check(files: &[PathBuf], config: &Config, options: &Options) -> Outcome {
     let scanned = units.len();
     let context = imported_context(&units, files, options, &lower);
     units.extend(context);
-    let project = link::Project::new(units, &config.models);
+    let mut project = link::Project::new(units, &config.models);
+    project.reclassify_clients(&config.models, &|unit, libraries| {
+        let text = read_source(&unit.path, options).ok()?;
+        let deadline = Deadline::after(options.file_budget);
+        Some(frontend::lower(
+            unit.kind,
+            &text,
+            &config.models,
+            deadline,
+            libraries,
+        ))
+    });
     let results: Vec<(Vec<Diagnostic>, Vec<ScanNote>)> = (0..scanned)
         .into_par_iter()
         .map(|u| {

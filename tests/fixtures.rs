@@ -78,7 +78,7 @@ fn fixtures_match_their_markers() {
             );
         }
         if ir_corpus.iter().any(|p| p == relative) {
-            let ir = frontend::lower(kind, &text, &config.models, Deadline::NONE);
+            let ir = frontend::lower(kind, &text, &config.models, Deadline::NONE, &[]);
             insta::assert_snapshot!("ir", toctou::dump::dump(&ir));
         }
     });

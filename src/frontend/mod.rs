@@ -46,10 +46,17 @@ impl Grammar {
 }
 
 /// Lowers one file to the IR; past the deadline, the file is given up with a note.
-pub fn lower(kind: Grammar, text: &str, models: &Models, deadline: Deadline) -> FileIr {
+/// `libraries`: see [`ts::lower_file`].
+pub fn lower(
+    kind: Grammar,
+    text: &str,
+    models: &Models,
+    deadline: Deadline,
+    libraries: &[String],
+) -> FileIr {
     let mut ir = match kind {
-        Grammar::TypeScript => ts::lower_file(false, text, models, deadline),
-        Grammar::Tsx => ts::lower_file(true, text, models, deadline),
+        Grammar::TypeScript => ts::lower_file(false, text, models, deadline, libraries),
+        Grammar::Tsx => ts::lower_file(true, text, models, deadline, libraries),
         Grammar::Rust => rust::lower_file(text, models, deadline),
     };
     if deadline.passed() {

@@ -1,6 +1,7 @@
 //! Linking: a call of one of the project's own functions is replaced by what that function
 //! does, so rules see a check or an act inside a helper, in another file too, at the call.
 
+mod clients;
 mod crates;
 mod imports;
 mod inline;
@@ -56,7 +57,7 @@ impl Unit {
         Unit {
             path: path.to_path_buf(),
             kind,
-            ir: crate::frontend::lower(kind, text, models, deadline),
+            ir: crate::frontend::lower(kind, text, models, deadline, &[]),
             module: Vec::new(),
             bare: specifiers::BareImports::default(),
             client: false,
@@ -80,7 +81,7 @@ pub struct Project {
     /// The working directory relative paths start from.
     cwd: PathBuf,
     /// Callbacks (unit, start) given to project functions that run them under a lock.
-    guarded: HashSet<(usize, usize)>,
+    pub(super) guarded: HashSet<(usize, usize)>,
     /// Generic types standing for the type they wrap, by language.
     wrappers: resolve::Wrappers,
     /// Rust: the dependencies each crate renames, by crate name: (name in paths, crate).
@@ -173,7 +174,7 @@ impl Project {
 
     /// Callbacks given to a project function that holds a lock (`withAdvisoryLock(key,
     /// async () => ..)`): their reads and acts run under it.
-    fn guarded_callbacks(&self) -> HashSet<(usize, usize)> {
+    pub(super) fn guarded_callbacks(&self) -> HashSet<(usize, usize)> {
         let mut out = HashSet::new();
         for (u, unit) in self.units.iter().enumerate() {
             for func in &unit.ir.functions {

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// How many `export ... from` hops a lookup follows through barrels.
-const MAX_REEXPORTS: usize = 8;
+pub(super) const MAX_REEXPORTS: usize = 8;
 
 impl Project {
     /// The function a call in `caller` (of unit `unit`) names, if it is the project's own.
@@ -106,7 +106,7 @@ impl Project {
     }
 
     /// The unit a specifier the unit imports names.
-    fn module_file(&self, unit: usize, spec: &str) -> Option<usize> {
+    pub(super) fn module_file(&self, unit: usize, spec: &str) -> Option<usize> {
         self.modules.get(unit)?.get(spec).copied()
     }
 

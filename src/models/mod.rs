@@ -169,12 +169,10 @@ impl Models {
     /// Worked out once per file, as every call of the file is classified against it.
     pub fn for_file(&self, language: Language, imports: &[String]) -> FileModels<'_> {
         let imported = |l: &LibraryModel| {
-            l.library.imports.iter().any(|i| {
-                imports.iter().any(|m| {
-                    m.strip_prefix(i.as_str())
-                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-                })
-            })
+            l.library
+                .imports
+                .iter()
+                .any(|i| imports.iter().any(|m| imports_package(m, i)))
         };
         let (first, rest): (Vec<&LibraryModel>, Vec<&LibraryModel>) =
             self.libraries(language).partition(|l| imported(l));
@@ -183,6 +181,20 @@ impl Models {
             libraries: first.chain(rest.into_iter().map(|l| (l, false))).collect(),
             lock_calls: self.lists(language, |l| &l.lock_calls).cloned().collect(),
         }
+    }
+
+    /// The library a module specifier imports (`drizzle-orm/mysql2` -> `drizzle`).
+    pub fn library_of_import(&self, language: Language, spec: &str) -> Option<&str> {
+        self.libraries(language)
+            .find(|l| l.library.imports.iter().any(|i| imports_package(spec, i)))
+            .map(|l| l.library.name.as_str())
+    }
+
+    /// A module specifier that imports the library, to classify a file's calls as if it did.
+    pub fn import_of(&self, language: Language, library: &str) -> Option<&String> {
+        self.libraries(language)
+            .find(|l| l.library.name == library)
+            .and_then(|l| l.library.imports.first())
     }
 
     /// Whether a call path (`Date.now`, `crypto.randomUUID`, `new Date`) yields a value that
@@ -197,6 +209,12 @@ impl Models {
             .find(|s| s.calls.iter().any(|c| path_matches(path, c)))
             .map(|s| s.kind)
     }
+}
+
+/// Whether a module specifier imports a package or one of its subpaths (`drizzle-orm/pg-core`).
+fn imports_package(spec: &str, package: &str) -> bool {
+    spec.strip_prefix(package)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The models as one file sees them (from [`Models::for_file`]).

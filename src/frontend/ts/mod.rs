@@ -135,7 +135,16 @@ pub fn parse_only(tsx: bool, text: &str) {
 }
 
 /// `tsx`: parse with the TSX grammar (TSX, JSX and JavaScript) rather than TypeScript's.
-pub fn lower_file(tsx: bool, text: &str, models: &Models, deadline: Deadline) -> FileIr {
+/// `libraries`: import specifiers of libraries whose clients the file imports from the
+/// project's own modules (`import { db } from '@/lib/db'` of a Drizzle client), tried first as
+/// if the file imported them itself.
+pub fn lower_file(
+    tsx: bool,
+    text: &str,
+    models: &Models,
+    deadline: Deadline,
+    libraries: &[String],
+) -> FileIr {
     let mut out = FileIr::default();
     let tree = match parse(tsx, text, deadline) {
         Ok(tree) => tree,
@@ -157,6 +166,8 @@ pub fn lower_file(tsx: bool, text: &str, models: &Models, deadline: Deadline) ->
         .cloned()
         .collect();
     specifiers.dedup();
+    specifiers.extend(libraries.iter().cloned());
+    out.made_by_import = made_by_import(root, text, &imported);
     let ctx = FileCtx {
         src: text,
         lines: LineIndex::new(text),
@@ -251,6 +262,45 @@ fn module_bindings(root: Node, src: &str, models: &Models) -> HashMap<String, Bi
             .filter(|n| n.kind() == "identifier");
         if let (Some(name), Some(b)) = (name, syntax::declared_binding(d, src, models)) {
             out.insert(syntax::text(name, src).to_string(), b);
+        }
+    }
+    out
+}
+
+/// `const db = drizzle(pool)`, `export const prisma = globalThis.prisma ?? new PrismaClient()`:
+/// module-level variables and the imported name whose call or construction made them.
+fn made_by_import(root: Node, src: &str, imported: &crate::ir::Imports) -> Vec<(String, String)> {
+    let is_imported = |name: &str| imported.names.iter().any(|n| n.here == name);
+    let mut out = Vec::new();
+    for d in top_level_declarators(root) {
+        let name = d
+            .child_by_field_name("name")
+            .filter(|n| n.kind() == "identifier");
+        let (Some(name), Some(value)) = (name, d.child_by_field_name("value")) else {
+            continue;
+        };
+        let mut sides = vec![syntax::unwrap(value)];
+        while let Some(node) = sides.pop() {
+            match node.kind() {
+                // `a ?? b`, `a || b`: either side may be the construction.
+                "binary_expression" => sides.extend(
+                    ["left", "right"]
+                        .iter()
+                        .filter_map(|f| node.child_by_field_name(f))
+                        .map(syntax::unwrap),
+                ),
+                "call_expression" | "new_expression" => {
+                    let callee = node
+                        .child_by_field_name("function")
+                        .or_else(|| node.child_by_field_name("constructor"));
+                    let root = callee.map(|c| syntax::text(c, src).split('.').next().unwrap_or(""));
+                    if let Some(root) = root.filter(|r| is_imported(r)) {
+                        out.push((syntax::text(name, src).to_string(), root.to_string()));
+                        break;
+                    }
+                }
+                _ => {}
+            }
         }
     }
     out
