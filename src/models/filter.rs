@@ -77,9 +77,24 @@ fn argument(arg: &Arg, out: &mut Filter) {
                 }
             }
         }
-        ArgValue::Other(text) | ArgValue::Function { text, .. } => condition(text, out),
+        ArgValue::Other(text) => condition(text, out),
+        ArgValue::Function { text, .. } => match arrow_result(text) {
+            Some(result) => condition(result, out),
+            None => out.more = true,
+        },
         _ => out.more = true,
     }
+}
+
+/// What an arrow function given as a filter returns (Drizzle's relational `where: (t, { eq })
+/// => eq(t.orgId, id)`): the expression after the top-level `=>`, or a block's lone `return`.
+fn arrow_result(text: &str) -> Option<&str> {
+    let body = text[find_top_level(text, "=>")? + 2..].trim();
+    let Some(block) = body.strip_prefix('{').and_then(|b| b.strip_suffix('}')) else {
+        return Some(body);
+    };
+    let returned = block.trim().strip_prefix("return")?;
+    Some(returned.trim().trim_end_matches(';'))
 }
 
 /// `{ equals: x }` (Prisma, also with `mode: 'insensitive'`) or `{ $eq: x }` (Mongo): an
@@ -330,6 +345,20 @@ mod tests {
         assert_eq!(cond("gt(t.createdAt, since)"), Vec::<String>::new());
         assert_eq!(cond("lower(community::ap_id).eq(x)"), ["ap_id"]);
         assert_eq!(cond("lower(t.email).gt(x)"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn arrow_functions_filter_by_what_they_return() {
+        assert_eq!(
+            arrow_result("(t, { and, eq }) => and(eq(t.orgId, id), isNull(t.deletedAt))"),
+            Some("and(eq(t.orgId, id), isNull(t.deletedAt))")
+        );
+        assert_eq!(
+            arrow_result("(t, { eq }) => { return eq(t.slug, slug); }"),
+            Some("eq(t.slug, slug)")
+        );
+        assert_eq!(arrow_result("(t) => { const x = 1; return x; }"), None);
+        assert_eq!(arrow_result("eq(t.a, b)"), None);
     }
 
     #[test]
