@@ -32,6 +32,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../rules/typeorm.toml"),
     ),
     (
+        "rules/mikro-orm.toml",
+        include_str!("../../rules/mikro-orm.toml"),
+    ),
+    (
         "rules/sequelize.toml",
         include_str!("../../rules/sequelize.toml"),
     ),
