@@ -43,6 +43,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "rules/mongoose.toml",
         include_str!("../../rules/mongoose.toml"),
     ),
+    (
+        "rules/objection.toml",
+        include_str!("../../rules/objection.toml"),
+    ),
     ("rules/knex.toml", include_str!("../../rules/knex.toml")),
     ("rules/kysely.toml", include_str!("../../rules/kysely.toml")),
     (
