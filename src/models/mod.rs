@@ -56,6 +56,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("rules/redis.toml", include_str!("../../rules/redis.toml")),
     ("rules/stripe.toml", include_str!("../../rules/stripe.toml")),
     ("rules/http.toml", include_str!("../../rules/http.toml")),
+    ("rules/twilio.toml", include_str!("../../rules/twilio.toml")),
     ("rules/email.toml", include_str!("../../rules/email.toml")),
     ("rules/queues.toml", include_str!("../../rules/queues.toml")),
     (
