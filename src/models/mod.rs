@@ -59,6 +59,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("rules/twilio.toml", include_str!("../../rules/twilio.toml")),
     ("rules/email.toml", include_str!("../../rules/email.toml")),
     ("rules/queues.toml", include_str!("../../rules/queues.toml")),
+    ("rules/aws-s3.toml", include_str!("../../rules/aws-s3.toml")),
     (
         "rules/node-fs.toml",
         include_str!("../../rules/node-fs.toml"),
