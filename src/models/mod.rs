@@ -32,12 +32,20 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../rules/typeorm.toml"),
     ),
     (
+        "rules/mikro-orm.toml",
+        include_str!("../../rules/mikro-orm.toml"),
+    ),
+    (
         "rules/sequelize.toml",
         include_str!("../../rules/sequelize.toml"),
     ),
     (
         "rules/mongoose.toml",
         include_str!("../../rules/mongoose.toml"),
+    ),
+    (
+        "rules/objection.toml",
+        include_str!("../../rules/objection.toml"),
     ),
     ("rules/knex.toml", include_str!("../../rules/knex.toml")),
     ("rules/kysely.toml", include_str!("../../rules/kysely.toml")),
@@ -48,8 +56,10 @@ const BUILTIN: &[(&str, &str)] = &[
     ("rules/redis.toml", include_str!("../../rules/redis.toml")),
     ("rules/stripe.toml", include_str!("../../rules/stripe.toml")),
     ("rules/http.toml", include_str!("../../rules/http.toml")),
+    ("rules/twilio.toml", include_str!("../../rules/twilio.toml")),
     ("rules/email.toml", include_str!("../../rules/email.toml")),
     ("rules/queues.toml", include_str!("../../rules/queues.toml")),
+    ("rules/aws-s3.toml", include_str!("../../rules/aws-s3.toml")),
     (
         "rules/node-fs.toml",
         include_str!("../../rules/node-fs.toml"),

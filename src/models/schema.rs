@@ -251,6 +251,9 @@ pub enum EffectModel {
     Sql,
     /// Matches and does nothing (builds objects in memory, like TypeORM `repo.create`).
     Nothing,
+    /// Writes back the unit of work (MikroORM `em.flush()`): each entity the function read
+    /// and then assigned fields of is updated on the resource its read named.
+    Flush,
     /// Probes a path (`Path::exists`, `fs.existsSync`); the path comes from `resource`.
     FsCheck,
     /// Creates, writes or copies onto a path from `resource`.

@@ -8,19 +8,20 @@ use crate::ir::{EffectId, EffectKind, FunctionIr};
 
 declare_rule! {
     /// ## What it does
-    /// Finds a duplicate check kept in the process's memory: a module-level `Map`, `Set` or
-    /// LRU cache in TypeScript/JavaScript, a `static`, `OnceLock`, `lazy_static` or app-state
-    /// `HashMap`/`HashSet`/`DashMap`/`moka` cache in Rust, consulted (`has`, `get`,
-    /// `contains_key`) and then given the key (`add`, `set`, `insert`) on the path where the
-    /// key was not there. It stays quiet on caches whose entries the code uses (the cached
-    /// value is returned or passed on), on maps a function builds for itself, and when a
-    /// claim every process shares decides after the in-memory check (`SET key NX` tested, an
-    /// insert whose duplicate error is handled, a conditional update whose count is tested).
-    /// It also stays quiet in a user-interface client, a package whose nearest
-    /// `package.json` or `Cargo.toml` depends on a UI framework (`react-dom`, `vue`,
-    /// `svelte`, `@angular/core`, `electron`, `tauri`..) and on no server framework
-    /// (`express`, `@nestjs/core`, `next`, `axum`, `actix-web`..): each user has a process of
-    /// their own there, and no other instance sees that user's clicks.
+    /// Finds a duplicate check kept in the process's memory: a module-level `Map`, `Set` or LRU
+    /// cache in TypeScript/JavaScript, a `static`, `OnceLock`, `lazy_static` or app-state
+    /// `HashMap`/`HashSet`/`DashMap` or cache (`moka`, `quick_cache`, `lru`, `cached`) in Rust,
+    /// consulted (`has`, `get`, `contains_key`, `cache_get`) and then given the key (`add`,
+    /// `set`, `insert`, `put`, `cache_set`) on the path where the key was not there. It stays
+    /// quiet on caches whose entries the code uses (the cached value is returned or passed on),
+    /// on maps a function builds for itself, and when a claim every process shares decides
+    /// after the in-memory check (`SET key NX` tested, an insert whose duplicate error is
+    /// handled, a conditional update whose count is tested). It also stays quiet in a
+    /// user-interface client, a package whose nearest `package.json` or `Cargo.toml` depends on
+    /// a UI framework (`react-dom`, `vue`, `svelte`, `@angular/core`, `electron`, `tauri`..)
+    /// and on no server framework (`express`, `@nestjs/core`, `next`, `axum`, `actix-web`..):
+    /// each user has a process of their own there, and no other instance sees that user's
+    /// clicks.
     ///
     /// ## Why is this bad?
     /// Each process has its own map. Behind a load balancer, a retry, a queue redelivery or a

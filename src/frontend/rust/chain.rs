@@ -273,7 +273,7 @@ impl Lowerer<'_> {
                 self.b
                     .sql_effect(sql, &handle, span, (clock, fresh), on_pool)
             }
-            EffectModel::Nothing => None,
+            EffectModel::Nothing | EffectModel::Flush => None,
             _ => {
                 let mut facts = CallFacts {
                     clock: has_source(args_val, |s| matches!(s, Source::Clock(_)))

@@ -375,6 +375,13 @@ impl<'a, 't> Lowerer<'a, 't> {
                     .sql_effect(sql, &handle_name, span, (clock, fresh), pool)
             }),
             EffectModel::Nothing => None,
+            EffectModel::Flush => {
+                let mut last = None;
+                for kind in self.unit_of_work() {
+                    last = Some(self.b.push_call(kind, db_txn, &c, shape, span, out));
+                }
+                return last.map_or_else(|| args_val.derived(), Val::result);
+            }
             _ => {
                 let mut facts = CallFacts {
                     clock: args_val
@@ -499,6 +506,31 @@ impl<'a, 't> Lowerer<'a, 't> {
             derived.add(field);
         }
         (m.into_iter().map(|(f, _)| f).collect(), derived)
+    }
+
+    /// What a unit-of-work flush writes: an update of each variable holding a read's result
+    /// whose fields were assigned, on the read's resource (in name order, to be stable).
+    fn unit_of_work(&self) -> Vec<EffectKind> {
+        let mut loaded: Vec<(&String, usize)> = self
+            .mutations
+            .keys()
+            .filter_map(|var| {
+                let read = self.vars.get(var)?.effect?;
+                matches!(self.b.effects[read].kind, EffectKind::Read { .. }).then_some((var, read))
+            })
+            .collect();
+        loaded.sort();
+        loaded
+            .into_iter()
+            .map(|(var, read)| {
+                let (sets, derived) = self.mutated(var);
+                EffectKind::Write {
+                    resource: self.b.effects[read].kind.resource().cloned(),
+                    kind: WriteKind::Update { derived },
+                    sets,
+                }
+            })
+            .collect()
     }
 
     /// A method of a row or document read earlier (`order.save()`, Sequelize
