@@ -430,6 +430,9 @@ pub struct CallSite {
     /// Fields of earlier results the arguments were computed from (`wallet.balance - amount`):
     /// a callee that writes them back writes a value derived from what was read.
     pub derived: Vec<String>,
+    /// Fields assigned on the record the method is called on (`t.status = ..; t.save(conn)`):
+    /// a write in the callee that does not name its columns (`.set(self)`) writes these.
+    pub assigned: Vec<String>,
     /// Where the functions given as arguments start (byte offsets): callbacks analysed as
     /// functions of their own, which run under a lock the callee holds.
     pub callbacks: Vec<usize>,

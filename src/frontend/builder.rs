@@ -105,6 +105,7 @@ impl Builder {
                 root_type,
                 awaited: false,
                 derived,
+                assigned: Vec::new(),
                 callbacks: Vec::new(),
                 fallback: None,
             }),

@@ -41,6 +41,7 @@ pub(super) fn link(project: &Project, at: FnRef) -> (FunctionIr, bool) {
         start: 0,
         receiver: None,
         derived: None,
+        assigned: Vec::new(),
         locking_calls: Default::default(),
         call: None,
     };
@@ -87,6 +88,8 @@ struct Instance<'f> {
     locking_calls: std::collections::HashMap<EffectId, String>,
     /// For a callee: fields of the caller's results its arguments were computed from.
     derived: Option<Vec<String>>,
+    /// For a method called on a record: the fields assigned on it before the call.
+    assigned: Vec<String>,
     /// The object a method was called on, as the outermost caller names it
     /// (`this.resolver.cache`); none for the caller itself or a call on `this`.
     receiver: Option<String>,
@@ -159,6 +162,18 @@ impl<'p> Linker<'p, '_> {
             // A helper's parameter is as new as its call.
             if *given && inst.call.is_some() {
                 *made_at = (*made_at).max(Some(inst.start));
+            }
+        }
+        // A record's method writing the record without naming columns (`.set(self)`) writes
+        // what its caller assigned on it.
+        if let EffectKind::Write {
+            kind: WriteKind::Update { .. } | WriteKind::Conditional { .. } | WriteKind::Upsert,
+            sets,
+            ..
+        } = &mut copy.kind
+        {
+            if sets.is_empty() {
+                sets.clone_from(&inst.assigned);
             }
         }
         // A helper writing back a field its caller computed from a read (`store(id, balance
@@ -246,6 +261,7 @@ impl<'p> Linker<'p, '_> {
             start: self.out.effects.len(),
             receiver: receiver(site, inst.receiver.as_deref()),
             derived: Some(site.derived.clone()),
+            assigned: site.assigned.clone(),
             locking_calls: Default::default(),
             call: Some((span, frames, txn)),
         };

@@ -144,6 +144,9 @@ impl Lowerer<'_> {
             });
         }
         let on_record = root.is_none() && links.first().is_some_and(|l| self.holds_result(&l.name));
+        if let (Some(call), true) = (call, on_record) {
+            self.record_assignments(call, &links[0].name);
+        }
         let mut v = self.unclassified(&links, &shape, root.is_some(), val, args_val);
         // What a record's own method returns still describes the record (`t.is_open()`); a
         // function given a closure returns what the closure does (`conn.run(|c| t.first(c))`).
@@ -151,6 +154,22 @@ impl Lowerer<'_> {
             v.effect = returned.or(call);
         }
         v
+    }
+
+    /// A record's method call carries the fields assigned on the record so far, and those
+    /// computed from their old values (`wallet.balance -= amount; wallet.save(conn)`).
+    fn record_assignments(&mut self, call: crate::ir::EffectId, record: &str) {
+        let assigned = self.mutations.get(record).cloned().unwrap_or_default();
+        if let EffectKind::Call(site) = &mut self.b.effects[call].kind {
+            for (field, from_old) in assigned {
+                if from_old && !site.derived.contains(&field) {
+                    site.derived.push(field.clone());
+                }
+                if !site.assigned.contains(&field) {
+                    site.assigned.push(field);
+                }
+            }
+        }
     }
 
     fn holds_result(&self, name: &str) -> bool {

@@ -259,6 +259,17 @@ impl<'a> Lowerer<'a> {
             Expr::Binary(b) => {
                 let mut v = self.expr(&b.left, out);
                 let r = self.expr(&b.right, out);
+                // `wallet.balance -= amount`: the field's new value is computed from its old.
+                if compound_assignment(&b.op) {
+                    self.b.pass_on(&r);
+                    let left = syntax::name_of(&b.left);
+                    if let Some((var, field)) = left.as_deref().and_then(|p| p.rsplit_once('.')) {
+                        self.mutations
+                            .entry(var.to_string())
+                            .or_default()
+                            .push((field.to_string(), true));
+                    }
+                }
                 v.merge(r);
                 v.derived()
             }
@@ -647,4 +658,22 @@ impl<'a> Lowerer<'a> {
         }
         self.expr(&t.expr, out)
     }
+}
+
+/// `+=`, `-=`, `*=`, ..: an assignment whose new value is computed from the old one.
+fn compound_assignment(op: &syn::BinOp) -> bool {
+    use syn::BinOp::*;
+    matches!(
+        op,
+        AddAssign(_)
+            | SubAssign(_)
+            | MulAssign(_)
+            | DivAssign(_)
+            | RemAssign(_)
+            | BitXorAssign(_)
+            | BitAndAssign(_)
+            | BitOrAssign(_)
+            | ShlAssign(_)
+            | ShrAssign(_)
+    )
 }

@@ -76,6 +76,7 @@ impl<'a, 't> Lowerer<'a, 't> {
                             root_type: None,
                             awaited: false,
                             derived: Vec::new(),
+                            assigned: Vec::new(),
                             callbacks: Vec::new(),
                             fallback: Some(Box::new(model)),
                         });
