@@ -22,6 +22,8 @@ pub(super) struct Lowerer<'a> {
     /// Locals typed by the function that made or found them (`records`): their methods may
     /// be the project's even when they hold a read's result.
     pub records: HashSet<String>,
+    /// The impl or trait type the function is a method of (what `Self` names).
+    pub owner: Option<String>,
     /// A local that stands for a shared value (`let mut seen = SEEN.lock().unwrap()`): the
     /// value's path, so the guard and the map are one resource.
     pub aliases: HashMap<String, String>,
@@ -63,6 +65,7 @@ pub(super) fn lower_function(
         vars: HashMap::new(),
         types: HashMap::new(),
         records: HashSet::new(),
+        owner: id.owner.clone(),
         aliases: HashMap::new(),
         arg_vals: Vec::new(),
         built_by: HashMap::new(),

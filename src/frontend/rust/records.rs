@@ -26,7 +26,7 @@ const STD: &[&str] = &[
 
 /// The type whose associated function makes the value, looking through `?`, `.await` and
 /// unwrapping: `Transfer::find_by_uuid(..).await?` -> `Transfer`, `models::Member::new(..)`
-/// -> `models::Member`.
+/// -> `models::Member`; `Self::find(..)` -> `Self`, which the caller knows.
 pub fn made_by(init: &Expr) -> Option<String> {
     match init {
         Expr::Try(t) => made_by(&t.expr),
@@ -46,7 +46,7 @@ pub fn made_by(init: &Expr) -> Option<String> {
             let owner = segments.iter().nth_back(1)?.ident.to_string();
             let first = segments.first()?.ident.to_string();
             let std = STD.contains(&owner.as_str()) || ["std", "core", "alloc"].contains(&&*first);
-            (!std && owner != "Self" && owner.starts_with(char::is_uppercase)).then(|| {
+            (!std && owner.starts_with(char::is_uppercase)).then(|| {
                 let path = syntax::path_text(&p.path);
                 path.rsplit_once("::")
                     .map_or(path.clone(), |(t, _)| t.to_string())
@@ -77,7 +77,11 @@ impl super::lower::Lowerer<'_> {
     /// Types the name a pattern binds when the value is a record its type made or found.
     pub fn record_type(&mut self, pat: &Pat, init: &Expr) {
         let Some(name) = bound_name(pat) else { return };
-        match made_by(init) {
+        let made_by = made_by(init).and_then(|ty| match ty.as_str() {
+            "Self" => self.owner.clone(),
+            _ => Some(ty),
+        });
+        match made_by {
             Some(ty) => {
                 self.types.insert(name.clone(), ty);
                 self.records.insert(name);
