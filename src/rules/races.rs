@@ -88,8 +88,8 @@ pub(super) fn races_for(
             if cache_fill(func, read_id, act) {
                 continue;
             }
-            let record =
-                records_state(func, read_id, fields).filter(|&r| flow.compatible(r, act_id));
+            let record = records_state(func, read_id, fields, outcome)
+                .filter(|&r| flow.compatible(r, act_id));
             if !is_racy_act(read, act, outcome, fields, record.is_some()) {
                 continue;
             }
@@ -214,8 +214,15 @@ fn is_racy_act(
 /// The first later effect that changes what the read saw, the step that would stop a second
 /// request: a write to the read's table that assigns a tested field (any write when either
 /// side's fields are unknown); a store into the key-value store read when the read's key is
-/// unknown; a call creating into the provider collection that was listed.
-fn records_state(func: &FunctionIr, read_id: EffectId, fields: &[String]) -> Option<EffectId> {
+/// unknown; a call creating into the provider collection that was listed. After a test of a
+/// field of a row that was found, a new row (a copy made from a template) changes nothing the
+/// test saw; a count, whose fields are none, it does change.
+fn records_state(
+    func: &FunctionIr,
+    read_id: EffectId,
+    fields: &[String],
+    outcome: Outcome,
+) -> Option<EffectId> {
     let read = &func.effects[read_id];
     let resource = read.kind.resource();
     let read_library = &read.library;
@@ -232,6 +239,13 @@ fn records_state(func: &FunctionIr, read_id: EffectId, fields: &[String]) -> Opt
                 },
                 _,
             ) => false,
+            (
+                EffectKind::Write {
+                    kind: WriteKind::Insert { .. },
+                    ..
+                },
+                _,
+            ) if outcome == Outcome::Value && !fields.is_empty() => false,
             (
                 EffectKind::Write {
                     resource: Some(r),
