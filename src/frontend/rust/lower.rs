@@ -571,12 +571,18 @@ impl<'a> Lowerer<'a> {
             arms.push((before, guard, body));
         }
         let mut rest = Block::new();
-        for (mut before, guard, body) in arms.into_iter().rev() {
-            before.push(IrNode::Guard {
-                guard,
-                then: body,
-                otherwise: rest,
-            });
+        for ((mut before, guard, body), arm) in arms.into_iter().zip(&m.arms).rev() {
+            // An arm every value reaches (`_ => return Err(..)`) is what runs when no earlier
+            // arm matched: the earlier arms' `else`, not a branch of its own.
+            if arm.guard.is_none() && syntax::irrefutable(&arm.pat) {
+                before.extend(body);
+            } else {
+                before.push(IrNode::Guard {
+                    guard,
+                    then: body,
+                    otherwise: rest,
+                });
+            }
             rest = before;
         }
         out.extend(rest);
