@@ -312,6 +312,9 @@ impl Lowerer<'_> {
         let mut kind = kind?;
         derive_from_bound_values(&mut kind, args_val);
         let id = self.b.push_call(kind, db_txn, c, shape, span, out);
+        if let Some(sql) = c.sql.as_ref().filter(|s| !s.selected.is_empty()) {
+            self.columns.insert(id, sql.selected.clone());
+        }
         for &(at, closure) in closures {
             let names = shape.segments[c.trigger + 1..at.max(c.trigger + 1)].iter();
             let follows = at > c.trigger && keeps_result(names.map(|s| (&*s.name, s.is_call())));
@@ -471,7 +474,7 @@ impl Lowerer<'_> {
         let skip = usize::from(!has_root);
         if let Some(e) = v.effect {
             for l in links.iter().skip(skip).take_while(|l| l.args.is_none()) {
-                v.fields.insert((e, l.name.clone()));
+                v.fields.insert((e, self.column(e, &l.name)));
             }
             // `row.get("uses_left")`, `row.try_get("id")`: a column of the row read.
             if let [getter] = &shape.segments[skip..] {

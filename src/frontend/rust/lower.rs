@@ -42,6 +42,8 @@ pub(super) struct Lowerer<'a> {
     pub last_shape: Option<crate::models::CallShape>,
     /// The local the expression being lowered is assigned to (`let tx = pool.begin()`).
     pub assign_target: Option<String>,
+    /// The columns SQL reads select, in order, by effect (a tuple row's fields).
+    pub columns: HashMap<crate::ir::EffectId, Vec<String>>,
     pub depth: usize,
 }
 
@@ -69,6 +71,7 @@ pub(super) fn lower_function(
         last_row: None,
         last_shape: None,
         assign_target: None,
+        columns: HashMap::new(),
         depth: 0,
     };
     for input in &sig.inputs {
@@ -197,6 +200,9 @@ impl<'a> Lowerer<'a> {
 
     /// Binds every name of a pattern to the value (projections keep the effect).
     pub fn bind(&mut self, pat: &syn::Pat, val: Val) {
+        if self.bind_columns(pat, &val) {
+            return;
+        }
         let mut names = Vec::new();
         pat_names(pat, &mut names);
         for n in names {
