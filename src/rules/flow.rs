@@ -166,10 +166,23 @@ struct Rest {
     on_failure: Vec<GuardBranch>,
 }
 
+/// The guard branches a block decided for the rest of it: all of them, and those whose other
+/// branch fails (throws).
+#[derive(Default)]
+struct Decided {
+    all: Vec<GuardBranch>,
+    on_failure: Vec<GuardBranch>,
+}
+
 /// What the walk keeps about a node while its blocks are walked.
 enum Open<'f> {
     Leaf,
-    Guard(usize),
+    Guard {
+        guard: usize,
+        /// What its branches that fall through decided (`if (!skip) { if (found) throw .. }`):
+        /// it holds after the guard on the path through that branch.
+        carried: Decided,
+    },
     Loop,
     Try {
         number: usize,
@@ -182,20 +195,23 @@ enum Open<'f> {
 }
 
 impl<'f> Walker<'_, 'f> {
-    /// Walks a block; returns the guard branches that hold for the rest of it because the
-    /// other branch fails (throws).
-    fn run(&mut self, block: &'f Block) -> Vec<GuardBranch> {
+    /// Walks a block; returns the guard branches that held for the rest of it because the
+    /// other branch leaves.
+    fn run(&mut self, block: &'f Block) -> Decided {
         let outer = std::mem::take(&mut self.rest);
         walk(self, block);
         let rest = std::mem::replace(&mut self.rest, outer);
         let ctx = &mut self.ctx;
-        ctx.guards.truncate(ctx.guards.len() - rest.pushed);
+        let all = ctx.guards.split_off(ctx.guards.len() - rest.pushed);
         ctx.try_failures
             .truncate(ctx.try_failures.len() - rest.failed);
         if rest.dead {
             ctx.unreachable = false;
         }
-        rest.on_failure
+        Decided {
+            all,
+            on_failure: rest.on_failure,
+        }
     }
 }
 
@@ -215,7 +231,10 @@ impl<'f> Visitor<'f> for Walker<'_, 'f> {
                 self.flow
                     .branch_ends
                     .push((End::of(then), End::of(otherwise)));
-                return Open::Guard(g);
+                return Open::Guard {
+                    guard: g,
+                    carried: Decided::default(),
+                };
             }
             Node::Loop(_) => return Open::Loop,
             Node::Try {
@@ -242,10 +261,15 @@ impl<'f> Visitor<'f> for Walker<'_, 'f> {
     fn block(&mut self, open: &mut Open<'f>, part: Part, block: &'f Block) {
         let ctx = &mut self.ctx;
         match (open, part) {
-            (Open::Guard(g), Part::Then | Part::Otherwise) => {
-                ctx.guards.push(GuardBranch::new(*g, part == Part::Then));
-                self.run(block);
+            (Open::Guard { guard, carried }, Part::Then | Part::Otherwise) => {
+                ctx.guards
+                    .push(GuardBranch::new(*guard, part == Part::Then));
+                let decided = self.run(block);
                 self.ctx.guards.pop();
+                if End::of(block) == End::FallsThrough {
+                    carried.all.extend(decided.all);
+                    carried.on_failure.extend(decided.on_failure);
+                }
             }
             (Open::Loop, _) => {
                 let outer = ctx.in_loop;
@@ -274,7 +298,7 @@ impl<'f> Visitor<'f> for Walker<'_, 'f> {
             }
             (Open::Scope { kind, carried }, _) => {
                 ctx.scopes.push((*kind).clone());
-                *carried = self.run(block);
+                *carried = self.run(block).on_failure;
                 self.ctx.scopes.pop();
             }
             _ => {
@@ -287,15 +311,19 @@ impl<'f> Visitor<'f> for Walker<'_, 'f> {
         let (ctx, rest) = (&mut self.ctx, &mut self.rest);
         match (open, node) {
             (
-                Open::Guard(g),
+                Open::Guard { guard, carried },
                 Node::Guard {
                     then, otherwise, ..
                 },
             ) => {
+                // What a branch decided for its rest holds after the guard when it ran there.
+                rest.pushed += carried.all.len();
+                ctx.guards.extend(carried.all);
+                rest.on_failure.extend(carried.on_failure);
                 // When one branch leaves, everything after the guard runs on the other.
                 let taken = match (exits(then), exits(otherwise)) {
-                    (true, false) => GuardBranch::new(g, false),
-                    (false, true) => GuardBranch::new(g, true),
+                    (true, false) => GuardBranch::new(guard, false),
+                    (false, true) => GuardBranch::new(guard, true),
                     _ => return,
                 };
                 ctx.guards.push(taken);

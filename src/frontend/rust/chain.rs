@@ -1,6 +1,7 @@
 //! Call chains: `sqlx::query(..).bind(x).fetch_optional(&mut *tx)` becomes a call shape,
 //! the library models classify it, and a classified call becomes an effect.
 
+use super::combinators::keeps_result;
 use super::lower::{Lowerer, Val};
 use super::macros;
 use super::syntax::{self, TRANSPARENT};
@@ -82,7 +83,7 @@ impl Lowerer<'_> {
             let args = link.args.as_ref().map(|a| {
                 a.exprs()
                     .into_iter()
-                    .map(|arg| self.arg(arg, &mut closures, &mut args_val, out))
+                    .map(|arg| self.arg((i, arg), &mut closures, &mut args_val, out))
                     .collect()
             });
             segments.push(Segment {
@@ -119,24 +120,46 @@ impl Lowerer<'_> {
             .project_call(root.is_some(), &shape)
             .map(|(path, receiver)| {
                 let start = e.span().byte_range().start;
-                let end = links[path.len() - 1].end.max(start);
+                let called = path.len() - 1;
+                let end = links[called].end.max(start);
                 let span = self.ctx.lines.span(start, end);
                 let txn = self.b.txn_for(&shape);
-                self.b.call(path, receiver, (&args_val, txn), span, out)
+                (
+                    called,
+                    self.b.call(path, receiver, (&args_val, txn), span, out),
+                )
             });
         // Closures given to a project function run inside it: linking tells whether it holds
-        // a lock around them.
+        // a lock around them. Those given to a combinator after it, or after the result the
+        // chain starts from (`found.or_else(..)`), branch on that result.
         let mut body = Block::new();
+        let subject = match call {
+            Some((called, id)) => Some((called + 1, id)),
+            None => val.effect.map(|e| (usize::from(root.is_none()), e)),
+        };
         let mut returned = None;
-        for closure in closures {
-            let into = if call.is_some() { &mut body } else { &mut *out };
-            let inner = match closure {
-                Expr::Closure(c) => self.closure(c, into),
-                other => self.expr(other, into),
+        for (at, closure) in closures {
+            let branch = subject
+                .filter(|&(from, _)| at >= from)
+                .filter(|&(from, _)| {
+                    keeps_result(links[from..at].iter().map(|l| (&*l.name, l.args.is_some())))
+                })
+                .and_then(|(_, e)| self.branch_closure(closure, &links[at].name, e, out));
+            let inner = match branch {
+                Some(v) => v,
+                None => {
+                    let into = if call.is_some() { &mut body } else { &mut *out };
+                    let v = match closure {
+                        Expr::Closure(c) => self.closure(c, into),
+                        other => self.expr(other, into),
+                    };
+                    returned = v.effect;
+                    v.derived()
+                }
             };
-            returned = inner.effect;
-            args_val.merge(inner.derived());
+            args_val.merge(inner);
         }
+        let call = call.map(|(_, id)| id);
         if let (Some(call), false) = (call, body.is_empty()) {
             out.push(IrNode::Scope {
                 kind: ScopeKind::Callback { call },
@@ -238,13 +261,13 @@ impl Lowerer<'_> {
     /// Lowers one argument (closures wait: a transaction runs them inside its scope).
     fn arg<'e>(
         &mut self,
-        arg: &'e Expr,
-        closures: &mut Vec<&'e Expr>,
+        (link, arg): (usize, &'e Expr),
+        closures: &mut Vec<(usize, &'e Expr)>,
         args_val: &mut Val,
         out: &mut Block,
     ) -> Arg {
         let v = if matches!(arg, Expr::Closure(_)) {
-            closures.push(arg);
+            closures.push((link, arg));
             Val::default()
         } else {
             self.expr(arg, out)
@@ -268,7 +291,7 @@ impl Lowerer<'_> {
         c: &Classified,
         span: crate::ir::Span,
         args_val: &Val,
-        closures: &[&Expr],
+        closures: &[(usize, &Expr)],
         out: &mut Block,
     ) -> Option<Val> {
         let root = shape
@@ -326,8 +349,19 @@ impl Lowerer<'_> {
         let mut kind = kind?;
         derive_from_bound_values(&mut kind, args_val);
         let id = self.b.push_call(kind, db_txn, c, shape, span, out);
-        for closure in closures {
-            self.expr(closure, out);
+        if let Some(sql) = c.sql.as_ref().filter(|s| !s.selected.is_empty()) {
+            self.columns.insert(id, sql.selected.clone());
+        }
+        for &(at, closure) in closures {
+            let names = shape.segments[c.trigger + 1..at.max(c.trigger + 1)].iter();
+            let follows = at > c.trigger && keeps_result(names.map(|s| (&*s.name, s.is_call())));
+            let combinator = &shape.segments[at].name;
+            let branch = follows
+                .then(|| self.branch_closure(closure, combinator, id, out))
+                .flatten();
+            if branch.is_none() {
+                self.expr(closure, out);
+            }
         }
         Some(Val::result(id))
     }
@@ -339,7 +373,7 @@ impl Lowerer<'_> {
         &mut self,
         c: &Classified,
         span: crate::ir::Span,
-        closures: &[&Expr],
+        closures: &[(usize, &Expr)],
         root: &str,
         out: &mut Block,
     ) -> Val {
@@ -348,7 +382,7 @@ impl Lowerer<'_> {
         // Only a closure given to the call itself runs in its scope, not one of a later
         // `.map_err(|e| ..)`.
         let own = c.txn.as_ref().is_some_and(|t| t.callback.is_some());
-        let Some(Expr::Closure(closure)) = closures.last().filter(|_| own) else {
+        let Some(Expr::Closure(closure)) = closures.last().map(|&(_, c)| c).filter(|_| own) else {
             if !is_txn {
                 return Val::default();
             }
@@ -479,7 +513,7 @@ impl Lowerer<'_> {
         let skip = usize::from(!has_root);
         if let Some(e) = v.effect {
             for l in links.iter().skip(skip).take_while(|l| l.args.is_none()) {
-                v.fields.insert((e, l.name.clone()));
+                v.fields.insert((e, self.column(e, &l.name)));
             }
             // `row.get("uses_left")`, `row.try_get("id")`: a column of the row read.
             if let [getter] = &shape.segments[skip..] {

@@ -47,6 +47,8 @@ pub(super) struct Lowerer<'a> {
     pub last_shape: Option<crate::models::CallShape>,
     /// The local the expression being lowered is assigned to (`let tx = pool.begin()`).
     pub assign_target: Option<String>,
+    /// The columns SQL reads select, in order, by effect (a tuple row's fields).
+    pub columns: HashMap<crate::ir::EffectId, Vec<String>>,
     pub depth: usize,
 }
 
@@ -76,6 +78,7 @@ pub(super) fn lower_function(
         last_row: None,
         last_shape: None,
         assign_target: None,
+        columns: HashMap::new(),
         depth: 0,
     };
     for input in &sig.inputs {
@@ -205,6 +208,9 @@ impl<'a> Lowerer<'a> {
 
     /// Binds every name of a pattern to the value (projections keep the effect).
     pub fn bind(&mut self, pat: &syn::Pat, val: Val) {
+        if self.bind_columns(pat, &val) {
+            return;
+        }
         let mut names = Vec::new();
         pat_names(pat, &mut names);
         for n in names {
@@ -600,12 +606,18 @@ impl<'a> Lowerer<'a> {
             arms.push((before, guard, body));
         }
         let mut rest = Block::new();
-        for (mut before, guard, body) in arms.into_iter().rev() {
-            before.push(IrNode::Guard {
-                guard,
-                then: body,
-                otherwise: rest,
-            });
+        for ((mut before, guard, body), arm) in arms.into_iter().zip(&m.arms).rev() {
+            // An arm every value reaches (`_ => return Err(..)`) is what runs when no earlier
+            // arm matched: the earlier arms' `else`, not a branch of its own.
+            if arm.guard.is_none() && syntax::irrefutable(&arm.pat) {
+                before.extend(body);
+            } else {
+                before.push(IrNode::Guard {
+                    guard,
+                    then: body,
+                    otherwise: rest,
+                });
+            }
             rest = before;
         }
         out.extend(rest);

@@ -2,6 +2,8 @@
 //! method is a function; closures and `async` blocks are lowered where they are written.
 
 mod chain;
+mod columns;
+mod combinators;
 mod cond;
 mod lower;
 mod macros;

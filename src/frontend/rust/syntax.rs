@@ -163,6 +163,19 @@ pub fn pat_variant(pat: &Pat) -> Option<String> {
     }
 }
 
+/// A pattern every value matches: `_`, or a binding (`other`) that names no constant.
+pub fn irrefutable(pat: &Pat) -> bool {
+    match pat {
+        Pat::Wild(_) => true,
+        Pat::Ident(i) => {
+            i.subpat.is_none() && !i.ident.to_string().starts_with(|c: char| c.is_uppercase())
+        }
+        Pat::Reference(r) => irrefutable(&r.pat),
+        Pat::Paren(p) => irrefutable(&p.pat),
+        _ => false,
+    }
+}
+
 /// The module of an ORM entity type, which names its table: `order::ActiveModel` -> `order`.
 pub fn entity_module<'t>(ty: &'t str, models: &Models) -> Option<&'t str> {
     let (module, last) = ty.rsplit_once("::")?;

@@ -60,14 +60,23 @@ pub(super) fn lower_function<'t>(
     let header_end = node
         .child_by_field_name("body")
         .map_or(node.end_byte(), |b| b.start_byte());
-    let id = syntax::callable_name(node, ctx.src).map(|name| crate::ir::FnName {
-        name,
-        owner: class
-            .map(String::from)
-            .or_else(|| syntax::object_owner(node, ctx.src)),
-        modules: Vec::new(),
-        implements: None,
-    });
+    let id = match syntax::callable_name(node, ctx.src) {
+        Some(name) => Some(crate::ir::FnName {
+            name,
+            owner: class
+                .map(String::from)
+                .or_else(|| syntax::object_owner(node, ctx.src)),
+            modules: Vec::new(),
+            implements: None,
+        }),
+        // An arrow function given to a call in a method (`items.map(async (x) =>
+        // this.process(x))`) is called by no name, but its `this` is the method's.
+        None if node.kind() == "arrow_function" => class.map(|c| crate::ir::FnName {
+            owner: Some(c.to_string()),
+            ..crate::ir::FnName::default()
+        }),
+        None => None,
+    };
     let ir = FunctionIr {
         name: syntax::function_name(node, class, ctx.src),
         id,

@@ -70,6 +70,10 @@ pub struct SqlInfo {
     pub filter: Filter,
     /// The WHERE compares against a time relative to now (`created_at > NOW() - INTERVAL ...`).
     pub window: bool,
+    /// The names of the columns a SELECT returns, in order, lowercased (`t.used` -> `used`,
+    /// `count(*) AS n` -> `n`, an unnamed expression ""); empty when a `*` leaves them unknown
+    /// (from the parser only).
+    pub selected: Vec<String>,
 }
 
 /// Longer texts skip the parser, whose cost on huge generated SQL is not worth it.

@@ -33,6 +33,7 @@ pub(super) fn scan_clauses(body: &[Tok]) -> SqlInfo {
         columns: Vec::new(),
         filter: Filter::default(),
         window: false,
+        selected: Vec::new(),
     };
     let returning = body.iter().any(|t| t.is("RETURNING"));
     match info.kind {

@@ -104,8 +104,11 @@ fn query_structure(info: &mut SqlInfo, q: &Query) {
     if let Some(inner) = first_select(&q.body).and_then(only_subquery) {
         return query_structure(info, inner);
     }
-    if let Some(selection) = first_select(&q.body).and_then(|s| s.selection.as_ref()) {
-        info.filter = where_filter(selection);
+    if let Some(select) = first_select(&q.body) {
+        if let Some(selection) = &select.selection {
+            info.filter = where_filter(selection);
+        }
+        info.selected = selected_columns(select);
     }
     for table in select_tables(&q.body) {
         // A CTE name stands for the tables its query reads.
@@ -278,6 +281,23 @@ fn only_subquery(select: &Select) -> Option<&Query> {
         Expr::Exists { subquery, .. } | Expr::Subquery(subquery) => Some(subquery),
         _ => None,
     }
+}
+
+/// The names of a SELECT's columns in order, or none when a `*` makes them unknown.
+fn selected_columns(select: &Select) -> Vec<String> {
+    let mut out = Vec::with_capacity(select.projection.len());
+    for item in &select.projection {
+        let name = match item {
+            SelectItem::UnnamedExpr(Expr::Identifier(i)) => Some(i),
+            SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => parts.last(),
+            SelectItem::ExprWithAlias { alias, .. } => Some(alias),
+            SelectItem::UnnamedExpr(_) => None,
+            // `*`, `t.*`, several names for one expression.
+            _ => return Vec::new(),
+        };
+        out.push(name.map_or_else(String::new, |i| i.value.to_lowercase()));
+    }
+    out
 }
 
 fn first_select(mut body: &SetExpr) -> Option<&Select> {

@@ -77,6 +77,17 @@ fn a_select_of_only_a_subquery_reads_the_subquerys_table() {
 }
 
 #[test]
+fn a_select_names_the_columns_it_returns_in_order() {
+    let selected = |sql: &str| c(sql).selected;
+    assert_eq!(
+        selected("SELECT c.id, Used, count(*) AS n, now() FROM codes c WHERE code = $1"),
+        ["id", "used", "n", ""]
+    );
+    assert!(selected("SELECT *, id FROM codes").is_empty());
+    assert!(selected("SELECT c.*, id FROM codes c").is_empty());
+}
+
+#[test]
 fn where_equalities_are_the_key_a_statement_selects_by() {
     let eqs = |sql: &str| -> Vec<String> {
         c(sql)
@@ -415,10 +426,12 @@ fn fallback_agrees_with_parser_on_common_forms() {
         "DELETE FROM public.tokens WHERE token = $1 RETURNING user_id",
         "LOCK TABLE orders IN EXCLUSIVE MODE",
     ] {
-        // Only the parser lists an INSERT's columns and a WHERE's equalities.
+        // Only the parser lists an INSERT's columns, a WHERE's equalities and what a SELECT
+        // returns.
         let parsed = SqlInfo {
             columns: Vec::new(),
             filter: Default::default(),
+            selected: Vec::new(),
             ..c(sql)
         };
         assert_eq!(fallback(sql), parsed, "{sql}");
