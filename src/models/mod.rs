@@ -250,7 +250,7 @@ impl<'m> FileModels<'m> {
     pub fn record_method(&self, library: Option<&str>, method: &str) -> Option<&'m CallModel> {
         self.libraries
             .iter()
-            .filter(|(l, _)| library.is_none_or(|name| l.library.name == name))
+            .filter(|(l, _)| library.map_or(true, |name| l.library.name == name))
             .flat_map(|(l, _)| &l.record_methods)
             .find(|m| m.methods.iter().any(|n| n == method))
     }
