@@ -67,6 +67,9 @@ impl End {
 
 pub struct Flow<'f> {
     pub guards: Vec<&'f Guard>,
+    /// Per guard, the global setting it tests and whether its `then` branch is where the
+    /// setting holds (`if CONFIG.mail_enabled()`): guards of one setting branch alike.
+    settings: Vec<Option<(&'f str, bool)>>,
     /// Per guard, how its `then` and its `otherwise` branch end.
     branch_ends: Vec<(End, End)>,
     tries: usize,
@@ -78,6 +81,7 @@ impl<'f> Flow<'f> {
     pub fn new(func: &'f FunctionIr) -> Flow<'f> {
         let mut flow = Flow {
             guards: Vec::new(),
+            settings: Vec::new(),
             branch_ends: Vec::new(),
             tries: 0,
             at: vec![At::default(); func.effects.len()],
@@ -91,6 +95,7 @@ impl<'f> Flow<'f> {
         for &id in &func.duplicates_handled {
             flow.at[id].unique_try = true;
         }
+        flow.settings = flow.guards.iter().map(|g| setting(func, g)).collect();
         flow
     }
 
@@ -114,17 +119,23 @@ impl<'f> Flow<'f> {
             .filter(move |&g| self.guards[g].tests.iter().any(|t| t.effect == effect))
     }
 
-    /// Whether two effects can run in one execution: no guard sends them down different
-    /// branches.
+    /// Whether two effects can run in one execution: no guard, nor two guards of one global
+    /// setting, sends them down different branches.
     pub fn compatible(&self, a: EffectId, b: EffectId) -> bool {
         if self.at[a].unreachable || self.at[b].unreachable {
             return false;
         }
+        let holds = |x: &GuardBranch| self.settings[x.guard].map(|(s, then)| (s, x.then == then));
         self.at[a].guards.iter().all(|x| {
-            self.at[b]
-                .guards
-                .iter()
-                .all(|y| x.guard != y.guard || x.then == y.then)
+            self.at[b].guards.iter().all(|y| {
+                if x.guard == y.guard {
+                    return x.then == y.then;
+                }
+                match (holds(x), holds(y)) {
+                    (Some((s, hx)), Some((t, hy))) if s == t => hx == hy,
+                    _ => true,
+                }
+            })
         })
     }
 
@@ -141,6 +152,25 @@ impl<'f> Flow<'f> {
     pub fn is_tested(&self, effect: EffectId) -> bool {
         self.guards_testing(effect).next().is_some()
     }
+}
+
+/// The global setting a guard tests alone, read through a call on an upper-case static
+/// (`CONFIG.mail_enabled()`): it does not change while a request runs, so every guard on it
+/// branches alike. With whether the `then` branch is where it holds.
+fn setting<'f>(func: &'f FunctionIr, guard: &Guard) -> Option<(&'f str, bool)> {
+    let [test] = guard.tests.as_slice() else {
+        return None;
+    };
+    let crate::ir::TestKind::Presence { present_when_true } = test.kind else {
+        return None;
+    };
+    let effect = &func.effects[test.effect];
+    let on_static =
+        effect.callee.split(['.', ':']).next().is_some_and(|root| {
+            root.len() > 1 && root.chars().all(|c| c.is_uppercase() || c == '_')
+        });
+    (matches!(effect.kind, EffectKind::Call(_)) && on_static)
+        .then_some((effect.callee.as_str(), present_when_true))
 }
 
 /// Walks a function's blocks, recording where each effect sits.
