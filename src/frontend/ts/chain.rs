@@ -25,6 +25,28 @@ struct Link<'t> {
 
 impl<'a, 't> Lowerer<'a, 't> {
     pub(super) fn call(&mut self, node: Node<'t>, out: &mut Block) -> Val {
+        // `work().catch((err) => ..)`: the handler takes what `work` throws, as a `catch`
+        // block would; the handler itself is a function of its own.
+        if let Some(handler) = promise_catch(node, self.ctx.src) {
+            let mut body = Block::new();
+            let v = self.chain_call(node, &mut body);
+            let text = self.text(handler);
+            let catches_unique_violation = self
+                .ctx
+                .models
+                .handles_unique_violation(Language::Typescript, text);
+            out.push(IrNode::Try {
+                body,
+                catch: Block::new(),
+                finally: Block::new(),
+                catches_unique_violation,
+            });
+            return v;
+        }
+        self.chain_call(node, out)
+    }
+
+    fn chain_call(&mut self, node: Node<'t>, out: &mut Block) -> Val {
         let mut links = Vec::new();
         let root = self.flatten(node, &mut links);
         let mut v = match root {
@@ -765,6 +787,23 @@ impl<'a, 't> Lowerer<'a, 't> {
 }
 
 /// A template literal's text with `${..}` holes replaced by `__hole0`, `__hole1`, ...
+/// The handler of `p.catch(handler)` when `p` is a call (`work(..).catch(..)`).
+fn promise_catch<'t>(call: Node<'t>, src: &str) -> Option<Node<'t>> {
+    let func = call.child_by_field_name("function")?;
+    let property = func.child_by_field_name("property")?;
+    let object = func.child_by_field_name("object").map(syntax::unwrap)?;
+    let handler = call.child_by_field_name("arguments")?.named_child(0)?;
+    let is_function = matches!(
+        handler.kind(),
+        "arrow_function" | "function_expression" | "function"
+    );
+    (func.kind() == "member_expression"
+        && syntax::text(property, src) == "catch"
+        && object.kind() == "call_expression"
+        && is_function)
+        .then_some(handler)
+}
+
 fn template_text(node: Node, src: &str) -> String {
     let mut out = String::new();
     let mut at = node.start_byte() + 1;
