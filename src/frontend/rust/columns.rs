@@ -43,17 +43,8 @@ impl Lowerer<'_> {
 
 /// The tuple a pattern destructures: itself, or inside `Some(..)`/`Ok(..)`.
 fn tuple_of(pat: &Pat) -> Option<&syn::PatTuple> {
-    match pat {
+    match super::syntax::held(pat) {
         Pat::Tuple(t) => Some(t),
-        Pat::TupleStruct(s) if s.elems.len() == 1 => {
-            let variant = s.path.segments.last()?.ident.to_string();
-            matches!(variant.as_str(), "Some" | "Ok")
-                .then(|| tuple_of(&s.elems[0]))
-                .flatten()
-        }
-        Pat::Type(t) => tuple_of(&t.pat),
-        Pat::Reference(r) => tuple_of(&r.pat),
-        Pat::Paren(p) => tuple_of(&p.pat),
         _ => None,
     }
 }

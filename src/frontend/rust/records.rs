@@ -60,17 +60,7 @@ pub fn made_by(init: &Expr) -> Option<String> {
 /// The name a pattern binds to the whole value, or to what a `Some`/`Ok` holds:
 /// `mut t`, `Some(mut t)`, `Ok(t)`, `t: Transfer`.
 fn bound_name(pat: &Pat) -> Option<String> {
-    match pat {
-        Pat::TupleStruct(t) if t.elems.len() == 1 => {
-            let variant = t.path.segments.last()?.ident.to_string();
-            matches!(variant.as_str(), "Some" | "Ok")
-                .then(|| bound_name(&t.elems[0]))
-                .flatten()
-        }
-        Pat::Reference(r) => bound_name(&r.pat),
-        Pat::Paren(p) => bound_name(&p.pat),
-        other => syntax::pat_ident(other),
-    }
+    syntax::pat_ident(syntax::held(pat))
 }
 
 impl super::lower::Lowerer<'_> {

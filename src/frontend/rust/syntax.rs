@@ -141,6 +141,26 @@ pub fn pat_ident(pat: &Pat) -> Option<String> {
     }
 }
 
+/// The pattern of what a `Some(..)` or `Ok(..)` holds, through references, parentheses and
+/// type ascriptions; the pattern itself otherwise.
+pub fn held(pat: &Pat) -> &Pat {
+    match pat {
+        Pat::TupleStruct(t)
+            if t.elems.len() == 1
+                && t.path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident == "Some" || s.ident == "Ok") =>
+        {
+            held(&t.elems[0])
+        }
+        Pat::Reference(r) => held(&r.pat),
+        Pat::Paren(p) => held(&p.pat),
+        Pat::Type(t) => held(&t.pat),
+        other => other,
+    }
+}
+
 /// The declared type of a pattern (`tx: Transaction<'_, Postgres>`).
 pub fn pat_type(pat: &Pat) -> Option<String> {
     match pat {
