@@ -545,15 +545,18 @@ impl<'a, 't> Lowerer<'a, 't> {
         loaded.sort();
         loaded
             .into_iter()
-            .map(|(var, read)| {
-                let (sets, derived) = self.mutated(var);
-                EffectKind::Write {
-                    resource: self.b.effects[read].kind.resource().cloned(),
-                    kind: WriteKind::Update { derived },
-                    sets,
-                }
-            })
+            .map(|(var, read)| self.written_back(var, read))
             .collect()
+    }
+
+    /// The update of the row `read` loaded that writes back the fields assigned on `var`.
+    fn written_back(&self, var: &str, read: usize) -> EffectKind {
+        let (sets, derived) = self.mutated(var);
+        EffectKind::Write {
+            resource: self.b.effects[read].kind.resource().cloned(),
+            kind: WriteKind::Update { derived },
+            sets,
+        }
     }
 
     /// A method of a row or document read earlier (`order.save()`, Sequelize
@@ -568,17 +571,23 @@ impl<'a, 't> Lowerer<'a, 't> {
         node: Node<'t>,
         out: &mut Block,
     ) -> Option<Val> {
-        let read = root_effect?;
+        let read_id = root_effect?;
         let [var, method] = links else { return None };
         method.args?;
-        let read = &self.b.effects[read];
+        let read = &self.b.effects[read_id];
         let library = match read.kind {
             EffectKind::Call(_) => None,
             _ => Some(read.library.as_str()),
         };
         let model = self.ctx.libraries.record_method(library, &method.name)?;
-        let (kind, sets) = match model.effect {
-            EffectModel::Delete => (WriteKind::Delete, Vec::new()),
+        let resource = read.kind.resource().cloned();
+        let kind = match model.effect {
+            EffectModel::Delete => EffectKind::Write {
+                resource,
+                kind: WriteKind::Delete,
+                sets: Vec::new(),
+            },
+            EffectModel::Update if model.values.is_none() => self.written_back(&var.name, read_id),
             EffectModel::Update => {
                 // `instance.increment('redemptions')`: the fields named.
                 let named: Vec<String> = shape.segments[1]
@@ -586,26 +595,25 @@ impl<'a, 't> Lowerer<'a, 't> {
                     .iter()
                     .filter_map(|a| a.as_str().map(str::to_string))
                     .collect();
-                let (sets, derived) = match (model.values.is_some(), named.is_empty()) {
-                    (true, false) if model.derived => {
-                        let mut derived = Derived::Nothing;
-                        named.iter().for_each(|f| derived.add(f));
-                        (named, derived)
-                    }
-                    (true, _) => self.assigned_values(shape, model, 1),
-                    (false, _) => self.mutated(&var.name),
+                let (sets, derived) = if model.derived && !named.is_empty() {
+                    let mut derived = Derived::Nothing;
+                    named.iter().for_each(|f| derived.add(f));
+                    (named, derived)
+                } else {
+                    self.assigned_values(shape, model, 1)
                 };
-                (WriteKind::Update { derived }, sets)
+                EffectKind::Write {
+                    resource,
+                    kind: WriteKind::Update { derived },
+                    sets,
+                }
             }
             _ => return None,
         };
+        let read = &self.b.effects[read_id];
         let effect = Effect {
             span: self.span(node),
-            kind: EffectKind::Write {
-                resource: read.kind.resource().cloned(),
-                kind,
-                sets,
-            },
+            kind,
             library: read.library.clone(),
             callee: format!("{}.{}", var.name, method.name),
             txn: read.txn,
