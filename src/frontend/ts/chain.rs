@@ -2,6 +2,7 @@
 //! that classify it, and a classified call turned into effects; an unclassified one may be a
 //! call of the project's own function.
 
+use super::cond;
 use super::lower::{Lowerer, Val};
 use super::syntax::{self, unquote};
 use crate::frontend::builder::{chain_sources, window_in_args, CallFacts};
@@ -57,6 +58,9 @@ impl<'a, 't> Lowerer<'a, 't> {
                 .unwrap_or_default(),
         };
         let root_effect = v.effect;
+        if root.is_none() {
+            self.read_fields(&links, &mut v);
+        }
         let mut args_val = Val::default();
         for link in &links {
             if let Some(args) = link.args {
@@ -138,6 +142,22 @@ impl<'a, 't> Lowerer<'a, 't> {
                     None => root_effect,
                 };
                 v
+            }
+        }
+    }
+
+    /// The fields of a result a method is called on (`invite.status.toUpperCase()` computes
+    /// from `status`): the properties between the variable and the first call.
+    fn read_fields(&self, links: &[Link], v: &mut Val) {
+        let (Some(e), Some(first)) = (v.effect, links.first()) else {
+            return;
+        };
+        if first.args.is_some() {
+            return;
+        }
+        for link in links.iter().skip(1).take_while(|l| l.args.is_none()) {
+            if cond::is_field(self.ctx.models, &link.name) {
+                v.fields.insert((e, link.name.clone()));
             }
         }
     }

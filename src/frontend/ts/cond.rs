@@ -181,10 +181,14 @@ impl<'a, 't> Lowerer<'a, 't> {
         match root.effect {
             Some(e) if tested(e) => {
                 props.reverse();
-                let fields: Vec<String> = props
+                let mut fields: Vec<String> = props
                     .into_iter()
                     .filter(|p| is_field(self.ctx.models, p))
                     .collect();
+                // A method called on a field (`invite.status.toUpperCase()`) tests the field.
+                if fields.is_empty() {
+                    fields = root.fields_of(e);
+                }
                 Some(if fields.is_empty() {
                     Operand::Whole(e)
                 } else {
