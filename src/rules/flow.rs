@@ -72,6 +72,8 @@ pub struct Flow<'f> {
     settings: Vec<Option<(&'f str, bool)>>,
     /// Per guard, how its `then` and its `otherwise` branch end.
     branch_ends: Vec<(End, End)>,
+    /// Per guard, the guard branches that decide whether it is reached.
+    guard_paths: Vec<Vec<GuardBranch>>,
     tries: usize,
     /// Indexed by effect id.
     pub at: Vec<At>,
@@ -83,6 +85,7 @@ impl<'f> Flow<'f> {
             guards: Vec::new(),
             settings: Vec::new(),
             branch_ends: Vec::new(),
+            guard_paths: Vec::new(),
             tries: 0,
             at: vec![At::default(); func.effects.len()],
         };
@@ -122,12 +125,22 @@ impl<'f> Flow<'f> {
     /// Whether two effects can run in one execution: no guard, nor two guards of one global
     /// setting, sends them down different branches.
     pub fn compatible(&self, a: EffectId, b: EffectId) -> bool {
-        if self.at[a].unreachable || self.at[b].unreachable {
-            return false;
-        }
+        !self.at[a].unreachable
+            && !self.at[b].unreachable
+            && self.branches_agree(&self.at[a].guards, &self.at[b].guards)
+    }
+
+    /// Whether an effect can run in an execution that reaches a guard: a write in the `else`
+    /// of `if (existing)` is not on the path of a check inside its `then`.
+    pub fn reaches_guard(&self, effect: EffectId, guard: usize) -> bool {
+        !self.at[effect].unreachable
+            && self.branches_agree(&self.at[effect].guards, &self.guard_paths[guard])
+    }
+
+    fn branches_agree(&self, a: &[GuardBranch], b: &[GuardBranch]) -> bool {
         let holds = |x: &GuardBranch| self.settings[x.guard].map(|(s, then)| (s, x.then == then));
-        self.at[a].guards.iter().all(|x| {
-            self.at[b].guards.iter().all(|y| {
+        a.iter().all(|x| {
+            b.iter().all(|y| {
                 if x.guard == y.guard {
                     return x.then == y.then;
                 }
@@ -261,6 +274,7 @@ impl<'f> Visitor<'f> for Walker<'_, 'f> {
                 self.flow
                     .branch_ends
                     .push((End::of(then), End::of(otherwise)));
+                self.flow.guard_paths.push(self.ctx.guards.clone());
                 return Open::Guard {
                     guard: g,
                     carried: Decided::default(),

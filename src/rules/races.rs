@@ -88,8 +88,9 @@ pub(super) fn races_for(
             if cache_fill(func, read_id, act) {
                 continue;
             }
-            let record = records_state(func, read_id, fields, outcome)
-                .filter(|&r| flow.compatible(r, act_id));
+            // On the path through both the check and the act.
+            let on_path = |r| flow.compatible(r, act_id) && flow.reaches_guard(r, g);
+            let record = records_state(func, read_id, fields, outcome, on_path);
             if !is_racy_act(read, act, outcome, fields, record.is_some()) {
                 continue;
             }
@@ -211,8 +212,8 @@ fn is_racy_act(
     }
 }
 
-/// The first later effect that changes what the read saw, the step that would stop a second
-/// request: a write to the read's table that assigns a tested field (any write when either
+/// The first later effect on a path (`on_path`) that changes what the read saw, the step that
+/// would stop a second request: a write to the read's table that assigns a tested field (any write when either
 /// side's fields are unknown); a store into the key-value store read when the read's key is
 /// unknown; a call creating into the provider collection that was listed. After a test of a
 /// field of a row that was found, a new row (a copy made from a template) changes nothing the
@@ -222,6 +223,7 @@ fn records_state(
     read_id: EffectId,
     fields: &[String],
     outcome: Outcome,
+    on_path: impl Fn(EffectId) -> bool,
 ) -> Option<EffectId> {
     let read = &func.effects[read_id];
     let resource = read.kind.resource();
@@ -230,6 +232,7 @@ fn records_state(
         .iter()
         .enumerate()
         .skip(read_id + 1)
+        .filter(|&(id, _)| on_path(id))
         .find(|(_, e)| match (&e.kind, resource) {
             // Removing a row or key never stops a second request.
             (
