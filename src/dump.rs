@@ -2,8 +2,8 @@
 //! snapshot tests, so a front-end change shows as an IR diff.
 
 use crate::ir::{
-    walk, Block, Derived, Effect, EffectKind, FileIr, Filter, FunctionIr, Node, Part, ScopeKind,
-    Test, TestKind, Visitor, WriteKind,
+    walk, Block, Derived, Effect, EffectKind, FileIr, Filter, FunctionIr, Joined, Node, Part,
+    ScopeKind, Test, TestKind, Visitor, WriteKind,
 };
 use std::fmt::Write;
 
@@ -53,7 +53,12 @@ impl<'a> Visitor<'a> for Printer<'_, '_> {
             Node::Effect(id) => effect(*id, &self.func.effects[*id]),
             Node::Guard { guard, .. } => {
                 let tests: Vec<String> = guard.tests.iter().map(test).collect();
-                format!("guard @{} ({})", guard.span.line, tests.join("; "))
+                let joined = match guard.joined {
+                    Joined::All => "",
+                    Joined::Any => "any: ",
+                    Joined::Mixed => "mixed: ",
+                };
+                format!("guard @{} ({joined}{})", guard.span.line, tests.join("; "))
             }
             Node::Loop(_) => "loop".to_string(),
             Node::Try {

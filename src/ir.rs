@@ -180,6 +180,44 @@ pub enum ScopeKind {
 pub struct Guard {
     pub span: Span,
     pub tests: Vec<Test>,
+    /// How the condition joins its tests.
+    pub joined: Joined,
+}
+
+impl Guard {
+    /// A guard whose tests all hold on its `then` branch (one test, or `a && b`).
+    pub fn new(span: Span, tests: Vec<Test>) -> Guard {
+        Guard {
+            span,
+            tests,
+            joined: Joined::All,
+        }
+    }
+}
+
+/// How a condition joins the tests it makes, as far as its branches tell each one's outcome.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Joined {
+    /// `a && b`, or one test: each holds on the `then` branch.
+    #[default]
+    All,
+    /// `a || b`: each fails on the `otherwise` branch.
+    Any,
+    /// Both operators (`a && (b || c)`): no branch tells each outcome.
+    Mixed,
+}
+
+impl Joined {
+    /// `left op right` where `op` is `All` for `&&` and `Any` for `||` (after any negation
+    /// around it); `None` for an operand that is a single test.
+    pub fn of(op: Joined, left: Option<Joined>, right: Option<Joined>) -> Joined {
+        let fits = |side: Option<Joined>| side.unwrap_or(op) == op;
+        if fits(left) && fits(right) {
+            op
+        } else {
+            Joined::Mixed
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -108,10 +108,7 @@ mod tests {
     fn nodes() -> Vec<Node> {
         vec![
             Node::Guard {
-                guard: Guard {
-                    span: Span::default(),
-                    tests: Vec::new(),
-                },
+                guard: Guard::new(Span::default(), Vec::new()),
                 then: effect(0),
                 otherwise: effect(1),
             },

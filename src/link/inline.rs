@@ -388,6 +388,7 @@ impl Instance<'_> {
         Guard {
             span: self.span(guard.span),
             tests,
+            joined: guard.joined,
         }
     }
 

@@ -2,8 +2,8 @@
 //! depends on, and what encloses it.
 
 use crate::ir::{
-    exits, fails, walk, Block, EffectId, EffectKind, FunctionIr, Guard, Node, Part, ScopeKind,
-    Visitor, WriteKind,
+    exits, fails, walk, Block, EffectId, EffectKind, FunctionIr, Guard, Joined, Node, Part,
+    ScopeKind, Visitor, WriteKind,
 };
 
 /// A guard (its index in `Flow::guards`) and the branch taken.
@@ -67,9 +67,9 @@ impl End {
 
 pub struct Flow<'f> {
     pub guards: Vec<&'f Guard>,
-    /// Per guard, the global setting it tests and whether its `then` branch is where the
-    /// setting holds (`if CONFIG.mail_enabled()`): guards of one setting branch alike.
-    settings: Vec<Option<(&'f str, bool)>>,
+    /// Per guard, what its branches tell of global settings (`if CONFIG.mail_enabled()`):
+    /// guards of one setting branch alike.
+    settings: Vec<Vec<Setting<'f>>>,
     /// Per guard, how its `then` and its `otherwise` branch end.
     branch_ends: Vec<(End, End)>,
     /// Per guard, the guard branches that decide whether it is reached.
@@ -98,7 +98,7 @@ impl<'f> Flow<'f> {
         for &id in &func.duplicates_handled {
             flow.at[id].unique_try = true;
         }
-        flow.settings = flow.guards.iter().map(|g| setting(func, g)).collect();
+        flow.settings = flow.guards.iter().map(|g| settings(func, g)).collect();
         flow
     }
 
@@ -138,16 +138,19 @@ impl<'f> Flow<'f> {
     }
 
     fn branches_agree(&self, a: &[GuardBranch], b: &[GuardBranch]) -> bool {
-        let holds = |x: &GuardBranch| self.settings[x.guard].map(|(s, then)| (s, x.then == then));
+        // The settings a branch tells, and whether each holds there.
+        let told = |x: GuardBranch| {
+            self.settings[x.guard]
+                .iter()
+                .filter(move |s| s.branch == x.then)
+                .map(|s| (s.name, s.holds))
+        };
         a.iter().all(|x| {
             b.iter().all(|y| {
                 if x.guard == y.guard {
                     return x.then == y.then;
                 }
-                match (holds(x), holds(y)) {
-                    (Some((s, hx)), Some((t, hy))) if s == t => hx == hy,
-                    _ => true,
-                }
+                told(*x).all(|(s, hx)| told(*y).all(|(t, hy)| s != t || hx == hy))
             })
         })
     }
@@ -167,23 +170,49 @@ impl<'f> Flow<'f> {
     }
 }
 
-/// The global setting a guard tests alone, read through a call on an upper-case static
-/// (`CONFIG.mail_enabled()`): it does not change while a request runs, so every guard on it
-/// branches alike. With whether the `then` branch is where it holds.
-fn setting<'f>(func: &'f FunctionIr, guard: &Guard) -> Option<(&'f str, bool)> {
-    let [test] = guard.tests.as_slice() else {
-        return None;
-    };
-    let crate::ir::TestKind::Presence { present_when_true } = test.kind else {
-        return None;
-    };
-    let effect = &func.effects[test.effect];
-    let on_static =
-        effect.callee.split(['.', ':']).next().is_some_and(|root| {
+/// What a branch of a guard tells of a global setting read through a call on an upper-case
+/// static (`CONFIG.mail_enabled()`): it does not change while a request runs.
+struct Setting<'f> {
+    name: &'f str,
+    /// `true` for the `then` branch.
+    branch: bool,
+    holds: bool,
+}
+
+/// The settings a guard's branches tell: a lone test tells on both, `a && b` on `then`, and
+/// `a || b` on `otherwise`.
+fn settings<'f>(func: &'f FunctionIr, guard: &Guard) -> Vec<Setting<'f>> {
+    let lone = guard.tests.len() == 1;
+    let mut told = Vec::new();
+    for test in &guard.tests {
+        let crate::ir::TestKind::Presence { present_when_true } = test.kind else {
+            continue;
+        };
+        let effect = &func.effects[test.effect];
+        let on_static = effect.callee.split(['.', ':']).next().is_some_and(|root| {
             root.len() > 1 && root.chars().all(|c| c.is_uppercase() || c == '_')
         });
-    (matches!(effect.kind, EffectKind::Call(_)) && on_static)
-        .then_some((effect.callee.as_str(), present_when_true))
+        if !(matches!(effect.kind, EffectKind::Call(_)) && on_static) {
+            continue;
+        }
+        let name = effect.callee.as_str();
+        for branch in [true, false] {
+            let tells = lone
+                || match guard.joined {
+                    Joined::All => branch,
+                    Joined::Any => !branch,
+                    Joined::Mixed => false,
+                };
+            if tells {
+                told.push(Setting {
+                    name,
+                    branch,
+                    holds: present_when_true == branch,
+                });
+            }
+        }
+    }
+    told
 }
 
 /// Walks a function's blocks, recording where each effect sits.

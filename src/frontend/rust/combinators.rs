@@ -85,10 +85,7 @@ impl Lowerer<'_> {
             (Block::new(), body)
         };
         out.push(IrNode::Guard {
-            guard: Guard {
-                span: self.ctx.span(closure.span()),
-                tests: vec![Test::presence(e, true)],
-            },
+            guard: Guard::new(self.ctx.span(closure.span()), vec![Test::presence(e, true)]),
             then,
             otherwise,
         });

@@ -2,7 +2,7 @@
 //! `count > 0`, `order.status == Status::Paid`, match arms), and how.
 
 use super::lower::{Lowerer, Val};
-use crate::ir::{Block, EffectId, Guard, Test};
+use crate::ir::{Block, EffectId, Guard, Joined, Test};
 use syn::spanned::Spanned;
 use syn::{BinOp, Expr, Lit, Pat};
 
@@ -24,10 +24,11 @@ fn value(effect: EffectId, val: &Val) -> Test {
 impl Lowerer<'_> {
     pub fn guard(&mut self, cond: &Expr, out: &mut Block) -> Guard {
         let mut tests = Vec::new();
-        self.cond(cond, false, out, &mut tests);
+        let joined = self.cond(cond, false, out, &mut tests);
         Guard {
             span: self.ctx.span(cond.span()),
             tests,
+            joined: joined.unwrap_or_default(),
         }
     }
 
@@ -35,10 +36,7 @@ impl Lowerer<'_> {
     /// `None`/`Err(_)` do not, other patterns compare a value.
     pub fn pattern_guard(&mut self, pat: &Pat, val: &Val, span: proc_macro2::Span) -> Guard {
         let tests = self.pattern_tests(pat, val);
-        Guard {
-            span: self.ctx.span(span),
-            tests,
-        }
+        Guard::new(self.ctx.span(span), tests)
     }
 
     fn pattern_tests(&self, pat: &Pat, val: &Val) -> Vec<Test> {
@@ -71,7 +69,14 @@ impl Lowerer<'_> {
         self.b.effects[e].kind.is_testable()
     }
 
-    fn cond(&mut self, e: &Expr, negated: bool, out: &mut Block, tests: &mut Vec<Test>) {
+    /// Describes what a condition tests; returns how it joins them, `None` for one test.
+    fn cond(
+        &mut self,
+        e: &Expr,
+        negated: bool,
+        out: &mut Block,
+        tests: &mut Vec<Test>,
+    ) -> Option<Joined> {
         match e {
             Expr::Paren(p) => self.cond(&p.expr, negated, out, tests),
             Expr::Group(g) => self.cond(&g.expr, negated, out, tests),
@@ -79,10 +84,20 @@ impl Lowerer<'_> {
                 self.cond(&u.expr, !negated, out, tests)
             }
             Expr::Binary(b) if matches!(b.op, BinOp::And(_) | BinOp::Or(_)) => {
-                self.cond(&b.left, negated, out, tests);
-                self.cond(&b.right, negated, out, tests);
+                let left = self.cond(&b.left, negated, out, tests);
+                let right = self.cond(&b.right, negated, out, tests);
+                // `!(a && b)` is `!a || !b`.
+                let op = if matches!(b.op, BinOp::And(_)) != negated {
+                    Joined::All
+                } else {
+                    Joined::Any
+                };
+                Some(Joined::of(op, left, right))
             }
-            Expr::Binary(b) => self.comparison(b, negated, out, tests),
+            Expr::Binary(b) => {
+                self.comparison(b, negated, out, tests);
+                None
+            }
             Expr::Let(l) => {
                 let v = self.expr(&l.expr, out);
                 let t = self.pattern_tests(&l.pat, &v);
@@ -90,6 +105,7 @@ impl Lowerer<'_> {
                 self.record_type(&l.pat, &l.expr);
                 self.bind(&l.pat, v);
                 tests.extend(t);
+                None
             }
             Expr::MethodCall(m) => {
                 let method = m.method.to_string();
@@ -99,14 +115,16 @@ impl Lowerer<'_> {
                         self.expr(a, out);
                     }
                     self.truthiness(&v, present != negated, tests);
-                    return;
+                    return None;
                 }
                 let v = self.expr(e, out);
                 self.truthiness(&v, !negated, tests);
+                None
             }
             _ => {
                 let v = self.expr(e, out);
                 self.truthiness(&v, !negated, tests);
+                None
             }
         }
     }

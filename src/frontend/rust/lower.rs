@@ -527,10 +527,7 @@ impl<'a> Lowerer<'a> {
         let mut rest = bodies.pop().unwrap_or_default();
         for then in bodies.into_iter().rev() {
             rest = vec![IrNode::Guard {
-                guard: crate::ir::Guard {
-                    span,
-                    tests: Vec::new(),
-                },
+                guard: crate::ir::Guard::new(span, Vec::new()),
                 then,
                 otherwise: rest,
             }];
@@ -660,10 +657,10 @@ impl<'a> Lowerer<'a> {
                 }
                 if let Some(e) = v.effect {
                     out.push(IrNode::Guard {
-                        guard: crate::ir::Guard {
-                            span: self.ctx.span(t.span()),
-                            tests: vec![crate::ir::Test::presence(e, true)],
-                        },
+                        guard: crate::ir::Guard::new(
+                            self.ctx.span(t.span()),
+                            vec![crate::ir::Test::presence(e, true)],
+                        ),
                         then: Block::new(),
                         otherwise: vec![IrNode::Fail(self.ctx.span(t.question_token.span))],
                     });

@@ -2,7 +2,7 @@
 
 use super::lower::{Lowerer, Val};
 use super::syntax::{self, unquote};
-use crate::ir::{Block, EffectId, Guard, Test};
+use crate::ir::{Block, EffectId, Guard, Joined, Test};
 use crate::models::{Language, Models};
 use tree_sitter::Node;
 
@@ -31,28 +31,50 @@ impl<'a, 't> Lowerer<'a, 't> {
     /// Lowers a condition (emitting any calls in it) and describes what it tests.
     pub fn guard(&mut self, cond: Node<'t>, out: &mut Block) -> Guard {
         let mut tests = Vec::new();
-        self.cond(cond, false, out, &mut tests);
+        let joined = self.cond(cond, false, out, &mut tests);
         tests.dedup();
         Guard {
             span: self.span(cond),
             tests,
+            joined: joined.unwrap_or_default(),
         }
     }
 
-    fn cond(&mut self, node: Node<'t>, negated: bool, out: &mut Block, tests: &mut Vec<Test>) {
+    /// Describes what a condition tests; returns how it joins them, `None` for one test.
+    fn cond(
+        &mut self,
+        node: Node<'t>,
+        negated: bool,
+        out: &mut Block,
+        tests: &mut Vec<Test>,
+    ) -> Option<Joined> {
         match node.kind() {
             "parenthesized_expression" | "non_null_expression" | "as_expression" => {
-                if let Some(inner) = node.named_child(0) {
-                    self.cond(inner, negated, out, tests);
-                }
+                let inner = node.named_child(0)?;
+                self.cond(inner, negated, out, tests)
             }
             "unary_expression" => {
                 let op = node.child_by_field_name("operator").map(|o| self.text(o));
-                if let Some(arg) = node.child_by_field_name("argument") {
-                    self.cond(arg, negated ^ (op == Some("!")), out, tests);
-                }
+                let arg = node.child_by_field_name("argument")?;
+                self.cond(arg, negated ^ (op == Some("!")), out, tests)
             }
-            "binary_expression" => self.binary_cond(node, negated, out, tests),
+            "binary_expression" => match self.binary_parts(node) {
+                Some((op @ ("&&" | "||" | "??"), left, right)) => {
+                    let l = self.cond(left, negated, out, tests);
+                    let r = self.cond(right, negated, out, tests);
+                    // `!(a && b)` is `!a || !b`; `a ?? b` tests `b` only when `a` is absent.
+                    Some(match op {
+                        "??" => Joined::Mixed,
+                        "&&" if !negated => Joined::of(Joined::All, l, r),
+                        "||" if negated => Joined::of(Joined::All, l, r),
+                        _ => Joined::of(Joined::Any, l, r),
+                    })
+                }
+                _ => {
+                    self.binary_cond(node, negated, out, tests);
+                    None
+                }
+            },
             _ => {
                 let val = self.expr(node, out);
                 let callee = (syntax::unwrap(node).kind() == "call_expression")
@@ -67,9 +89,10 @@ impl<'a, 't> Lowerer<'a, 't> {
                     if let Some(arg) = arg {
                         self.truthiness(arg, !negated, &val, tests);
                     }
-                    return;
+                    return None;
                 }
                 self.truthiness(node, negated, &val, tests);
+                None
             }
         }
     }
@@ -102,11 +125,6 @@ impl<'a, 't> Lowerer<'a, 't> {
         let Some((op, left, right)) = self.binary_parts(node) else {
             return;
         };
-        if matches!(op, "&&" | "||" | "??") {
-            self.cond(left, negated, out, tests);
-            self.cond(right, negated, out, tests);
-            return;
-        }
         let lv = self.expr(left, out);
         let rv = self.expr(right, out);
         let (operand, other, other_val, flipped) = if is_literal(right) {
