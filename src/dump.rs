@@ -159,9 +159,10 @@ fn what(kind: &EffectKind) -> String {
             filters_state,
             in_process,
             unique_key,
+            aggregate,
             filter,
         } => format!(
-            "read {}{}{}{}{}{}{}{}",
+            "read {}{}{}{}{}{}{}{}{}",
             res(resource.as_ref()),
             if *locking { " locking" } else { "" },
             if *window { " window" } else { "" },
@@ -169,6 +170,7 @@ fn what(kind: &EffectKind) -> String {
             if *filters_state { " state-filter" } else { "" },
             if *in_process { " in-process" } else { "" },
             if *unique_key { " unique-key" } else { "" },
+            if *aggregate { " aggregate" } else { "" },
             filter_text(filter)
         ),
         EffectKind::Write {

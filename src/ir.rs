@@ -297,6 +297,9 @@ pub enum EffectKind {
         /// The lookup is by a key the database keeps unique (`findUnique`, `findByPk`): it
         /// refuses a second insert of what was not found.
         unique_key: bool,
+        /// The read computes over many rows (`count()`, `SELECT sum(..)`): a test of it is a
+        /// quota, which only a write to the same table overshoots.
+        aggregate: bool,
         /// What the read selects rows by: the key a schema's unique constraint may cover.
         filter: Filter,
     },

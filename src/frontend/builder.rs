@@ -297,6 +297,7 @@ impl Builder {
                 filters_state: c.state_filter,
                 in_process: c.in_process,
                 unique_key: c.model.unique_key,
+                aggregate: c.aggregate,
                 filter: facts.filter,
             },
             EffectModel::Insert => write(WriteKind::Insert { fresh: vec![] }),
@@ -408,6 +409,7 @@ impl Builder {
                 filters_state: sql.conditional,
                 in_process: false,
                 unique_key: false,
+                aggregate: sql.aggregate,
                 filter: sql.filter.clone(),
             },
             SqlKind::Insert => EffectKind::Write {

@@ -28,6 +28,8 @@ pub struct Classified<'m> {
     pub exclusive: bool,
     /// A read that filters on row state.
     pub state_filter: bool,
+    /// A read that computes over many rows.
+    pub aggregate: bool,
     /// The call works on state in this process's memory.
     pub in_process: bool,
 }
@@ -177,6 +179,7 @@ fn build<'m>(
         kv: None,
         exclusive: false,
         state_filter: false,
+        aggregate: false,
         in_process: lib.library.memory,
     };
     if model.effect == EffectModel::Sql {
@@ -191,6 +194,7 @@ fn build<'m>(
         out.locking |= m.locking;
         out.exclusive |= m.exclusive;
         out.state_filter |= m.state_filter;
+        out.aggregate |= m.aggregate;
         if let Some(becomes) = m.becomes {
             out.effect = becomes;
         }

@@ -347,6 +347,9 @@ pub struct Modifier {
     /// A read whose chain has this call filters on row state (Diesel `.filter(status.eq("unpaid"))`).
     #[serde(default)]
     pub state_filter: bool,
+    /// A read whose chain has this call computes over many rows (`.count()`, `aggregate`).
+    #[serde(default)]
+    pub aggregate: bool,
     /// The file-system write fails rather than replace what exists (`create_new(true)`,
     /// `flag: 'wx'`) or is idempotent (`recursive: true`, `create_dir_all`).
     #[serde(default)]

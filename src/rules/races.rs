@@ -156,6 +156,16 @@ fn filters_state(read: &Effect) -> bool {
     )
 }
 
+fn aggregate(read: &Effect) -> bool {
+    matches!(
+        read.kind,
+        EffectKind::Read {
+            aggregate: true,
+            ..
+        }
+    )
+}
+
 pub(super) fn window(read: &Effect) -> bool {
     matches!(read.kind, EffectKind::Read { window: true, .. })
 }
@@ -187,12 +197,14 @@ fn is_racy_act(
             // An insert the check was meant to stop: into the table found without the row,
             // or, after a value check whose state this path records, into any table (the
             // membership row between "invite not accepted" and "mark accepted") but a log,
-            // which records each action by design.
+            // which records each action by design. After a quota (`count() < limit`) only a
+            // row of the counted table overshoots it.
             WriteKind::Insert { .. } => {
                 (outcome == Outcome::Absent && same_table())
                     || (outcome == Outcome::Value
                         && records
-                        && !act.kind.resource().is_some_and(|r| r.is_log()))
+                        && !act.kind.resource().is_some_and(|r| r.is_log())
+                        && (!aggregate(read) || same_table()))
             }
             // A map entry that replaces any value (a memo, a cache fill) is done twice only
             // where a check found it missing; elsewhere the second put replaces the first.

@@ -74,6 +74,8 @@ pub struct SqlInfo {
     /// `count(*) AS n` -> `n`, an unnamed expression ""); empty when a `*` leaves them unknown
     /// (from the parser only).
     pub selected: Vec<String>,
+    /// A SELECT that returns only aggregates (`count(*)`, `sum(amount)`) (from the parser only).
+    pub aggregate: bool,
 }
 
 /// Longer texts skip the parser, whose cost on huge generated SQL is not worth it.

@@ -34,6 +34,7 @@ pub(super) fn scan_clauses(body: &[Tok]) -> SqlInfo {
         filter: Filter::default(),
         window: false,
         selected: Vec::new(),
+        aggregate: false,
     };
     let returning = body.iter().any(|t| t.is("RETURNING"));
     match info.kind {

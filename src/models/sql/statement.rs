@@ -109,6 +109,7 @@ fn query_structure(info: &mut SqlInfo, q: &Query) {
             info.filter = where_filter(selection);
         }
         info.selected = selected_columns(select);
+        info.aggregate = aggregates_only(select);
     }
     for table in select_tables(&q.body) {
         // A CTE name stands for the tables its query reads.
@@ -281,6 +282,20 @@ fn only_subquery(select: &Select) -> Option<&Query> {
         Expr::Exists { subquery, .. } | Expr::Subquery(subquery) => Some(subquery),
         _ => None,
     }
+}
+
+/// Whether every column a SELECT returns is an aggregate over its rows.
+fn aggregates_only(select: &Select) -> bool {
+    const AGGREGATES: &[&str] = &["count", "sum", "avg", "min", "max"];
+    !select.projection.is_empty()
+        && select.projection.iter().all(|item| {
+            let (SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. }) = item
+            else {
+                return false;
+            };
+            matches!(strip_casts(e), Expr::Function(f)
+                if AGGREGATES.iter().any(|a| f.name.to_string().eq_ignore_ascii_case(a)))
+        })
 }
 
 /// The names of a SELECT's columns in order, or none when a `*` makes them unknown.

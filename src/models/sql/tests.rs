@@ -88,6 +88,20 @@ fn a_select_names_the_columns_it_returns_in_order() {
 }
 
 #[test]
+fn a_select_of_aggregates_only_is_an_aggregate() {
+    let aggregate = |sql: &str| c(sql).aggregate;
+    assert!(aggregate("SELECT count(*) FROM posts WHERE author_id = $1"));
+    assert!(aggregate(
+        "SELECT COUNT(id) AS n, sum(amount)::int FROM payouts"
+    ));
+    assert!(aggregate(
+        "SELECT (SELECT count(*) FROM seats WHERE event_id = $1)"
+    ));
+    assert!(!aggregate("SELECT id, count(*) FROM seats GROUP BY id"));
+    assert!(!aggregate("SELECT * FROM seats"));
+}
+
+#[test]
 fn where_equalities_are_the_key_a_statement_selects_by() {
     let eqs = |sql: &str| -> Vec<String> {
         c(sql)
