@@ -241,9 +241,12 @@ impl<'p> Linker<'p, '_> {
             file: file.into(),
             line: callee.span.line,
         };
+        // The callee runs in the transaction its call runs in (`lock(tx, ..)` inside a
+        // helper's own transaction), else in the one its caller runs in.
+        let own_txn = e.txn.map(|t| inst.txns[t]);
         let (span, mut frames, txn) = match &inst.call {
-            Some((span, frames, txn)) => (*span, frames.clone(), *txn),
-            None => (e.span, Vec::new(), e.txn.map(|t| inst.txns[t])),
+            Some((span, frames, txn)) => (*span, frames.clone(), own_txn.or(*txn)),
+            None => (e.span, Vec::new(), own_txn),
         };
         if let Some(outer) = frames.last_mut() {
             outer.line = e.span.line;

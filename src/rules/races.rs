@@ -335,7 +335,13 @@ fn protected(
     }
     let same_txn = read.txn.is_some() && read.txn == act.txn;
     let txn = read.txn.map(|t| &func.txns[t]);
-    let locking = matches!(read.kind, EffectKind::Read { locking: true, .. });
+    // The read locks its rows, or rows of its table were locked earlier in its transaction
+    // (`SELECT .. FOR UPDATE` in a helper before the check): a concurrent request waits.
+    let locks = |e: &Effect| matches!(e.kind, EffectKind::Read { locking: true, .. });
+    let locking = locks(read)
+        || func.effects[..read_id]
+            .iter()
+            .any(|e| locks(e) && e.txn == read.txn && same_resource(e, read));
     let inserts = matches!(
         act.kind,
         EffectKind::Write {

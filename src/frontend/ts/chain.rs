@@ -294,10 +294,10 @@ impl<'a, 't> Lowerer<'a, 't> {
         match node.kind() {
             "string" => ArgValue::Str(unquote(self.text(node)).to_string()),
             "template_string" => ArgValue::Str(template_text(node, self.ctx.src)),
-            // Options built in a local first (`const opts = { idempotencyKey }`) are read
-            // where they are passed.
-            "identifier" if depth < 4 && self.object_literals.contains_key(self.text(node)) => {
-                let literal = self.object_literals[self.text(node)];
+            // Options or SQL built in a local first (`const opts = { idempotencyKey }`,
+            // `const q = Prisma.sql`..``) are read where they are passed.
+            "identifier" if depth < 4 && self.literals.contains_key(self.text(node)) => {
+                let literal = self.literals[self.text(node)];
                 self.arg_value(literal, depth + 1)
             }
             // A module constant stands for its number (`'EX', TTL_SECONDS`).
@@ -366,7 +366,10 @@ impl<'a, 't> Lowerer<'a, 't> {
                     });
                 ArgValue::New { class, args }
             }
-            _ => ArgValue::Other(self.text(node).chars().take(200).collect()),
+            _ => match syntax::tagged_template(node) {
+                Some(template) => ArgValue::Str(template_text(template, self.ctx.src)),
+                None => ArgValue::Other(self.text(node).chars().take(200).collect()),
+            },
         }
     }
 

@@ -24,8 +24,9 @@ pub(super) struct Lowerer<'a, 't> {
     /// Syntax nodes that call shapes refer to by index.
     pub nodes: Vec<Node<'t>>,
     pub inlined: Vec<usize>,
-    /// Locals initialised with an object literal, by name.
-    pub object_literals: HashMap<String, Node<'t>>,
+    /// Locals initialised with an object literal or a tagged template (`Prisma.sql`..``), by
+    /// name: read where the local is passed.
+    pub literals: HashMap<String, Node<'t>>,
     /// Error parameters of callbacks whose error means the thing looked for is absent.
     pub absent_when_set: HashSet<String>,
     /// The variable the expression being lowered is assigned to.
@@ -51,7 +52,7 @@ pub(super) fn lower_function<'t>(
         nodes: Vec::new(),
         inlined: Vec::new(),
         absent_when_set: HashSet::new(),
-        object_literals: HashMap::new(),
+        literals: HashMap::new(),
         assign_target: None,
         depth: 0,
     };
@@ -233,8 +234,12 @@ impl<'a, 't> Lowerer<'a, 't> {
             let target = (name.kind() == "identifier").then(|| self.text(name).to_string());
             let value = match decl.child_by_field_name("value") {
                 Some(v) => {
-                    if let (Some(t), "object") = (&target, syntax::unwrap(v).kind()) {
-                        self.object_literals.insert(t.clone(), syntax::unwrap(v));
+                    let literal = syntax::unwrap(v);
+                    if let Some(t) = &target {
+                        if literal.kind() == "object" || syntax::tagged_template(literal).is_some()
+                        {
+                            self.literals.insert(t.clone(), literal);
+                        }
                     }
                     self.assign_target = target.clone();
                     let val = self.expr(v, out);

@@ -24,6 +24,12 @@ pub fn call_arguments(args: Node) -> Vec<Node> {
         .collect()
 }
 
+/// The template of a tagged template call (`sql`SELECT ..``).
+pub fn tagged_template(call: Node) -> Option<Node> {
+    let template = call.child_by_field_name("arguments")?;
+    (call.kind() == "call_expression" && template.kind() == "template_string").then_some(template)
+}
+
 pub fn is_function(node: Node) -> bool {
     node.is_named()
         && matches!(
