@@ -167,6 +167,11 @@ fn condition(text: &str, out: &mut Filter) {
     // Method form: `a.eq(x)`, `a.eq(x).and(b.eq(y))`; anything else is another condition.
     let mut rest = text;
     loop {
+        // `a.is_null()` is the equality with null (`scheduled_at IS NULL`).
+        if let Some(column) = rest.strip_suffix(".is_null()").filter(|c| !c.contains('(')) {
+            push_column(out, column, "None");
+            return;
+        }
         let Some(at) = find_top_level(rest, ".eq(") else {
             out.more = true;
             return;
@@ -344,6 +349,10 @@ mod tests {
         // Ranges select by no key; a case-folded column still selects by the column.
         assert_eq!(cond("gt(t.createdAt, since)"), Vec::<String>::new());
         assert_eq!(cond("lower(community::ap_id).eq(x)"), ["ap_id"]);
+        assert_eq!(
+            cond("post::ap_id.eq(id).and(post::scheduled_at.is_null())"),
+            ["ap_id", "scheduled_at=null"]
+        );
         assert_eq!(cond("lower(t.email).gt(x)"), Vec::<String>::new());
     }
 

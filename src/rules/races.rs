@@ -46,6 +46,7 @@ pub(super) fn races_for(
     schema: &Schema,
 ) -> Decided {
     let read = &func.effects[read_id];
+    let state = state_columns(read);
     let mut decided = Decided::default();
     for g in flow.guards_testing(read_id) {
         // A value test says more than a presence test of the same read (`!a || a.points < n`).
@@ -83,6 +84,8 @@ pub(super) fn races_for(
             };
             let fields = match &test {
                 TestKind::Value { fields } => fields.as_slice(),
+                // Finding a row its state filter selected tests the state's columns.
+                _ if outcome == Outcome::Value => state.as_slice(),
                 _ => &[],
             };
             if cache_fill(func, read_id, act) {
@@ -144,6 +147,20 @@ fn cache_fill(func: &FunctionIr, read_id: EffectId, act: &Effect) -> bool {
         } if n > read_id
     );
     in_process && filled && func.passed_on.contains(&read_id)
+}
+
+/// The columns a read's filter compares with a constant (`status = 'unpaid'`, `paid_at IS
+/// NULL`): the state a row it finds is in.
+fn state_columns(read: &Effect) -> Vec<String> {
+    let EffectKind::Read { filter, .. } = &read.kind else {
+        return Vec::new();
+    };
+    filter
+        .equalities
+        .iter()
+        .filter(|f| f.constant.is_some())
+        .map(|f| f.field.clone())
+        .collect()
 }
 
 fn filters_state(read: &Effect) -> bool {
@@ -244,42 +261,46 @@ fn records_state(
         .iter()
         .enumerate()
         .skip(read_id + 1)
-        .filter(|&(id, _)| on_path(id))
-        .find(|(_, e)| match (&e.kind, resource) {
-            // Removing a row or key never stops a second request.
-            (
-                EffectKind::Write {
-                    kind: WriteKind::Delete,
-                    ..
-                },
-                _,
-            ) => false,
-            (
-                EffectKind::Write {
-                    kind: WriteKind::Insert { .. },
-                    ..
-                },
-                _,
-            ) if outcome == Outcome::Value && !fields.is_empty() => false,
-            (
-                EffectKind::Write {
-                    resource: Some(r),
-                    sets,
-                    ..
-                },
-                Some(read),
-            ) if r.same_as(read) => changes_tested(sets, fields),
-            (EffectKind::KvPut { .. } | EffectKind::Claim { .. }, None) => {
-                e.library == read.library
-            }
-            // A provider's own collection (`stripe.customers.list`, then `.create`), not a
-            // table of the same name (`refunds` in the database, `stripe.refunds.create`).
-            (EffectKind::External { operation, .. }, Some(read)) if &e.library == read_library => {
-                operation
-                    .split_once('.')
-                    .is_some_and(|(collection, _)| collection == read.name())
-            }
-            _ => false,
+        .find(|&(id, e)| {
+            let changes = match (&e.kind, resource) {
+                // Removing a row or key never stops a second request.
+                (
+                    EffectKind::Write {
+                        kind: WriteKind::Delete,
+                        ..
+                    },
+                    _,
+                ) => false,
+                (
+                    EffectKind::Write {
+                        kind: WriteKind::Insert { .. },
+                        ..
+                    },
+                    _,
+                ) if outcome == Outcome::Value && !fields.is_empty() => false,
+                (
+                    EffectKind::Write {
+                        resource: Some(r),
+                        sets,
+                        ..
+                    },
+                    Some(read),
+                ) if r.same_as(read) => changes_tested(sets, fields),
+                (EffectKind::KvPut { .. } | EffectKind::Claim { .. }, None) => {
+                    e.library == read.library
+                }
+                // A provider's own collection (`stripe.customers.list`, then `.create`), not a
+                // table of the same name (`refunds` in the database, `stripe.refunds.create`).
+                (EffectKind::External { operation, .. }, Some(read))
+                    if &e.library == read_library =>
+                {
+                    operation
+                        .split_once('.')
+                        .is_some_and(|(collection, _)| collection == read.name())
+                }
+                _ => false,
+            };
+            changes && on_path(id)
         })
         .map(|(id, _)| id)
 }

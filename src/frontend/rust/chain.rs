@@ -159,12 +159,16 @@ impl Lowerer<'_> {
             };
             args_val.merge(inner);
         }
+        let call_at = call;
         let call = call.map(|(_, id)| id);
         if let (Some(call), false) = (call, body.is_empty()) {
             out.push(IrNode::Scope {
                 kind: ScopeKind::Callback { call },
                 body,
             });
+        }
+        if let Some((called, id)) = call_at {
+            self.form_fields(id, &links[called]);
         }
         let on_record = root.is_none() && links.first().is_some_and(|l| self.holds_result(&l.name));
         if let (Some(call), true) = (call, on_record) {
@@ -188,6 +192,28 @@ impl Lowerer<'_> {
                 if from_old && !site.derived.contains(&field) {
                     site.derived.push(field.clone());
                 }
+                if !site.assigned.contains(&field) {
+                    site.assigned.push(field);
+                }
+            }
+        }
+    }
+
+    /// A form built as a struct literal and passed to a project function
+    /// (`Post::update(pool, id, &form)`, `form = PostUpdateForm { nsfw, ..Default::default() }`)
+    /// carries the fields it names: a write of the form that names no columns (`.set(form)`)
+    /// sets those.
+    fn form_fields(&mut self, call: crate::ir::EffectId, link: &Link) {
+        let Some(args) = &link.args else { return };
+        let fields: Vec<String> = args
+            .exprs()
+            .into_iter()
+            .filter_map(|a| syntax::name_of(super::rows::peeled(a)))
+            .filter_map(|name| self.rows.get(&name))
+            .flat_map(|row| row.fields.iter().cloned())
+            .collect();
+        if let EffectKind::Call(site) = &mut self.b.effects[call].kind {
+            for field in fields {
                 if !site.assigned.contains(&field) {
                     site.assigned.push(field);
                 }
