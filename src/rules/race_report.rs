@@ -6,7 +6,7 @@ use super::flow::Flow;
 use super::races::{is_external, Outcome, Race};
 use super::{race_owner, unique_keys, RuleContext, RuleMeta};
 use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
-use crate::ir::{Effect, EffectId, EffectKind, FunctionIr, Isolation, WriteKind};
+use crate::ir::{Derived, Effect, EffectId, EffectKind, FunctionIr, Isolation, WriteKind};
 
 /// One finding per read whose races `rule` reports (by [`super::RACE_OWNERS`]) that decides a racy act, the act a call out when there is
 /// one; a second read deciding the same act adds nothing.
@@ -104,6 +104,27 @@ fn diagnostic(
             },
             Severity::Warning,
         ),
+        EffectKind::Write {
+            kind: WriteKind::Update { derived } | WriteKind::Conditional { derived },
+            resource: Some(written),
+            ..
+        } if !read.kind.resource().is_some_and(|t| t.same_as(written)) => {
+            // Diesel names the table `products::table`; its column is `products.stock`.
+            let owner = written.name().trim_end_matches("::table");
+            let changed = match derived {
+                Derived::Fields(fields) => fields
+                    .iter()
+                    .map(|f| format!("`{owner}.{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                _ => format!("`{written}`"),
+            };
+            (
+                format!("concurrent requests can both change {changed} from its old value: the check of {table} at line {rl} is not atomic with it"),
+                format!("both update {changed} at line {al}: the change is applied twice"),
+                Severity::Warning,
+            )
+        }
         _ => (
             format!("concurrent requests can both update {table} on a stale check: the value read at line {rl} has changed by the write"),
             format!("both update at line {al} a field the check tested: the second update either overwrites the first or breaks what the check ensured"),

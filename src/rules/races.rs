@@ -230,10 +230,15 @@ fn is_racy_act(
             // value (`balance < amount`, then `balance - amount`); counting up another field,
             // even atomically, loses nothing.
             WriteKind::Update { derived } | WriteKind::Conditional { derived } => {
-                outcome == Outcome::Value
-                    && same_table()
-                    && derives_tested(derived, fields)
-                    && changes_tested(sets, fields)
+                if same_table() {
+                    outcome == Outcome::Value
+                        && derives_tested(derived, fields)
+                        && changes_tested(sets, fields)
+                } else {
+                    // A counter moved on another row (crediting a balance after a voucher was
+                    // found unused) is an act of its own, done twice; setting constants is not.
+                    outcome != Outcome::Present && records && *derived != Derived::Nothing
+                }
             }
             WriteKind::Delete | WriteKind::Upsert | WriteKind::InsertIgnore => false,
         },
