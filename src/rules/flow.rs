@@ -75,6 +75,8 @@ pub struct Flow<'f> {
     /// Per guard, the guard branches that decide whether it is reached.
     guard_paths: Vec<Vec<GuardBranch>>,
     tries: usize,
+    /// Per `try`, how its handler ends.
+    catch_ends: Vec<End>,
     /// Indexed by effect id.
     pub at: Vec<At>,
 }
@@ -87,6 +89,7 @@ impl<'f> Flow<'f> {
             branch_ends: Vec::new(),
             guard_paths: Vec::new(),
             tries: 0,
+            catch_ends: Vec::new(),
             at: vec![At::default(); func.effects.len()],
         };
         let mut walker = Walker {
@@ -114,6 +117,22 @@ impl<'f> Flow<'f> {
                 .try_bodies
                 .iter()
                 .any(|t| self.at[act].try_failures.contains(t))
+    }
+
+    /// Whether a refused insert stops a second request before `act`: its error leaves the
+    /// function, or `act` is in the body of the `try` holding it, or that `try`'s handler
+    /// leaves, or `act` runs on an outcome of the insert a guard tests (`match` on its
+    /// `Result`). A handler that logs the duplicate and carries on lets the loser run on.
+    pub fn refusal_stops(&self, insert: EffectId, act: EffectId) -> bool {
+        match self.at[insert].try_bodies.last() {
+            Some(&t) => {
+                self.at[act].try_bodies.contains(&t)
+                    || self.catch_ends[t] != End::FallsThrough
+                    || self.decided_by(insert, act)
+            }
+            // A handler chained on the call (`.catch(..)`, `.map_err(..)`) is the caller's.
+            None => true,
+        }
     }
 
     /// Guards that test the result of `effect`.
@@ -311,9 +330,11 @@ impl<'f> Visitor<'f> for Walker<'_, 'f> {
             }
             Node::Loop(_) => return Open::Loop,
             Node::Try {
+                catch,
                 catches_unique_violation,
                 ..
             } => {
+                self.flow.catch_ends.push(End::of(catch));
                 self.flow.tries += 1;
                 return Open::Try {
                     number: self.flow.tries - 1,

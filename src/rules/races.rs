@@ -345,8 +345,11 @@ fn protected(
             return true;
         }
     }
+    // A claim, or a duplicate the database refuses, protects the check its key answers: a
+    // count (`count() < limit`) is no key, and requests claiming different keys both pass it.
+    let keyed = !aggregate(read);
     // The act is itself a claim (`if map.insert(k, v).is_none()`, a caught duplicate insert).
-    if decides_as_claim(func, flow, act_id) {
+    if keyed && decides_as_claim(func, flow, act_id) {
         return true;
     }
     if flow.at[act_id]
@@ -354,8 +357,8 @@ fn protected(
         .iter()
         .any(|s| matches!(s, ScopeKind::Lock { .. }))
         || lock_held(func, read_id, act_id)
-        || claimed_between(func, flow, read_id, act_id)
-        || refused_between(func, flow, read_id, act_id, schema).is_some()
+        || (keyed && claimed_between(func, flow, read_id, act_id))
+        || (keyed && refused_between(func, flow, read_id, act_id, schema).is_some())
     {
         return true;
     }
@@ -432,5 +435,8 @@ fn lock_held(func: &FunctionIr, read_id: EffectId, act_id: EffectId) -> bool {
 /// A claim between the read and the act whose outcome the code tests (or whose duplicate
 /// error it handles): only one request gets past it.
 fn claimed_between(func: &FunctionIr, flow: &Flow, read_id: EffectId, act_id: EffectId) -> bool {
-    (read_id + 1..act_id).any(|c| decides_as_claim(func, flow, c))
+    (read_id + 1..act_id).any(|c| {
+        decides_as_claim(func, flow, c)
+            && (!is_insert(&func.effects[c]) || flow.refusal_stops(c, act_id))
+    })
 }

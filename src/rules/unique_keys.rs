@@ -94,7 +94,7 @@ pub(super) fn refused_between(
     let read = &func.effects[read_id];
     (read_id + 1..act_id).find(|&w| {
         let refused = refuses_copy(read, &func.effects[w], schema).is_some();
-        refused && flow.compatible(w, act_id)
+        refused && flow.compatible(w, act_id) && flow.refusal_stops(w, act_id)
     })
 }
 
