@@ -79,11 +79,19 @@ impl Lowerer<'_> {
         let mut segments = Vec::with_capacity(links.len());
         let mut closures = Vec::new();
         let mut args_val = Val::default();
+        // Fields of results the arguments computed a value from (`balance - amount`); a field
+        // passed as it was read (`&member.user_uuid`) is a value, not one computed from it.
+        let mut computed = Val::default();
         for (i, link) in links.iter().enumerate() {
             let args = link.args.as_ref().map(|a| {
                 a.exprs()
                     .into_iter()
-                    .map(|arg| self.arg((i, arg), &mut closures, &mut args_val, out))
+                    .map(|arg| {
+                        let arg = self.arg((i, arg), &mut closures, &mut args_val, out);
+                        let v = self.arg_vals.last().filter(|v| v.effect.is_none());
+                        computed.fields.extend(v.into_iter().flat_map(|v| v.fields.clone()));
+                        arg
+                    })
                     .collect()
             });
             segments.push(Segment {
@@ -124,10 +132,8 @@ impl Lowerer<'_> {
                 let end = links[called].end.max(start);
                 let span = self.ctx.lines.span(start, end);
                 let txn = self.b.txn_for(&shape);
-                (
-                    called,
-                    self.b.call(path, receiver, (&args_val, txn), span, out),
-                )
+                let computed = std::mem::take(&mut computed);
+                (called, self.b.call(path, receiver, (&computed, txn), span, out))
             });
         // Closures given to a project function run inside it: linking tells whether it holds
         // a lock around them. Those given to a combinator after it, or after the result the
