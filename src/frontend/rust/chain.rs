@@ -465,8 +465,16 @@ impl Lowerer<'_> {
         for arg in set.args() {
             let text = arg.text();
             for (field, value) in super::rows::eq_pairs(&text) {
-                // `revision_date.eq(revision_date)` assigns a local named like the column.
-                let reads_self = value.trim_end_matches([')', ' ']).trim() != field
+                // `revision_date.eq(revision_date)` assigns a local named like the column, and
+                // `uuid.eq(&self.uuid)` a field of a value as it is: neither computes from the
+                // stored column.
+                let value = value.trim_end_matches([')', ' ']).trim();
+                let path = value
+                    .trim_start_matches('&')
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+                let reads_self = value != field
+                    && !path
                     && value
                         .split(|c: char| !c.is_alphanumeric() && c != '_')
                         .any(|w| w == field);
