@@ -3,8 +3,9 @@
 //! credential checked then marked, a provider call), then gives the library's own syntax.
 
 use super::races::{is_external, Outcome, Race};
-use super::{unique_keys, weight, RuleContext};
+use super::{unique_keys, RuleContext};
 use crate::ir::{Derived, Effect, EffectKind, FunctionIr, WriteKind};
+use crate::vocabulary::vocabulary;
 
 /// The shape of a race, which picks the fix the help leads with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,22 +65,24 @@ pub(super) fn help(cx: &RuleContext, func: &FunctionIr, read: &Effect, race: &Ra
     let table = read.subject();
     let field = race.fields.first().map_or("state", String::as_str);
     let lead = match shape {
-        Shape::KeyedCall => {
-            let provider = match &act.kind {
-                EffectKind::External { provider, .. } => provider.as_str(),
-                _ => "the provider",
-            };
-            format!("pass {provider} an idempotency key derived from the checked `{table}` (its id), the same for every request about it, so {provider} drops the second call")
-        }
+        Shape::KeyedCall => format!("give {} an idempotency key derived from the checked `{table}` (its id), the same for every request about it, so the provider drops the second call", super::race_report::act_description(act)),
         Shape::SingleUse => format!("consume the `{table}` in one conditional update that tests what the check tested (`UPDATE {table} SET {field} = now() WHERE id = $1 AND {field} IS NULL`) and grant what it gives only when the update changed a row"),
         Shape::Counter => format!("check in the write: one atomic conditional update (`UPDATE {table} SET {field} = {field} - $2 WHERE id = $1 AND {field} >= $2`), acting only when it changed a row"),
-        Shape::State => format!("make the check a conditional update: set the new state only where `{field}` still holds what the check saw (`UPDATE {table} SET {field} = .. WHERE id = $1 AND {field} = ..`), and act only when it changed a row"),
+        Shape::State => {
+            // A time set when done (`paidAt`) was seen unset; a state, at some value.
+            let seen = if vocabulary().time_suffixes.is_last_word_of(field) {
+                format!("{field} IS NULL")
+            } else {
+                format!("{field} = ..")
+            };
+            format!("make the check a conditional update: set the new state only where `{field}` still holds what the check saw (`UPDATE {table} SET {field} = .. WHERE id = $1 AND {seen}`), and act only when it changed a row")
+        }
         Shape::MissingRow => missing_row(cx, func, read, race),
         Shape::Other => "claim first (an insert under a unique key, or a conditional update whose count you test), or lock across the check and the act".into(),
     };
     // The library's advice gives its syntax: for a key, of passing one; else of the
     // alternatives to the lead.
-    match library_help(cx, read, act) {
+    match library_help(cx, read, act, shape) {
         Some(advice) if shape == Shape::KeyedCall => format!("{lead}; {advice}"),
         Some(advice) => format!("{lead}; or {advice}"),
         None => lead,
@@ -109,9 +112,14 @@ fn missing_row(cx: &RuleContext, func: &FunctionIr, read: &Effect, race: &Race) 
 
 /// The fix for the library of the check (of the act, for a JavaScript call out, and for a
 /// provider call whose key the help leads with).
-fn library_help<'m>(cx: &'m RuleContext, read: &Effect, act: &Effect) -> Option<&'m str> {
-    let act_first = is_external(act)
-        && (read.library == "javascript" || weight::cost(act).is_some_and(|c| c.expects_key()));
+fn library_help<'m>(
+    cx: &'m RuleContext,
+    read: &Effect,
+    act: &Effect,
+    shape: Shape,
+) -> Option<&'m str> {
+    let act_first =
+        shape == Shape::KeyedCall || (is_external(act) && read.library == "javascript");
     let (first, second) = if act_first {
         (&act.library, &read.library)
     } else {
