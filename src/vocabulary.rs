@@ -113,8 +113,7 @@ impl WordList {
     /// `processed:account:${id}` has `processed`, `api_keys` has `apikey`.
     pub fn any_word_of(&self, name: &str) -> bool {
         let words = words(name);
-        words.iter().any(|w| self.has(w))
-            || words.windows(2).any(|pair| self.has(&pair.concat()))
+        words.iter().any(|w| self.has(w)) || words.windows(2).any(|pair| self.has(&pair.concat()))
     }
 
     /// The last word of `name` is in the list: `sentAt` ends in `at`, `format` does not.

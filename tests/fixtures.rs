@@ -237,8 +237,10 @@ fn project_cases(language: &str, kind: &str, minimum: usize, quiet_for: &[&str])
         let mut want: BTreeMap<PathBuf, Vec<(u32, String)>> = BTreeMap::new();
         for f in files_where(&case, &|_| true) {
             let text = std::fs::read_to_string(common::root().join(&f)).unwrap();
-            let markers: Vec<(u32, String)> =
-                expected(&text).into_iter().map(|(l, r, _)| (l, r)).collect();
+            let markers: Vec<(u32, String)> = expected(&text)
+                .into_iter()
+                .map(|(l, r, _)| (l, r))
+                .collect();
             if !markers.is_empty() {
                 want.insert(f, markers);
             }

@@ -113,7 +113,11 @@ fn sarif_tags_security_findings_with_their_weakness() {
             Some(_) => {
                 assert_eq!(result["level"], "error", "{}", d.message);
                 assert!(properties["security-severity"].is_string());
-                let cwe = if d.rule == "fs-check-then-act" { "CWE-367" } else { "CWE-362" };
+                let cwe = if d.rule == "fs-check-then-act" {
+                    "CWE-367"
+                } else {
+                    "CWE-362"
+                };
                 assert_eq!(properties["tags"], serde_json::json!(["security", cwe]));
             }
             None => assert!(properties.get("security-severity").is_none()),

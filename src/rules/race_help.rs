@@ -118,8 +118,7 @@ fn library_help<'m>(
     act: &Effect,
     shape: Shape,
 ) -> Option<&'m str> {
-    let act_first =
-        shape == Shape::KeyedCall || (is_external(act) && read.library == "javascript");
+    let act_first = shape == Shape::KeyedCall || (is_external(act) && read.library == "javascript");
     let (first, second) = if act_first {
         (&act.library, &read.library)
     } else {

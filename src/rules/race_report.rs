@@ -3,8 +3,8 @@
 
 use super::analysis::Analysis;
 use super::flow::Flow;
-use super::races::{is_external, Outcome, Race};
 use super::race_help::{self, Shape};
+use super::races::{is_external, Outcome, Race};
 use super::{race_owner, unique_keys, weight, RuleContext, RuleMeta};
 use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{Effect, EffectId, EffectKind, FunctionIr, Isolation, WriteKind};

@@ -49,9 +49,7 @@ pub(super) fn checks_credential(read: &Effect, fields: &[String]) -> bool {
 /// marks a tested field spent (`usedAt`, `revoked`) or clears the credential itself
 /// (`resetToken = null`).
 pub(super) fn spends_credential(read: &Effect, fields: &[String], sets: &[String]) -> bool {
-    let spends = |f: &String| {
-        vocabulary().spent_words.any_word_of(f) || names_credential(f)
-    };
+    let spends = |f: &String| vocabulary().spent_words.any_word_of(f) || names_credential(f);
     checks_credential(read, fields)
         && sets
             .iter()
