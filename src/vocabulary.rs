@@ -40,6 +40,8 @@ pub struct Vocabulary {
     pub credential_words: WordList,
     /// Words of a field that marks a single-use credential spent (`usedAt`, `revoked`).
     pub spent_words: WordList,
+    /// Words of a field stamping the latest use, never a spent mark (`lastUsedAt`).
+    pub latest_words: WordList,
     /// Last words naming the container of a resource, not the resource (`orderRepository`);
     /// matched without plurals (`user_repos` is not `user`).
     pub container_suffixes: WordList,

@@ -120,7 +120,11 @@ fn diagnostic(
             Severity::Warning,
         ),
     };
-    let security = weight::security(weight::checks_credential(read, &race.fields), act);
+    let security = weight::security(
+        weight::checks_credential(read, &race.fields),
+        single_use,
+        act,
+    );
     let (message, severity) = match security {
         Some(s) => (format!("{message}; {}", s.sentence()), Severity::Error),
         None => (message, severity),

@@ -98,7 +98,7 @@ pub fn check(func: &FunctionIr, shared: &Analysis, cx: &RuleContext, out: &mut V
         )];
         secondary
             .extend(check.map(|c| Label::at(&func.effects[c], "the check that reads the record")));
-        let security = weight::security(false, act);
+        let security = weight::security(false, false, act);
         let mut message = format!(
             "`{operation}` ({provider}) runs before the write that records it at line {rl}: a crash or a concurrent duplicate in between repeats it"
         );

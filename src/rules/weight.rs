@@ -3,7 +3,7 @@
 //! credential, by the vocabulary's `credential-words`).
 
 use crate::diagnostic::{Security, Severity};
-use crate::ir::{same_field, Effect, EffectKind, Resource};
+use crate::ir::{same_field, Effect, EffectKind, Resource, WriteKind};
 use crate::models::Cost;
 use crate::vocabulary::vocabulary;
 
@@ -46,22 +46,32 @@ pub(super) fn checks_credential(read: &Effect, fields: &[String]) -> bool {
 }
 
 /// A single-use credential spent by a write of `sets` after a check of `fields`: the write
-/// marks a tested field spent (`usedAt`, `revoked`) or clears the credential itself
-/// (`resetToken = null`).
+/// marks a tested field spent (`usedAt`, `revoked`; not `lastUsedAt`, which every use sets).
+/// A credential field set anew (`password`, `qrToken`) may be a new value, not a spent one.
 pub(super) fn spends_credential(read: &Effect, fields: &[String], sets: &[String]) -> bool {
-    let spends = |f: &String| vocabulary().spent_words.any_word_of(f) || names_credential(f);
+    let words = vocabulary();
+    let spent = |f: &String| {
+        words.spent_words.any_word_of(f) && !words.latest_words.any_word_of(f)
+    };
     checks_credential(read, fields)
         && sets
             .iter()
-            .any(|s| spends(s) && fields.iter().any(|f| same_field(s, f)))
+            .any(|s| spent(s) && fields.iter().any(|f| same_field(s, f)))
 }
 
-/// Why a race between `read` and `act` is a security bug, if it is: the act moves money, or
-/// the check guards a credential, or the act writes one.
-pub(super) fn security(credential_read: bool, act: &Effect) -> Option<Security> {
+/// Why a race is a security bug, if it is: its act moves money; or it gets a credential twice:
+/// it mints one (an insert into a credential table), spends a single-use one (`spends`), or
+/// makes something on a credential's check (a passkey registered, an invite mailed). An
+/// update computed on a stale credential (a session's expiry slid forward) gets nothing twice.
+pub(super) fn security(credential_check: bool, spends: bool, act: &Effect) -> Option<Security> {
+    let makes = match &act.kind {
+        EffectKind::External { .. } => true,
+        EffectKind::Write { kind, .. } => matches!(kind, WriteKind::Insert { .. } | WriteKind::Put { .. }),
+        _ => false,
+    };
     if cost(act) == Some(Cost::MovesMoney) {
         Some(Security::Money)
-    } else if credential_read || holds_credential(act.kind.resource()) {
+    } else if spends || (makes && (credential_check || holds_credential(act.kind.resource()))) {
         Some(Security::Credential)
     } else {
         None
