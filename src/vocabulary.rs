@@ -250,6 +250,28 @@ mod tests {
     }
 
     #[test]
+    fn credentials_and_their_spent_marks_are_named_by_the_vocabulary() {
+        let v = vocabulary();
+        for name in [
+            "password_resets",
+            "magicLinks",
+            "api_keys",
+            "ApiKey",
+            "invites",
+            "refresh_tokens",
+        ] {
+            assert!(v.credential_words.any_word_of(name), "{name}");
+        }
+        for name in ["support_tickets", "accounts", "orders", "keys"] {
+            assert!(!v.credential_words.any_word_of(name), "{name}");
+        }
+        for name in ["usedAt", "used", "revoked_at", "consumedAt"] {
+            assert!(v.spent_words.any_word_of(name), "{name}");
+        }
+        assert!(v.latest_words.any_word_of("lastUsedAt"));
+    }
+
+    #[test]
     fn dedup_columns_are_keys_of_an_operation() {
         let v = vocabulary();
         for name in [

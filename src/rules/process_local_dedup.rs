@@ -169,6 +169,14 @@ fn diagnostic(
         notes,
         help,
         security,
-        ..cx.diagnostic(&ProcessLocalDedup::META, func, message, Label::at(read, format!("checks `{map}`, which lives in this process's memory")))
+        ..cx.diagnostic(
+            &ProcessLocalDedup::META,
+            func,
+            message,
+            Label::at(
+                read,
+                format!("checks `{map}`, which lives in this process's memory"),
+            ),
+        )
     }
 }

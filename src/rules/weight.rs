@@ -50,9 +50,7 @@ pub(super) fn checks_credential(read: &Effect, fields: &[String]) -> bool {
 /// A credential field set anew (`password`, `qrToken`) may be a new value, not a spent one.
 pub(super) fn spends_credential(read: &Effect, fields: &[String], sets: &[String]) -> bool {
     let words = vocabulary();
-    let spent = |f: &String| {
-        words.spent_words.any_word_of(f) && !words.latest_words.any_word_of(f)
-    };
+    let spent = |f: &String| words.spent_words.any_word_of(f) && !words.latest_words.any_word_of(f);
     checks_credential(read, fields)
         && sets
             .iter()
@@ -66,7 +64,9 @@ pub(super) fn spends_credential(read: &Effect, fields: &[String], sets: &[String
 pub(super) fn security(credential_check: bool, spends: bool, act: &Effect) -> Option<Security> {
     let makes = match &act.kind {
         EffectKind::External { .. } => true,
-        EffectKind::Write { kind, .. } => matches!(kind, WriteKind::Insert { .. } | WriteKind::Put { .. }),
+        EffectKind::Write { kind, .. } => {
+            matches!(kind, WriteKind::Insert { .. } | WriteKind::Put { .. })
+        }
         _ => false,
     };
     if cost(act) == Some(Cost::MovesMoney) {
