@@ -123,6 +123,44 @@ impl Step {
     }
 }
 
+/// Why a finding is a security bug as well: anyone can send the concurrent requests that win
+/// the race on purpose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Security {
+    /// Money moves twice: a charge, a refund, a transfer, a payout.
+    Money,
+    /// A credential is minted or a single-use one used twice: a token, a session, an invite,
+    /// a password reset, a magic link.
+    Credential,
+    /// A file holding a credential is created or replaced on a stale check of its path.
+    CredentialFile,
+}
+
+impl Security {
+    /// The sentence a finding's message ends with.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            Security::Money => {
+                "anyone can send the two requests on purpose and have the money move twice"
+            }
+            Security::Credential => {
+                "anyone can send the two requests on purpose and get two credentials, or use one twice"
+            }
+            Security::CredentialFile => {
+                "another process, or a link planted in between, can take or replace the credential"
+            }
+        }
+    }
+
+    /// SARIF `security-severity` (GitHub reads 7.0 to 8.9 as high).
+    pub fn severity_score(self) -> &'static str {
+        match self {
+            Security::Money => "8.1",
+            Security::Credential | Security::CredentialFile => "7.5",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
     /// Public rule id, e.g. `check-then-act`.
@@ -145,6 +183,8 @@ pub struct Diagnostic {
     pub notes: Vec<String>,
     /// The fix that fits the library in use.
     pub help: String,
+    /// Set when the race is a security bug; the message then says why.
+    pub security: Option<Security>,
 }
 
 impl Diagnostic {

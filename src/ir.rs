@@ -334,8 +334,8 @@ pub enum EffectKind {
         operation: String,
         /// The provider deduplicates calls that carry a key, so a key could be passed.
         accepts_key: bool,
-        /// The call moves money or creates something billable: it should carry a key.
-        key_required: bool,
+        /// What a second run costs, when the model says (not for a generic HTTP request).
+        cost: Option<crate::models::Cost>,
         key: Option<Key>,
     },
     /// A file-system probe of a path (`Path::exists`, `fs.existsSync`, `stat`).

@@ -14,6 +14,7 @@ pub const UNUSED: RuleMeta = RuleMeta {
     summary: "a suppression comment that matches no finding",
     links: rules::Links::AsWritten,
     preview: false,
+    cwe: None,
     docs: "## What it does\nReports a `toctou-ignore` comment that silences nothing: the finding \
 it was written for is gone, or it names the wrong line or rule.\n\n## Why is this bad?\nA stale \
 suppression hides the next real finding on that line.\n\n## Example\n```ts\n// toctou-ignore[check-then-act]: fixed long ago\nawait charge(order);\n```\n\n## Fix\nDelete the comment.\n",
@@ -26,6 +27,7 @@ pub const INVALID: RuleMeta = RuleMeta {
     summary: "a suppression comment that names an unknown rule or, with --require-reasons, gives no reason",
     links: rules::Links::AsWritten,
     preview: false,
+    cwe: None,
     docs: "## What it does\nReports a `toctou-ignore` comment naming a rule that does not exist, \
 or, under `--require-reasons`, one without a reason after the colon.\n\n## Why is this bad?\nA \
 misspelt id silences nothing, and a suppression without a reason cannot be reviewed.\n\n## \
@@ -191,5 +193,6 @@ fn finding(meta: &RuleMeta, path: &std::path::Path, label: Label, message: Strin
         steps: Vec::new(),
         notes: Vec::new(),
         help: help.into(),
+        security: None,
     }
 }

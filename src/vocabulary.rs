@@ -36,6 +36,12 @@ pub struct Vocabulary {
     pub dedup_keys: WordList,
     /// Words that mark a key as a lock, rate limit, counter, cache or session.
     pub non_dedup_keys: WordList,
+    /// Words of a name that holds a credential (`password_resets`, `apiKey`, `magic_links`).
+    pub credential_words: WordList,
+    /// Words of a field that marks a single-use credential spent (`usedAt`, `revoked`).
+    pub spent_words: WordList,
+    /// Words of a field stamping the latest use, never a spent mark (`lastUsedAt`).
+    pub latest_words: WordList,
     /// Last words naming the container of a resource, not the resource (`orderRepository`);
     /// matched without plurals (`user_repos` is not `user`).
     pub container_suffixes: WordList,
@@ -105,9 +111,11 @@ impl WordList {
         })
     }
 
-    /// Some word of `name` is in the list: `processed:account:${id}` has `processed`.
+    /// Some word of `name` is in the list, or two adjacent words written together:
+    /// `processed:account:${id}` has `processed`, `api_keys` has `apikey`.
     pub fn any_word_of(&self, name: &str) -> bool {
-        words(name).iter().any(|w| self.has(w))
+        let words = words(name);
+        words.iter().any(|w| self.has(w)) || words.windows(2).any(|pair| self.has(&pair.concat()))
     }
 
     /// The last word of `name` is in the list: `sentAt` ends in `at`, `format` does not.
@@ -232,6 +240,35 @@ mod tests {
         assert!(!logs.any_word_of("order_states"));
         assert!(list(&["status"]).has("statuses"));
         assert!(!list(&["repo"]).has_singular("repos"));
+
+        // Two adjacent words written together match a compound entry.
+        let credentials = list(&["apikey", "token*"]);
+        assert!(credentials.any_word_of("api_keys"));
+        assert!(credentials.any_word_of("ApiKey"));
+        assert!(credentials.any_word_of("passwordResetTokens"));
+        assert!(!credentials.any_word_of("api_requests"));
+    }
+
+    #[test]
+    fn credentials_and_their_spent_marks_are_named_by_the_vocabulary() {
+        let v = vocabulary();
+        for name in [
+            "password_resets",
+            "magicLinks",
+            "api_keys",
+            "ApiKey",
+            "invites",
+            "refresh_tokens",
+        ] {
+            assert!(v.credential_words.any_word_of(name), "{name}");
+        }
+        for name in ["support_tickets", "accounts", "orders", "keys"] {
+            assert!(!v.credential_words.any_word_of(name), "{name}");
+        }
+        for name in ["usedAt", "used", "revoked_at", "consumedAt"] {
+            assert!(v.spent_words.any_word_of(name), "{name}");
+        }
+        assert!(v.latest_words.any_word_of("lastUsedAt"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Every fixture is a test: each file must produce exactly the findings its
-//! `// expect: <rule>, ..` markers name (rule and line); `fire_*` files fire their directory's
+//! `// expect: <rule> [level], ..` markers name (rule and line, and the level where one is
+//! given, `check-then-act warning`); `fire_*` files fire their directory's
 //! rule and `quiet_*` files are look-alikes it must not report. The human output of fire
 //! files and the IR of the front-end corpus (`fixtures/ir-corpus.txt`) are pinned as snapshots.
 
@@ -13,16 +14,21 @@ use toctou::config::Config;
 use toctou::frontend::{self, Grammar};
 use toctou::report::Format;
 
-/// `// expect: rule-a, rule-b` markers: the findings a line must carry.
-fn expected(text: &str) -> Vec<(u32, String)> {
+/// `// expect: rule-a, rule-b error` markers: the findings a line must carry, each with the
+/// level it must have when one follows the rule id.
+fn expected(text: &str) -> Vec<(u32, String, Option<String>)> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if let Some(at) = line.find("expect: ") {
-            let rules = line[at + 8..]
-                .split(',')
-                .map(|r| r.split_whitespace().next().unwrap_or(""))
-                .filter(|r| !r.is_empty());
-            out.extend(rules.map(|r| (i as u32 + 1, r.to_string())));
+            for marker in line[at + 8..].split(',') {
+                let mut words = marker.split_whitespace();
+                let Some(rule) = words.next() else { continue };
+                let level = words
+                    .next()
+                    .filter(|w| ["error", "warning", "note"].contains(w))
+                    .map(str::to_string);
+                out.push((i as u32 + 1, rule.to_string(), level));
+            }
         }
     }
     out.sort();
@@ -53,11 +59,21 @@ fn fixtures_match_their_markers() {
             .map(|d| (d.primary.span.line, d.rule.to_string()))
             .collect();
         got.sort();
-        let want = expected(&text);
+        let markers = expected(&text);
+        let want: Vec<(u32, String)> = markers.iter().map(|(l, r, _)| (*l, r.clone())).collect();
         assert_eq!(
             got, want,
             "{name}: findings (line, rule) differ from the expect markers"
         );
+        for (line, rule, level) in &markers {
+            let Some(level) = level else { continue };
+            assert!(
+                diagnostics.iter().any(|d| d.primary.span.line == *line
+                    && d.rule == rule
+                    && d.severity.as_str() == level),
+                "{name}:{line}: {rule} is not at level {level}"
+            );
+        }
         // A fire fixture fires its directory's rule; a quiet one is a look-alike that rule must
         // not report (other rules may still fire on it, with their own markers).
         let own = want.iter().filter(|(_, r)| *r == rule_dir).count();
@@ -220,7 +236,11 @@ fn project_cases(language: &str, kind: &str, minimum: usize, quiet_for: &[&str])
         // Findings may sit in schema files too: every file's markers count.
         let mut want: BTreeMap<PathBuf, Vec<(u32, String)>> = BTreeMap::new();
         for f in files_where(&case, &|_| true) {
-            let markers = expected(&std::fs::read_to_string(common::root().join(&f)).unwrap());
+            let text = std::fs::read_to_string(common::root().join(&f)).unwrap();
+            let markers: Vec<(u32, String)> = expected(&text)
+                .into_iter()
+                .map(|(l, r, _)| (l, r))
+                .collect();
             if !markers.is_empty() {
                 want.insert(f, markers);
             }

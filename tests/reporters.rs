@@ -15,6 +15,7 @@ const SET: &[&str] = &[
     "fixtures/ts/check-then-act/quiet_seed003_fixed_for_update_idempotency_key.ts",
     "fixtures/rust/check-then-act/fire_sqlx_query_macro_refund_create.rs",
     "fixtures/rust/fs-check-then-act/fire_cli_init_not_exists_then_fs_write_config.rs",
+    "fixtures/ts/fs-check-then-act/fire_node_fs_api_token_file_exists_then_write.ts",
 ];
 
 fn diagnostics() -> Vec<toctou::diagnostic::Diagnostic> {
@@ -58,7 +59,7 @@ fn sarif_matches_snapshot_and_validates_against_the_2_1_0_schema() {
     .unwrap();
     let instance: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_valid_sarif(&schema, &instance);
-    assert_eq!(instance["runs"][0]["results"].as_array().unwrap().len(), 8);
+    assert_eq!(instance["runs"][0]["results"].as_array().unwrap().len(), 9);
     insta::assert_snapshot!(text);
 }
 
@@ -96,6 +97,38 @@ fn sarif_of_every_fixture_validates() {
     )
     .unwrap();
     assert_valid_sarif(&schema, &serde_json::from_str(&text).unwrap());
+}
+
+/// A race that moves money or gets a credential twice is a security result, filed under the
+/// rule's weakness (CWE-367 for files); other results carry no security properties.
+#[test]
+fn sarif_tags_security_findings_with_their_weakness() {
+    let diagnostics = diagnostics();
+    let text = common::render(Format::Sarif, &diagnostics, SET.len());
+    let sarif: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    for (d, result) in diagnostics.iter().zip(results) {
+        let properties = &result["properties"];
+        match d.security {
+            Some(_) => {
+                assert_eq!(result["level"], "error", "{}", d.message);
+                assert!(properties["security-severity"].is_string());
+                let cwe = if d.rule == "fs-check-then-act" {
+                    "CWE-367"
+                } else {
+                    "CWE-362"
+                };
+                assert_eq!(properties["tags"], serde_json::json!(["security", cwe]));
+            }
+            None => assert!(properties.get("security-severity").is_none()),
+        }
+    }
+    let weighed: Vec<&str> = diagnostics
+        .iter()
+        .filter(|d| d.security.is_some())
+        .map(|d| d.rule)
+        .collect();
+    assert!(weighed.contains(&"check-then-act") && weighed.contains(&"fs-check-then-act"));
 }
 
 /// The interleaving of a fire fixture as a SARIF code flow: one thread flow per request, whose

@@ -352,7 +352,7 @@ impl Builder {
                     .clone()
                     .unwrap_or_else(|| operation(shape, c.trigger)),
                 accepts_key: !c.model.key.is_empty(),
-                key_required: c.model.key_required,
+                cost: c.model.cost,
                 key: facts.key,
             },
             EffectModel::FsCheck => EffectKind::FsCheck {

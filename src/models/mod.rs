@@ -8,7 +8,7 @@ pub mod shape;
 pub mod sql;
 
 pub use matcher::{call_key, evaluate, Classified, KvSet, TxnInfo};
-pub use schema::{CallModel, EffectModel, Language, LibraryModel, UnstableSource};
+pub use schema::{CallModel, Cost, EffectModel, Language, LibraryModel, UnstableSource};
 pub use shape::{Arg, ArgValue, CallShape, Segment};
 use std::collections::HashSet;
 
@@ -55,6 +55,11 @@ const BUILTIN: &[(&str, &str)] = &[
     ),
     ("rules/redis.toml", include_str!("../../rules/redis.toml")),
     ("rules/stripe.toml", include_str!("../../rules/stripe.toml")),
+    ("rules/paypal.toml", include_str!("../../rules/paypal.toml")),
+    (
+        "rules/braintree.toml",
+        include_str!("../../rules/braintree.toml"),
+    ),
     ("rules/http.toml", include_str!("../../rules/http.toml")),
     ("rules/twilio.toml", include_str!("../../rules/twilio.toml")),
     ("rules/email.toml", include_str!("../../rules/email.toml")),

@@ -205,14 +205,58 @@ pub struct CallModel {
     /// the result is assigned to (`result`).
     #[serde(default)]
     pub handle: HandleFrom,
-    /// Externals: the call moves money or creates something billable, so it should carry a
-    /// key (`missing-idempotency-key`).
-    #[serde(default)]
-    pub key_required: bool,
+    /// Externals: what a second run of the call costs, which sets how the rules weigh it.
+    pub cost: Option<Cost>,
     /// The result reaches a callback instead of the caller: as its first parameter
     /// (`result`, `fs.exists(p, (found) => ..)`), or as the second after an error that is set
     /// when the thing looked for is absent (`error-first`, `fs.stat(p, (err, st) => ..)`).
     pub callback: Option<CallbackResult>,
+}
+
+/// What it costs when a provider operation runs twice.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cost {
+    /// Charges, refunds, transfers, payouts, confirmed payment intents, paid invoices: the
+    /// money moves twice. A key is expected.
+    MovesMoney,
+    /// Makes an object at the provider (a customer, a connected account, a product): a
+    /// duplicate record. A key is expected.
+    CreatesRecord,
+    /// Acts on one object by its id whose state refuses a repeat (capturing or cancelling a
+    /// given payment intent): the second call fails harmlessly.
+    IdempotentByState,
+    /// Makes an object nobody uses unless handed it (a Checkout session, a setup intent, an
+    /// ephemeral key): a duplicate is an unused page that expires.
+    Disposable,
+    /// Delivers an e-mail, an SMS, a push or a call: the user gets it twice.
+    SendsMessage,
+    /// Publishes an event or enqueues a job: consumers handle it twice.
+    Publishes,
+}
+
+impl Cost {
+    /// A repeat does no harm: nothing to guard, and no key to ask for.
+    pub fn harmless(self) -> bool {
+        matches!(self, Cost::IdempotentByState | Cost::Disposable)
+    }
+
+    /// The provider should be given an idempotency key.
+    pub fn expects_key(self) -> bool {
+        matches!(self, Cost::MovesMoney | Cost::CreatesRecord)
+    }
+
+    /// What a repeat does, for findings: "the money moves twice".
+    pub fn twice(self) -> &'static str {
+        match self {
+            Cost::MovesMoney => "the money moves twice",
+            Cost::CreatesRecord => "the provider keeps a duplicate record",
+            Cost::IdempotentByState => "the provider refuses the second call",
+            Cost::Disposable => "the second object goes unused",
+            Cost::SendsMessage => "the message goes out twice",
+            Cost::Publishes => "consumers get the message twice",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

@@ -27,8 +27,8 @@ pub fn render(report: &Report) -> String {
         .iter()
         .zip(prints)
         .map(|(d, print)| {
-            let index = metas.iter().position(|m| m.id == d.rule).unwrap_or(0);
-            result(d, index, print)
+            let index = metas.iter().position(|m| m.id == d.rule);
+            result(d, index.map(|i| metas[i]), index.unwrap_or(0), print)
         })
         .collect();
     let notifications: Vec<Value> = report.notes.iter().map(notification).collect();
@@ -62,7 +62,7 @@ pub fn render(report: &Report) -> String {
 
 /// One finding: the act as its location, the other sites as related locations, the steps in
 /// its message and as thread flows.
-fn result(d: &Diagnostic, index: usize, print: String) -> Value {
+fn result(d: &Diagnostic, meta: Option<&rules::RuleMeta>, index: usize, print: String) -> Value {
     let uri = uri(&path(&d.file));
     let mut text = d.headline();
     for (i, step) in d.steps.iter().enumerate() {
@@ -83,6 +83,14 @@ fn result(d: &Diagnostic, index: usize, print: String) -> Value {
         "partialFingerprints": { "toctou/v2": print },
         "properties": { "help": d.help, "notes": d.notes },
     });
+    // A race anyone can win on purpose is a security finding: code scanning files it by
+    // its score and tags.
+    if let Some(security) = d.security {
+        let mut tags = vec!["security"];
+        tags.extend(meta.and_then(|m| m.cwe));
+        result["properties"]["security-severity"] = json!(security.severity_score());
+        result["properties"]["tags"] = json!(tags);
+    }
     if let Some(flows) = code_flows(d, &uri) {
         result["codeFlows"] = flows;
     }
@@ -146,6 +154,11 @@ fn rule(meta: &rules::RuleMeta) -> Value {
                 .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
         })
         .collect();
+    // The weakness its security findings are filed under, for searching the catalogue.
+    let tags: Vec<&str> = ["concurrency", "correctness"]
+        .into_iter()
+        .chain(meta.cwe)
+        .collect();
     json!({
         "id": meta.id,
         "name": name,
@@ -154,7 +167,7 @@ fn rule(meta: &rules::RuleMeta) -> Value {
         "help": { "text": docs, "markdown": docs },
         "helpUri": format!("{INFO_URI}/blob/main/docs/rules/{}.md", meta.id),
         "defaultConfiguration": { "level": level(meta.level) },
-        "properties": { "tags": ["concurrency", "correctness"] },
+        "properties": { "tags": tags },
     })
 }
 

@@ -26,6 +26,19 @@ declare_rule! {
     /// row count is checked, `SET key NX`), an upsert, or a stable idempotency key on the
     /// external call.
     ///
+    /// What a repeat costs sets the level (`cost` in `rules/*.toml`): a call out that moves money,
+    /// or one no model prices (an HTTP POST), is an error; a message, a publish, an insert or an
+    /// update a warning; a call whose repeat is harmless (a disposable Checkout session or setup
+    /// intent, a capture of a given payment intent) is no act. A single-use credential (a
+    /// password reset, a magic link, an invite: `credential-words` in `rules/vocabulary.toml`)
+    /// checked and then marked spent by a separate update (`spent-words`: `usedAt`, `revoked`)
+    /// is reported at that update: every request that passed the check uses it. A race that
+    /// moves money or uses a credential twice is an error and a security finding (SARIF
+    /// `security-severity`, tags `security` and `CWE-362`). The help leads with the fix for the
+    /// shape found: insert first under a unique key for "no row, then insert", a conditional
+    /// update for a state or a credential, an atomic conditional update for a counter, a key
+    /// derived from the checked row for a provider call.
+    ///
     /// ## Why is this bad?
     /// Two requests for the same thing (a retry after a timeout, a double click, a queue
     /// redelivery, two pods) run the read before either of them acts. Both see "not paid",

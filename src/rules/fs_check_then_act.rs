@@ -3,8 +3,8 @@
 
 use super::flow::{Flow, GuardBranch};
 use super::links::Calls;
-use super::{declare_rule, Analysis, RuleContext};
-use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
+use super::{declare_rule, weight, Analysis, RuleContext};
+use crate::diagnostic::{Actor, Diagnostic, Label, Security, Severity, Step};
 use crate::ir::{Effect, EffectId, EffectKind, FunctionIr, TestKind};
 
 declare_rule! {
@@ -18,7 +18,10 @@ declare_rule! {
     /// is idempotent (`create_dir_all`, `mkdir` with `recursive: true`), when a file this
     /// function wrote is renamed into place, when check and operation name different paths,
     /// and for a removal after a check of existence alone: without the check the removal
-    /// would do the same, apart from reporting that the path was already gone.
+    /// would do the same, apart from reporting that the path was already gone. Level warning;
+    /// error and a security finding (SARIF `security-severity`, tags `security` and `CWE-367`)
+    /// when the path names a credential (`api-token`, `secrets/`, `session`:
+    /// `credential-words` in `rules/vocabulary.toml`).
     ///
     /// ## Why is this bad?
     /// Between the check and the operation another process (a second worker, the cron job
@@ -48,6 +51,7 @@ declare_rule! {
         languages: &["typescript", "javascript", "rust"],
         summary: "a file-system check decides, and a later operation on the same path trusts it",
         links: super::Links::Linked,
+        cwe: "CWE-367",
     }
 }
 
@@ -198,7 +202,16 @@ fn diagnostic(
     } else {
         format!("B runs `{op}` at line {al} too, on a path that is no longer what it checked (or a symbolic link planted in between)")
     };
+    // A file holding a credential is a target: reading or replacing it is the attack.
+    let security = weight::names_credential(path).then_some(Security::CredentialFile);
+    let mut message =
+        format!("`{path}` can change between the check at line {cl} and the `{op}` at line {al}");
+    if let Some(s) = security {
+        message = format!("{message}; {}", s.sentence());
+    }
     Diagnostic {
+        severity: if security.is_some() { Severity::Error } else { FsCheckThenAct::META.level },
+        security,
         secondary,
         steps: vec![
             Step::new(Actor::A, check.span, format!("process A checks `{path}` at line {cl}")),
@@ -207,8 +220,6 @@ fn diagnostic(
             Step::new(Actor::B, act.span, last),
         ],
         help,
-        ..cx.diagnostic(&FsCheckThenAct::META, func, format!(
-            "`{path}` can change between the check at line {cl} and the `{op}` at line {al}"
-        ), Label::at(act, format!("`{op}` trusts the check")))
+        ..cx.diagnostic(&FsCheckThenAct::META, func, message, Label::at(act, format!("`{op}` trusts the check")))
     }
 }

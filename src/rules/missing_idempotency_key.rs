@@ -2,18 +2,23 @@
 //! provider would deduplicate on.
 
 use super::{declare_rule, Analysis, RuleContext};
-use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
+use crate::diagnostic::{Actor, Diagnostic, Label, Security, Severity, Step};
 use crate::ir::{EffectKind, FunctionIr};
+use crate::models::Cost;
 
 declare_rule! {
     /// ## What it does
-    /// Finds provider calls that move money or create something billable and accept an
-    /// idempotency key, made without one: Stripe `paymentIntents.create/confirm/capture`,
-    /// `charges.create`, `refunds.create`, `transfers.create`, `payouts.create`,
-    /// `subscriptions.create`, `invoices.pay`, `checkout.sessions.create`, `customers.create`;
-    /// async-stripe's `PaymentIntent::create`, `Refund::create`, ... on a client without
-    /// `RequestStrategy::Idempotent`; Square and Adyen calls that take a key. Level warning;
-    /// error when the call also runs after a check that concurrent requests can both pass.
+    /// Finds provider calls that accept an idempotency key and are made without one, when a
+    /// duplicate costs something: money moves (`cost = "moves-money"` in the model: Stripe
+    /// `paymentIntents.create/confirm`, `charges.create`, `refunds.create`,
+    /// `transfers.create`, `payouts.create`, `subscriptions.create`, `invoices.pay`; Square,
+    /// Adyen and PayPal payments and refunds; async-stripe's `PaymentIntent::create`, ... on a
+    /// client without `RequestStrategy::Idempotent`), an error; or a duplicate record is made at
+    /// the provider (`creates-record`: `customers.create`), a warning, an error when the call
+    /// also runs after a check that concurrent requests can both pass. A call whose duplicate
+    /// is harmless is left alone: a disposable object (a Checkout session, a setup intent, a
+    /// billing-portal session, an ephemeral key) or one refused by its state (capturing or
+    /// cancelling a given payment intent).
     ///
     /// ## Why is this bad?
     /// An SDK's own retry key lives for one call. The request that made the call can itself
@@ -40,7 +45,7 @@ declare_rule! {
         id: "missing-idempotency-key",
         level: Severity::Warning,
         languages: &["typescript", "javascript", "rust"],
-        summary: "a call that moves money or bills is made without an idempotency key",
+        summary: "a call that moves money or makes a provider record is made without an idempotency key",
         links: super::Links::AsWritten,
     }
 }
@@ -51,21 +56,34 @@ pub fn check(func: &FunctionIr, shared: &Analysis, cx: &RuleContext, out: &mut V
         let EffectKind::External {
             provider,
             operation,
-            key_required: true,
+            accepts_key: true,
+            cost: Some(cost),
             key: None,
-            ..
         } = &e.kind
         else {
             continue;
         };
+        if !cost.expects_key() {
+            continue;
+        }
         let line = e.span.line;
         let after_check = raced.contains(&id);
         let mut notes = Vec::new();
         if after_check {
             notes.push("the call also runs after a check that two requests can pass together (see check-then-act), so even without retries it can happen twice".into());
         }
+        let money = *cost == Cost::MovesMoney;
+        // Two requests racing past a check can be sent on purpose; a retry cannot.
+        let security = (money && after_check).then_some(Security::Money);
+        let mut message = format!(
+            "`{operation}` ({provider}) is called without an idempotency key: on a retried request {}",
+            cost.twice()
+        );
+        if let Some(s) = security {
+            message = format!("{message}; {}", s.sentence());
+        }
         out.push(Diagnostic {
-            severity: if after_check {
+            severity: if money || after_check {
                 Severity::Error
             } else {
                 MissingIdempotencyKey::META.level
@@ -81,9 +99,8 @@ pub fn check(func: &FunctionIr, shared: &Analysis, cx: &RuleContext, out: &mut V
                 .help(&e.library, MissingIdempotencyKey::META.id)
                 .unwrap_or("pass a key that is the same on every retry, derived from the operation (the order id, the client's idempotency key)")
                 .to_string(),
-            ..cx.diagnostic(&MissingIdempotencyKey::META, func, format!(
-                "`{operation}` ({provider}) is called without an idempotency key: a retried request makes a second one"
-            ), Label::at(e, "no idempotency key"))
+            security,
+            ..cx.diagnostic(&MissingIdempotencyKey::META, func, message, Label::at(e, "no idempotency key"))
         });
     }
 }

@@ -10,6 +10,7 @@ mod links;
 mod missing_idempotency_key;
 mod missing_unique_constraint;
 mod process_local_dedup;
+mod race_help;
 mod race_report;
 mod races;
 mod run;
@@ -19,6 +20,7 @@ mod time_window_dedup;
 mod unhandled_unique_violation;
 mod unique_keys;
 mod unstable_idempotency_key;
+mod weight;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::ir::FunctionIr;
@@ -62,6 +64,7 @@ impl RuleContext<'_> {
             steps: Vec::new(),
             notes: Vec::new(),
             help: String::new(),
+            security: None,
         }
     }
 }
@@ -97,6 +100,9 @@ pub struct RuleMeta {
     /// A rule still being written: off unless `toctou.toml` gives it a level, and held to a
     /// quiet fixture per language instead of the full set.
     pub preview: bool,
+    /// The weakness a finding that is a security bug is filed under: CWE-362 (a race on
+    /// shared state), CWE-367 for files (time-of-check time-of-use).
+    pub cwe: Option<&'static str>,
     pub docs: &'static str,
 }
 
@@ -116,7 +122,8 @@ macro_rules! declare_rule {
             languages: $langs:expr,
             summary: $summary:literal,
             links: $links:expr
-            $(, preview: $preview:literal)? $(,)?
+            $(, preview: $preview:literal)?
+            $(, cwe: $cwe:literal)? $(,)?
         }
     ) => {
         $(#[doc = $doc])*
@@ -130,10 +137,13 @@ macro_rules! declare_rule {
                 summary: $summary,
                 links: $links,
                 preview: false $(|| $preview)?,
+                cwe: Some(declare_rule!(@cwe $($cwe)?)),
                 docs: concat!($($doc, "\n"),*),
             };
         }
     };
+    (@cwe) => { "CWE-362" };
+    (@cwe $cwe:literal) => { $cwe };
 }
 pub(crate) use declare_rule;
 

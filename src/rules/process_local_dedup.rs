@@ -2,7 +2,7 @@
 
 use super::dedups::Dedup;
 use super::flow::Flow;
-use super::{declare_rule, Analysis, RuleContext};
+use super::{declare_rule, weight, Analysis, RuleContext};
 use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{EffectId, EffectKind, FunctionIr};
 
@@ -118,7 +118,7 @@ fn diagnostic(
                     provider,
                     ..
                 } => {
-                    severity = Severity::Error;
+                    severity = weight::external_level(act);
                     format!("`{operation}` ({provider})")
                 }
                 _ => format!("`{}`", act.callee),
@@ -154,14 +154,29 @@ fn diagnostic(
         .help(&read.library, ProcessLocalDedup::META.id)
         .unwrap_or("claim the key where every process sees it, atomically, before acting: Redis `SET key 1 NX PX <ms>`, or an insert under a unique key whose duplicate error you handle")
         .to_string();
+    let security = act.and_then(|a| weight::security(false, false, &func.effects[a]));
+    let mut message = format!(
+        "`{map}` guards {what} against duplicates only inside this process: another instance of the service, or this one after a restart, has never seen the key"
+    );
+    if let Some(s) = security {
+        severity = Severity::Error;
+        message = format!("{message}; {}", s.sentence());
+    }
     Diagnostic {
         severity,
         secondary,
         steps,
         notes,
         help,
-        ..cx.diagnostic(&ProcessLocalDedup::META, func, format!(
-            "`{map}` guards {what} against duplicates only inside this process: another instance of the service, or this one after a restart, has never seen the key"
-        ), Label::at(read, format!("checks `{map}`, which lives in this process's memory")))
+        security,
+        ..cx.diagnostic(
+            &ProcessLocalDedup::META,
+            func,
+            message,
+            Label::at(
+                read,
+                format!("checks `{map}`, which lives in this process's memory"),
+            ),
+        )
     }
 }

@@ -3,8 +3,9 @@
 
 use super::analysis::Analysis;
 use super::flow::Flow;
+use super::race_help::{self, Shape};
 use super::races::{is_external, Outcome, Race};
-use super::{race_owner, unique_keys, RuleContext, RuleMeta};
+use super::{race_owner, unique_keys, weight, RuleContext, RuleMeta};
 use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{Derived, Effect, EffectId, EffectKind, FunctionIr, Isolation, WriteKind};
 
@@ -86,11 +87,15 @@ fn diagnostic(
             format!("both pass the check at line {gl}"),
         ),
     ];
+    let single_use = Shape::of(func, read, race) == Shape::SingleUse;
     let (message, consequence, severity) = match &act.kind {
-        EffectKind::External { .. } => (
+        EffectKind::External { cost, .. } => (
             format!("{act_name} can run twice: the check of {table} at line {rl} is not atomic with it"),
-            format!("A calls {act_name} at line {al}, then B does too: the side effect happens twice"),
-            Severity::Error,
+            format!(
+                "A calls {act_name} at line {al}, then B does too: {}",
+                cost.map_or("the side effect happens twice", |c| c.twice())
+            ),
+            weight::external_level(act),
         ),
         EffectKind::Write { kind: kind @ (WriteKind::Insert { .. } | WriteKind::Put { .. }), resource, .. } => (
             match resource.as_ref().filter(|r| !read.kind.resource().is_some_and(|t| t.same_as(r))) {
@@ -103,6 +108,11 @@ fn diagnostic(
                 format!("both insert at line {al}: a duplicate row, or a unique-constraint error for the second")
             },
             Severity::Warning,
+        ),
+        _ if single_use => (
+            format!("a single-use {table} can be used twice: both requests pass the check at line {gl} before the update at line {al} marks it used"),
+            format!("both mark it used at line {al}, each having been granted what it gives"),
+            Severity::Error,
         ),
         EffectKind::Write {
             kind: WriteKind::Update { derived } | WriteKind::Conditional { derived },
@@ -131,6 +141,15 @@ fn diagnostic(
             Severity::Warning,
         ),
     };
+    let security = weight::security(
+        weight::checks_credential(read, &race.fields),
+        single_use,
+        act,
+    );
+    let (message, severity) = match security {
+        Some(s) => (format!("{message}; {}", s.sentence()), Severity::Error),
+        None => (message, severity),
+    };
     steps.push(Step::new(Actor::Both, act.span, consequence));
     let mut secondary = vec![
         Label::at(read, format!("reads {table} here")),
@@ -147,23 +166,14 @@ fn diagnostic(
     let mut notes = notes(func, read, act, race.outcome);
     let record = race.record.map(|r| &func.effects[r]);
     notes.extend(record.and_then(|w| unique_keys::stops_row_not_act(read, act, w, cx.schema)));
-    let mut help = help(cx, read, act);
-    // A check for a row that is then inserted wants a key the database keeps unique.
-    let inserts_checked_row = [Some(act), record]
-        .into_iter()
-        .flatten()
-        .any(|w| unique_keys::inserts_into(read, w));
-    if race.outcome == Outcome::Absent && inserts_checked_row {
-        if let Some(advice) = unique_keys::key_to_declare(read, cx.schema) {
-            help = format!("{advice}; or {help}");
-        }
-    }
+    let help = race_help::help(cx, func, read, race);
     Diagnostic {
         severity,
         secondary,
         steps,
         notes,
         help,
+        security,
         ..cx.diagnostic(rule, func, message, Label::at(act, primary_label(act)))
     }
 }
@@ -200,33 +210,6 @@ fn record_step(func: &FunctionIr, race: &Race, secondary: &mut Vec<Label>, steps
         steps.len() - 1
     };
     steps.insert(at, Step::new(Actor::A, w.span, step));
-}
-
-/// The fix for the library of the check (of the act, for a JavaScript call out), and a key
-/// for a provider that takes one.
-fn help(cx: &RuleContext, read: &Effect, act: &Effect) -> String {
-    let library = if is_external(act) && read.library == "javascript" {
-        &act.library
-    } else {
-        &read.library
-    };
-    let mut help = cx
-        .models
-        .help(library, "check-then-act")
-        .unwrap_or("make the check and the act atomic: claim first (an insert under a unique key, or a conditional update whose count you test), or lock across both")
-        .to_string();
-    if let EffectKind::External {
-        accepts_key: true,
-        key: None,
-        provider,
-        ..
-    } = &act.kind
-    {
-        help.push_str(&format!(
-            "; and pass {provider} an idempotency key that is the same on every retry"
-        ));
-    }
-    help
 }
 
 pub(super) fn act_description(act: &Effect) -> String {

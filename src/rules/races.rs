@@ -4,6 +4,7 @@
 use super::flow::{decides_as_claim, Flow};
 use super::links::Calls;
 use super::unique_keys::{is_insert, refused_between, refuses_copy};
+use super::weight;
 use crate::ir::{
     same_field, Derived, Effect, EffectId, EffectKind, FunctionIr, Isolation, ScopeKind, TestKind,
     WriteKind,
@@ -26,6 +27,8 @@ pub(super) struct Race {
     pub outcome: Outcome,
     /// The write that changes the tested state, for an external act after a value test.
     pub record: Option<EffectId>,
+    /// The fields the guard tests of the read (none for a presence test).
+    pub fields: Vec<String>,
 }
 
 /// What a read decides: the acts a concurrent request can repeat, by act, one per act; and
@@ -117,6 +120,7 @@ pub(super) fn races_for(
                     guard: g,
                     outcome,
                     record,
+                    fields: fields.to_vec(),
                 });
             }
         }
@@ -207,8 +211,11 @@ fn is_racy_act(
         // against doing it twice.
         // A query for recent rows that found none is a duplicate check by its shape, whoever
         // records them.
+        // A disposable object or one refused by its state is harmless to make twice.
         EffectKind::External { .. } => {
-            outcome != Outcome::Present && (records || (window(read) && outcome == Outcome::Absent))
+            !weight::harmless(act)
+                && outcome != Outcome::Present
+                && (records || (window(read) && outcome == Outcome::Absent))
         }
         EffectKind::Write { kind, sets, .. } => match kind {
             // An insert the check was meant to stop: into the table found without the row,
@@ -228,12 +235,16 @@ fn is_racy_act(
             WriteKind::Put { .. } => outcome == Outcome::Absent && same_table(),
             // A stale check only loses an update that computes what it tested from the old
             // value (`balance < amount`, then `balance - amount`); counting up another field,
-            // even atomically, loses nothing.
+            // even atomically, loses nothing. A single-use credential marked used by its own
+            // update after the check (`usedAt` tested, then set) is used by both requests:
+            // what it grants is handed to the caller, out of sight, before the mark.
             WriteKind::Update { derived } | WriteKind::Conditional { derived } => {
                 if same_table() {
                     outcome == Outcome::Value
-                        && derives_tested(derived, fields)
                         && changes_tested(sets, fields)
+                        && (derives_tested(derived, fields)
+                            || (*derived == Derived::Nothing
+                                && weight::spends_credential(read, fields, sets)))
                 } else {
                     // A counter moved on another row (crediting a balance after a voucher was
                     // found unused) is an act of its own, done twice; setting constants is not.

@@ -3,7 +3,7 @@
 
 use super::flow::{decides_as_claim, Flow};
 use super::links::Calls;
-use super::{declare_rule, Analysis, RuleContext};
+use super::{declare_rule, weight, Analysis, RuleContext};
 use crate::diagnostic::{Actor, Diagnostic, Label, Severity, Step};
 use crate::ir::{same_field, EffectId, EffectKind, FunctionIr, TestKind};
 use crate::vocabulary::vocabulary;
@@ -15,8 +15,10 @@ declare_rule! {
     /// table a duplicate check reads, the store of the idempotency key, the status update
     /// that marks the operation done. It stays quiet when the operation was claimed before
     /// the act (a tested `INSERT ... ON CONFLICT DO NOTHING`, `SET key NX`, a conditional
-    /// status update whose count is checked) and when the act carries a stable idempotency
-    /// key, since the provider then absorbs a repeat.
+    /// status update whose count is checked), when the act carries a stable idempotency
+    /// key, since the provider then absorbs a repeat, and when a repeat is harmless by the
+    /// provider model's `cost` (a disposable Checkout session or setup intent, a capture of a
+    /// given payment intent). Level warning; error when the act moves money.
     ///
     /// ## Why is this bad?
     /// Recording after acting makes the record a log, not a guard. If the process dies
@@ -70,7 +72,10 @@ pub fn check(func: &FunctionIr, shared: &Analysis, cx: &RuleContext, out: &mut V
         else {
             continue;
         };
-        if key.as_ref().is_some_and(|k| k.is_stable()) || claimed_before(func, flow, act_id) {
+        if key.as_ref().is_some_and(|k| k.is_stable())
+            || weight::harmless(act)
+            || claimed_before(func, flow, act_id)
+        {
             continue;
         }
         let Some((check, record)) = record_after(func, flow, act_id) else {
@@ -93,6 +98,13 @@ pub fn check(func: &FunctionIr, shared: &Analysis, cx: &RuleContext, out: &mut V
         )];
         secondary
             .extend(check.map(|c| Label::at(&func.effects[c], "the check that reads the record")));
+        let security = weight::security(false, false, act);
+        let mut message = format!(
+            "`{operation}` ({provider}) runs before the write that records it at line {rl}: a crash or a concurrent duplicate in between repeats it"
+        );
+        if let Some(s) = security {
+            message = format!("{message}; {}", s.sentence());
+        }
         out.push(Diagnostic {
             secondary,
             steps: vec![
@@ -102,9 +114,9 @@ pub fn check(func: &FunctionIr, shared: &Analysis, cx: &RuleContext, out: &mut V
                 Step::new(Actor::Both, written.span, format!("the record at line {rl} is written after both side effects")),
             ],
             help: "claim first, act, then mark it done: a pending row under a unique key (`ON CONFLICT DO NOTHING RETURNING`) or `SET key NX PX`, tested before the act; mark it complete after, and release the claim on failure".into(),
-            ..cx.diagnostic(&SideEffectBeforeClaim::META, func, format!(
-                "`{operation}` ({provider}) runs before the write that records it at line {rl}: a crash or a concurrent duplicate in between repeats it"
-            ), Label::at(act, "the side effect happens here"))
+            severity: if security.is_some() { Severity::Error } else { SideEffectBeforeClaim::META.level },
+            security,
+            ..cx.diagnostic(&SideEffectBeforeClaim::META, func, message, Label::at(act, "the side effect happens here"))
         });
     }
 }

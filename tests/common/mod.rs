@@ -34,7 +34,7 @@ pub fn toctou(args: &[&str], cwd: &Path) -> Output {
 }
 
 /// A handler that checks a coupon, mails the refund notice and only then records it: one
-/// `check-then-act` finding (an error: the act is external), at line 8.
+/// `check-then-act` finding (a warning: the act sends a message), at line 8.
 pub const RACY: &str = r#"import { PrismaClient } from '@prisma/client';
 import nodemailer from 'nodemailer';
 const prisma = new PrismaClient();

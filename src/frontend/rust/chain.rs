@@ -89,7 +89,9 @@ impl Lowerer<'_> {
                     .map(|arg| {
                         let arg = self.arg((i, arg), &mut closures, &mut args_val, out);
                         let v = self.arg_vals.last().filter(|v| v.effect.is_none());
-                        computed.fields.extend(v.into_iter().flat_map(|v| v.fields.clone()));
+                        computed
+                            .fields
+                            .extend(v.into_iter().flat_map(|v| v.fields.clone()));
                         arg
                     })
                     .collect()
@@ -133,7 +135,10 @@ impl Lowerer<'_> {
                 let span = self.ctx.lines.span(start, end);
                 let txn = self.b.txn_for(&shape);
                 let computed = std::mem::take(&mut computed);
-                (called, self.b.call(path, receiver, (&computed, txn), span, out))
+                (
+                    called,
+                    self.b.call(path, receiver, (&computed, txn), span, out),
+                )
             });
         // Closures given to a project function run inside it: linking tells whether it holds
         // a lock around them. Those given to a combinator after it, or after the result the
