@@ -207,6 +207,9 @@ fn what(kind: &EffectKind) -> String {
         EffectKind::KvPut { key, ttl_ms } => {
             format!("kv-put{}", key_and_ttl(key.as_deref(), *ttl_ms))
         }
+        EffectKind::Lock {
+            in_process: true, ..
+        } => "lock in-process".into(),
         EffectKind::Lock { .. } => "lock".into(),
         EffectKind::Unlock => "unlock".into(),
         EffectKind::Call(site) => {

@@ -325,6 +325,9 @@ pub enum EffectKind {
     },
     Lock {
         key: Option<String>,
+        /// A lock of this process's memory (`Mutex::lock`): it serialises this process's
+        /// requests, not those another process serves.
+        in_process: bool,
     },
     Unlock,
     TxnBegin(TxnId),

@@ -338,6 +338,7 @@ impl Builder {
             }
             EffectModel::Lock => EffectKind::Lock {
                 key: shape.segments[c.trigger].args().first().map(|a| a.text()),
+                in_process: c.in_process,
             },
             EffectModel::Unlock => EffectKind::Unlock,
             EffectModel::External => EffectKind::External {
@@ -461,7 +462,10 @@ impl Builder {
                 return None;
             }
             SqlKind::Commit | SqlKind::Rollback => return self.end(handle),
-            SqlKind::AdvisoryLock { .. } | SqlKind::LockTable => EffectKind::Lock { key: None },
+            SqlKind::AdvisoryLock { .. } | SqlKind::LockTable => EffectKind::Lock {
+                key: None,
+                in_process: false,
+            },
             SqlKind::AdvisoryUnlock => EffectKind::Unlock,
             SqlKind::Other => return None,
         })

@@ -3,6 +3,7 @@
 
 use super::flow::{Flow, GuardBranch};
 use super::links::Calls;
+use super::races::lock_held;
 use super::{declare_rule, weight, Analysis, RuleContext};
 use crate::diagnostic::{Actor, Diagnostic, Label, Security, Severity, Step};
 use crate::ir::{Effect, EffectId, EffectKind, FunctionIr, TestKind};
@@ -81,6 +82,9 @@ pub fn check(func: &FunctionIr, shared: &Analysis, cx: &RuleContext, out: &mut V
                             && !flow.at[*act_id].unreachable
                             && flow.decided_by(check_id, *act_id)
                             && trusts_outcome(flow, check_id, *act_id, *removes)
+                            // A lock held over both, a `Mutex` of this process included,
+                            // serialises the requests that race on the path.
+                            && !lock_held(func, check_id, *act_id, false)
                     }
                     _ => false,
                 });

@@ -262,5 +262,21 @@ fn notes(func: &FunctionIr, read: &Effect, act: &Effect, outcome: Outcome) -> Ve
     if read.txn.is_none() && act.txn.is_some() {
         notes.push("the read runs outside the transaction the act runs in".into());
     }
+    let mutex = func.effects.iter().find(|e| {
+        e.span.start < read.span.start
+            && matches!(
+                e.kind,
+                EffectKind::Lock {
+                    in_process: true,
+                    ..
+                }
+            )
+    });
+    if let (Some(lock), false) = (mutex, read.kind.in_process()) {
+        notes.push(format!(
+            "the lock taken at line {} is this process's own: it makes this process's requests take turns, but another process or replica of the service runs the check in between",
+            lock.span.line
+        ));
+    }
     notes
 }

@@ -367,7 +367,7 @@ fn protected(
         .scopes
         .iter()
         .any(|s| matches!(s, ScopeKind::Lock { .. }))
-        || lock_held(func, read_id, act_id)
+        || lock_held(func, read_id, act_id, !read.kind.in_process())
         || (keyed && claimed_between(func, flow, read_id, act_id))
         || (keyed && refused_between(func, flow, read_id, act_id, schema).is_some())
     {
@@ -427,8 +427,14 @@ pub(super) fn same_resource(a: &Effect, b: &Effect) -> bool {
 }
 
 /// A lock taken before the read and still held at the act: a lock taken only after the check
-/// serialises nothing the check saw.
-fn lock_held(func: &FunctionIr, read_id: EffectId, act_id: EffectId) -> bool {
+/// serialises nothing the check saw. `across` counts only locks that other processes take too
+/// (not a `Mutex` of this one), for state other processes share.
+pub(super) fn lock_held(
+    func: &FunctionIr,
+    read_id: EffectId,
+    act_id: EffectId,
+    across: bool,
+) -> bool {
     let held_at = |end: EffectId| {
         func.effects[..end]
             .iter()
@@ -440,7 +446,18 @@ fn lock_held(func: &FunctionIr, read_id: EffectId, act_id: EffectId) -> bool {
             .sum::<i32>()
             > 0
     };
-    held_at(read_id) && held_at(act_id)
+    let shared = || {
+        func.effects[..read_id].iter().any(|e| {
+            matches!(
+                e.kind,
+                EffectKind::Lock {
+                    in_process: false,
+                    ..
+                }
+            )
+        })
+    };
+    held_at(read_id) && held_at(act_id) && (!across || shared())
 }
 
 /// A claim between the read and the act whose outcome the code tests (or whose duplicate
