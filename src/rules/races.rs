@@ -461,10 +461,16 @@ pub(super) fn lock_held(
 }
 
 /// A claim between the read and the act whose outcome the code tests (or whose duplicate
-/// error it handles): only one request gets past it.
+/// error it handles) before the act: only one request gets past it.
 fn claimed_between(func: &FunctionIr, flow: &Flow, read_id: EffectId, act_id: EffectId) -> bool {
+    // Only on its success path: a call out made whatever the claim's outcome is not protected.
+    let external = is_external(&func.effects[act_id]);
     (read_id + 1..act_id).any(|c| {
         decides_as_claim(func, flow, c)
-            && (!is_insert(&func.effects[c]) || flow.refusal_stops(c, act_id))
+            && if is_insert(&func.effects[c]) {
+                flow.refusal_stops(c, act_id)
+            } else {
+                !external || flow.decided_by(c, act_id)
+            }
     })
 }
