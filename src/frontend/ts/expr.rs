@@ -133,6 +133,15 @@ impl<'a, 't> Lowerer<'a, 't> {
         }
         let mut v = self.expr(left, out);
         let r = self.expr(right, out);
+        // `teamTemplate ?? orgTemplate`: one of two rows, which the code then tests as the
+        // row it has; taken as the first, with the other among what it came from.
+        if let (Some(_), Some(other), "??" | "||") = (v.effect, r.effect, op) {
+            if v.deps.is_empty() && r.deps.is_empty() {
+                v.deps.insert(other);
+                v.sources.extend(r.sources);
+                return v;
+            }
+        }
         v.merge(r);
         v.derived()
     }
