@@ -252,7 +252,22 @@ impl<'a, 't> Lowerer<'a, 't> {
                 let binding = syntax::declared_binding(decl, self.ctx.src, self.ctx.models);
                 self.bind_local(t.clone(), binding);
             }
-            self.bind_pattern(name, value);
+            // `const [a, b] = await Promise.all([findA(), findB()])`: each name holds its own.
+            let elements = decl
+                .child_by_field_name("value")
+                .and_then(|v| syntax::all_elements(v, self.ctx.src))
+                .filter(|_| name.kind() == "array_pattern");
+            match elements {
+                Some(elements) => {
+                    let mut cursor = name.walk();
+                    let names: Vec<Node<'t>> = name.named_children(&mut cursor).collect();
+                    for (n, e) in names.into_iter().zip(elements) {
+                        let own = self.vals.get(&e.id()).cloned().unwrap_or_default();
+                        self.bind_pattern(n, own);
+                    }
+                }
+                None => self.bind_pattern(name, value),
+            }
         }
     }
 

@@ -24,6 +24,19 @@ pub fn call_arguments(args: Node) -> Vec<Node> {
         .collect()
 }
 
+/// The elements of the array given to `Promise.all([..])`, through `await` and parentheses.
+pub fn all_elements<'t>(value: Node<'t>, src: &str) -> Option<Vec<Node<'t>>> {
+    let call = unwrap(value);
+    let callee = call.child_by_field_name("function")?;
+    let array = call.child_by_field_name("arguments")?.named_child(0)?;
+    let is_all = call.kind() == "call_expression"
+        && src.get(callee.byte_range()) == Some("Promise.all")
+        && array.kind() == "array";
+    let mut cursor = array.walk();
+    let elements = array.named_children(&mut cursor).collect();
+    is_all.then_some(elements)
+}
+
 /// The template of a tagged template call (`sql`SELECT ..``).
 pub fn tagged_template(call: Node) -> Option<Node> {
     let template = call.child_by_field_name("arguments")?;
