@@ -190,10 +190,12 @@ fn what(kind: &EffectKind) -> String {
             path,
             op,
             exclusive,
+            refuses,
             ..
         } => format!(
-            "fs-write {op} {path}{}",
-            if *exclusive { " exclusive" } else { "" }
+            "fs-write {op} {path}{}{}",
+            if *exclusive { " exclusive" } else { "" },
+            if *refuses { " refuses" } else { "" }
         ),
         EffectKind::Claim {
             resource,

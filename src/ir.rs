@@ -352,6 +352,9 @@ pub enum EffectKind {
         /// Fails instead of replacing what exists, or is idempotent (`create_new`, `'wx'`,
         /// `recursive: true`), or publishes a file this function wrote (rename of a temp file).
         exclusive: bool,
+        /// Fails when the path exists (`create_dir`, `mkdir` without `recursive`): a racer gets
+        /// an error, never a replaced file or a followed link.
+        refuses: bool,
         /// Removes the path rather than creating or replacing it.
         removes: bool,
     },

@@ -368,6 +368,7 @@ impl Builder {
                     path: resource?.name().to_string(),
                     op: shape.segments[c.trigger].name.clone(),
                     exclusive: c.exclusive || publishes,
+                    refuses: c.refuses,
                     removes: c.effect == EffectModel::FsRemove,
                 }
             }

@@ -26,6 +26,8 @@ pub struct Classified<'m> {
     pub kv: Option<KvSet>,
     /// A file-system write that cannot replace an existing file.
     pub exclusive: bool,
+    /// A file-system write that fails when the path exists.
+    pub refuses: bool,
     /// A read that filters on row state.
     pub state_filter: bool,
     /// A read that computes over many rows.
@@ -178,6 +180,7 @@ fn build<'m>(
         txn_handle: None,
         kv: None,
         exclusive: false,
+        refuses: false,
         state_filter: false,
         aggregate: false,
         in_process: lib.library.memory,
@@ -193,6 +196,7 @@ fn build<'m>(
     {
         out.locking |= m.locking;
         out.exclusive |= m.exclusive;
+        out.refuses |= m.refuses;
         out.state_filter |= m.state_filter;
         out.aggregate |= m.aggregate;
         if let Some(becomes) = m.becomes {

@@ -398,6 +398,10 @@ pub struct Modifier {
     /// `flag: 'wx'`) or is idempotent (`recursive: true`, `create_dir_all`).
     #[serde(default)]
     pub exclusive: bool,
+    /// The file-system write fails when the path exists and reports it as an error
+    /// (`create_dir`, `mkdir` without `recursive`): after a check, the loser fails.
+    #[serde(default)]
+    pub refuses: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]

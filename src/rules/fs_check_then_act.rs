@@ -177,9 +177,14 @@ fn diagnostic(
     path: &str,
 ) -> Diagnostic {
     let check = &func.effects[check_id];
-    let (op, removes) = match &act.kind {
-        EffectKind::FsWrite { op, removes, .. } => (op.as_str(), *removes),
-        _ => ("write", false),
+    let (op, removes, refuses) = match &act.kind {
+        EffectKind::FsWrite {
+            op,
+            removes,
+            refuses,
+            ..
+        } => (op.as_str(), *removes, *refuses),
+        _ => ("write", false, false),
     };
     let (cl, al) = (check.span.line, act.span.line);
     let mut secondary = vec![Label::at(check, format!("checks `{path}` here"))];
@@ -203,18 +208,30 @@ fn diagnostic(
     };
     let last = if removes {
         format!("B runs `{op}` at line {al} too, on what it judged at line {cl}: by then the path may be a new file another process made")
+    } else if refuses {
+        format!("B runs `{op}` at line {al} too and fails: the path exists now")
     } else {
         format!("B runs `{op}` at line {al} too, on a path that is no longer what it checked (or a symbolic link planted in between)")
     };
-    // A file holding a credential is a target: reading or replacing it is the attack.
-    let security = weight::names_credential(path).then_some(Security::CredentialFile);
-    let mut message =
-        format!("`{path}` can change between the check at line {cl} and the `{op}` at line {al}");
+    // A file holding a credential is a target: reading or replacing it is the attack. A
+    // create that refuses what exists replaces nothing and follows no link.
+    let security = (!refuses && weight::names_credential(path)).then_some(Security::CredentialFile);
+    let mut message = if refuses {
+        format!("the process that loses this check-then-create fails: `{path}` can appear between the check at line {cl} and the `{op}` at line {al}, which then fails with \"already exists\" and nothing handles it")
+    } else {
+        format!("`{path}` can change between the check at line {cl} and the `{op}` at line {al}")
+    };
     if let Some(s) = security {
         message = format!("{message}; {}", s.sentence());
     }
     Diagnostic {
-        severity: if security.is_some() { Severity::Error } else { FsCheckThenAct::META.level },
+        severity: if security.is_some() {
+            Severity::Error
+        } else if refuses {
+            Severity::Note
+        } else {
+            FsCheckThenAct::META.level
+        },
         security,
         secondary,
         steps: vec![
