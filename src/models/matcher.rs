@@ -156,6 +156,12 @@ fn find_trigger(model: &CallModel, shape: &CallShape) -> Option<usize> {
     if !model.when_arg0.iter().all(arg0_holds) {
         return None;
     }
+    if !model.url.is_empty() {
+        let url = segs[index].args().first().and_then(Arg::as_str)?;
+        if !model.url.iter().any(|p| glob(p, url)) {
+            return None;
+        }
+    }
     Some(index)
 }
 

@@ -165,6 +165,10 @@ pub struct CallModel {
     /// (case-insensitive): `{ cmd = ["SET"] }` for `redis::cmd("SET")`.
     #[serde(default)]
     pub when_arg0: BTreeMap<String, Vec<String>>,
+    /// The first argument, a string or template, matches one of these patterns: the URL a
+    /// request goes to (`*/access_tokens`; a template's holes read as any text).
+    #[serde(default)]
+    pub url: Vec<String>,
     pub effect: EffectModel,
     /// For reads: the call looks a row up by a key the database keeps unique (`findUnique`,
     /// `findByPk`, `findById`), so the database refuses a second insert of that key.
