@@ -98,9 +98,11 @@ fn diagnostic(
             weight::external_level(act),
         ),
         EffectKind::Write { kind: kind @ (WriteKind::Insert { .. } | WriteKind::Put { .. }), resource, .. } => (
-            match resource.as_ref().filter(|r| !read.kind.resource().is_some_and(|t| t.same_as(r))) {
-                Some(written) => format!("concurrent requests can both insert into `{written}`: the check of {table} at line {rl} is not atomic with the insert"),
-                None => format!("concurrent requests can both insert into {table}: the check at line {rl} is not atomic with the insert"),
+            match resource {
+                Some(written) if !read.kind.resource().is_some_and(|t| t.same_as(written)) => format!("concurrent requests can both insert into `{written}`: the check of {table} at line {rl} is not atomic with the insert"),
+                Some(_) => format!("concurrent requests can both insert into {table}: the check at line {rl} is not atomic with the insert"),
+                // A table the model could not name is not the one checked.
+                None => format!("concurrent requests can both insert a row: the check of {table} at line {rl} is not atomic with the insert"),
             },
             if matches!(kind, WriteKind::Put { .. }) {
                 format!("both store at line {al}, each believing it was first: the second overwrites the first")
