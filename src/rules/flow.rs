@@ -74,8 +74,7 @@ pub struct Flow<'f> {
     branch_ends: Vec<(End, End)>,
     /// Per guard, the guard branches that decide whether it is reached.
     guard_paths: Vec<Vec<GuardBranch>>,
-    tries: usize,
-    /// Per `try`, how its handler ends.
+    /// Per `try`, in order, how its handler ends.
     catch_ends: Vec<End>,
     /// Indexed by effect id.
     pub at: Vec<At>,
@@ -88,7 +87,6 @@ impl<'f> Flow<'f> {
             settings: Vec::new(),
             branch_ends: Vec::new(),
             guard_paths: Vec::new(),
-            tries: 0,
             catch_ends: Vec::new(),
             at: vec![At::default(); func.effects.len()],
         };
@@ -335,9 +333,8 @@ impl<'f> Visitor<'f> for Walker<'_, 'f> {
                 ..
             } => {
                 self.flow.catch_ends.push(End::of(catch));
-                self.flow.tries += 1;
                 return Open::Try {
-                    number: self.flow.tries - 1,
+                    number: self.flow.catch_ends.len() - 1,
                     catches_unique: *catches_unique_violation,
                 };
             }
